@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need on a fresh machine of this kind. Idempotent: every step
+# checks first and does nothing when its tool is already there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  log "the .NET SDK is missing: install .NET 10 (https://dot.net) and run this again"
+  exit 1
+fi
+
+# The npm `pkarr` package, for the interop tests against the JS implementation.
+js="$root/tests/Interop/js"
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$js/node_modules/pkarr/package.json" ]; then
+    log "installing the npm interop peers into tests/Interop/js/node_modules"
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error) || log "npm install failed; the JS interop tests will fail"
+  fi
+else
+  log "npm not found; the JS interop tests will fail (apt-get install nodejs npm)"
+fi

@@ -1,0 +1,3 @@
+using Pkarr.Cli;
+
+return await PkarrCommand.RunAsync(args).ConfigureAwait(false);
