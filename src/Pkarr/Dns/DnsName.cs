@@ -1,0 +1,265 @@
+// A domain name as a sequence of labels (RFC 1035 §3.1). Labels are raw bytes, compared byte-wise and
+// case-sensitively, because the pkarr reference never lower-cases names (shared spec §3.4.1, §11.7).
+//
+// Stored as one array in wire order without the terminating zero:
+//
+//   +-----+---------+-----+---------+
+//   | len | label 0 | len | label 1 | ...      (each len 1..63; total + 1 terminator <= 255)
+//   +-----+---------+-----+---------+
+//
+// so that every suffix at a label boundary is a slice: the encoder's compression dictionary keys are those
+// slices, with no copying.
+
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
+namespace Pkarr.Dns;
+
+/// <summary>A domain name: zero or more labels of 1–63 bytes, at most 255 bytes on the wire.</summary>
+public sealed class DnsName : IEquatable<DnsName>
+{
+    /// <summary>Longest label in bytes (RFC 1035 §2.3.4).</summary>
+    public const int MaxLabelLength = 63;
+
+    /// <summary>Longest name on the wire in bytes, including length bytes and the terminating zero (RFC 1035 §2.3.4).</summary>
+    public const int MaxWireLength = 255;
+
+    private readonly byte[] _wire;
+    private readonly byte[] _labelOffsets;
+
+    private DnsName(byte[] wire, byte[] labelOffsets)
+    {
+        _wire = wire;
+        _labelOffsets = labelOffsets;
+    }
+
+    /// <summary>The root name (no labels), written as a single zero byte.</summary>
+    public static DnsName Root { get; } = new([], []);
+
+    /// <summary>Number of labels; 0 for the root.</summary>
+    public int LabelCount => _labelOffsets.Length;
+
+    /// <summary>Whether this is the root name.</summary>
+    public bool IsRoot => _labelOffsets.Length == 0;
+
+    /// <summary>Length on the wire when written uncompressed, including the terminating zero.</summary>
+    public int WireLength => _wire.Length + 1;
+
+    /// <summary>The bytes of label <paramref name="index"/> (0 is the leftmost).</summary>
+    /// <param name="index">Label index, 0 ≤ index &lt; <see cref="LabelCount"/>.</param>
+    /// <returns>The label bytes, without the length byte.</returns>
+    public ReadOnlySpan<byte> Label(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _labelOffsets.Length);
+        int offset = _labelOffsets[index];
+        return _wire.AsSpan(offset + 1, _wire[offset]);
+    }
+
+    /// <summary>Parses a textual name leniently, as the reference does.</summary>
+    /// <param name="text">Labels separated by '.'; empty labels collapse, "" and "." are the root, a trailing dot is allowed.</param>
+    /// <returns>The name.</returns>
+    /// <exception cref="FormatException">A label is longer than 63 bytes or the name longer than 255.</exception>
+    public static DnsName Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return TryParse(text, out var name) ? name : throw DnsExceptions.InvalidName(text);
+    }
+
+    /// <summary>Parses a textual name leniently: any character but '.' may appear in a label (including '*', '@', '_').</summary>
+    /// <param name="text">Labels separated by '.'; empty labels collapse ("a..b" = "a.b"), "" and "." are the root.</param>
+    /// <param name="name">The name, or <see cref="Root"/> on failure.</param>
+    /// <returns>False when a label's UTF-8 form exceeds 63 bytes or the name exceeds 255 bytes on the wire.</returns>
+    public static bool TryParse([NotNullWhen(true)] string? text, out DnsName name)
+    {
+        name = Root;
+        if (text is null)
+        {
+            return false;
+        }
+
+        Span<byte> wire = stackalloc byte[MaxWireLength];
+        int length = 0;
+        foreach (var range in text.AsSpan().Split('.'))
+        {
+            var label = text.AsSpan(range);
+            if (label.IsEmpty)
+            {
+                continue;
+            }
+
+            int byteCount = Encoding.UTF8.GetByteCount(label);
+            if (byteCount > MaxLabelLength || length + 1 + byteCount + 1 > MaxWireLength)
+            {
+                return false;
+            }
+
+            wire[length] = (byte)byteCount;
+            Encoding.UTF8.GetBytes(label, wire.Slice(length + 1));
+            length += 1 + byteCount;
+        }
+
+        name = FromWire(wire[..length]);
+        return true;
+    }
+
+    /// <summary>Builds a name from raw labels.</summary>
+    /// <param name="labels">Labels, leftmost first; each 1–63 bytes.</param>
+    /// <returns>The name.</returns>
+    /// <exception cref="ArgumentException">A label is empty or too long, or the name is too long.</exception>
+    public static DnsName FromLabels(IEnumerable<byte[]> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        Span<byte> wire = stackalloc byte[MaxWireLength];
+        int length = 0;
+        foreach (var label in labels)
+        {
+            ArgumentNullException.ThrowIfNull(label, nameof(labels));
+            if (label.Length is 0 or > MaxLabelLength)
+            {
+                throw DnsExceptions.InvalidLabel(label.Length);
+            }
+
+            if (length + 1 + label.Length + 1 > MaxWireLength)
+            {
+                throw DnsExceptions.NameTooLong();
+            }
+
+            wire[length] = (byte)label.Length;
+            label.CopyTo(wire.Slice(length + 1));
+            length += 1 + label.Length;
+        }
+
+        return FromWire(wire[..length]);
+    }
+
+    /// <summary>This name followed by the labels of <paramref name="suffix"/> (e.g. a relative name under an origin).</summary>
+    /// <param name="suffix">The name to append.</param>
+    /// <returns>The concatenation.</returns>
+    /// <exception cref="ArgumentException">The result would exceed 255 bytes.</exception>
+    public DnsName Append(DnsName suffix)
+        => TryAppend(suffix, out var result) ? result : throw DnsExceptions.NameTooLong();
+
+    /// <summary>This name followed by the labels of <paramref name="suffix"/>.</summary>
+    /// <param name="suffix">The name to append.</param>
+    /// <param name="result">The concatenation, or <see cref="Root"/> on failure.</param>
+    /// <returns>False when the result would exceed 255 bytes.</returns>
+    public bool TryAppend(DnsName suffix, out DnsName result)
+    {
+        ArgumentNullException.ThrowIfNull(suffix);
+        result = Root;
+        if (_wire.Length + suffix._wire.Length + 1 > MaxWireLength)
+        {
+            return false;
+        }
+
+        if (suffix.IsRoot)
+        {
+            result = this;
+        }
+        else if (IsRoot)
+        {
+            result = suffix;
+        }
+        else
+        {
+            result = FromWire([.. _wire, .. suffix._wire]);
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the last labels of this name equal all labels of <paramref name="suffix"/> (byte-wise).</summary>
+    /// <param name="suffix">The candidate suffix; the root is a suffix of every name.</param>
+    /// <returns>True when this name is <paramref name="suffix"/> or below it.</returns>
+    public bool EndsWith(DnsName suffix)
+    {
+        ArgumentNullException.ThrowIfNull(suffix);
+        int skip = LabelCount - suffix.LabelCount;
+        if (skip < 0)
+        {
+            return false;
+        }
+
+        return SuffixWire(skip).SequenceEqual(suffix._wire);
+    }
+
+    /// <summary>Labels joined with '.', no trailing dot; the root is the empty string. Labels are decoded as UTF-8.</summary>
+    /// <returns>The text form.</returns>
+    public override string ToString()
+    {
+        var builder = new StringBuilder(_wire.Length);
+        for (int i = 0; i < LabelCount; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append('.');
+            }
+
+            builder.Append(Encoding.UTF8.GetString(Label(i)));
+        }
+
+        return builder.ToString();
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(DnsName? other) => other is not null && _wire.AsSpan().SequenceEqual(other._wire);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as DnsName);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = default(HashCode);
+        hash.AddBytes(_wire);
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Byte-wise equality.</summary>
+    /// <param name="left">A name.</param>
+    /// <param name="right">A name.</param>
+    /// <returns>True when both are null or equal.</returns>
+    public static bool operator ==(DnsName? left, DnsName? right) => left is null ? right is null : left.Equals(right);
+
+    /// <summary>Byte-wise inequality.</summary>
+    /// <param name="left">A name.</param>
+    /// <param name="right">A name.</param>
+    /// <returns>True when the names differ.</returns>
+    public static bool operator !=(DnsName? left, DnsName? right) => !(left == right);
+
+    /// <summary>The wire form of the labels from <paramref name="labelIndex"/> on, without the terminating zero.</summary>
+    internal ReadOnlySpan<byte> SuffixWire(int labelIndex)
+        => labelIndex == _labelOffsets.Length ? [] : _wire.AsSpan(_labelOffsets[labelIndex]);
+
+    /// <summary>Same as <see cref="SuffixWire"/>, as memory (compression dictionary keys).</summary>
+    internal ReadOnlyMemory<byte> SuffixWireMemory(int labelIndex)
+        => labelIndex == _labelOffsets.Length ? ReadOnlyMemory<byte>.Empty : _wire.AsMemory(_labelOffsets[labelIndex]);
+
+    /// <summary>The whole wire form without the terminating zero.</summary>
+    internal ReadOnlySpan<byte> Wire => _wire;
+
+    /// <summary>Creates a name from already-validated wire labels (no terminator).</summary>
+    internal static DnsName FromWire(ReadOnlySpan<byte> wire)
+    {
+        if (wire.IsEmpty)
+        {
+            return Root;
+        }
+
+        int count = 0;
+        for (int i = 0; i < wire.Length; i += 1 + wire[i])
+        {
+            count++;
+        }
+
+        byte[] offsets = new byte[count];
+        count = 0;
+        for (int i = 0; i < wire.Length; i += 1 + wire[i])
+        {
+            offsets[count++] = (byte)i;
+        }
+
+        return new DnsName(wire.ToArray(), offsets);
+    }
+}

@@ -1,0 +1,46 @@
+// A resource record (RFC 1035 §3.2.1, §4.1.3):
+//
+//   / NAME / TYPE (2) / CLASS (2) / TTL (4) / RDLENGTH (2) / RDATA /
+//
+// The top bit of CLASS is the mDNS cache-flush bit (RFC 6762 §10.2): accepted on receipt and remembered
+// (shared spec §3.5). For OPT records CLASS is the requestor's UDP payload size (RFC 6891 §6.1.2) and is
+// stored unmasked in Class.
+
+using System.Globalization;
+
+namespace Pkarr.Dns;
+
+/// <summary>A DNS resource record.</summary>
+/// <param name="Name">The owner name.</param>
+/// <param name="Class">The class (without the cache-flush bit); for OPT the UDP payload size.</param>
+/// <param name="Ttl">Time to live in seconds.</param>
+/// <param name="Data">The rdata, which also determines <see cref="Type"/>.</param>
+public sealed record ResourceRecord(DnsName Name, DnsClass Class, uint Ttl, RecordData Data)
+{
+    /// <summary>The mDNS cache-flush bit (top bit of the class field). Pkarr builders never set it.</summary>
+    public bool CacheFlush { get; init; }
+
+    /// <summary>The record type, taken from <see cref="Data"/>.</summary>
+    public RecordType Type => Data.Type;
+
+    /// <summary>Zone-file form: <c>name. TTL CLASS TYPE rdata</c>.</summary>
+    /// <returns>A line that ZoneFile parses back into an equal record.</returns>
+    public override string ToString()
+        => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{Presentation.FormatName(Name)} {Ttl} {Presentation.ClassName(Class)} {Presentation.TypeName(Type)} {Data}");
+
+    internal void WriteTo(ref DnsWriter writer)
+    {
+        writer.WriteName(Name, compressible: true);
+        writer.WriteUInt16((ushort)Type);
+        writer.WriteUInt16((ushort)((ushort)Class | (CacheFlush ? 0x8000 : 0)));
+        writer.WriteUInt32(Ttl);
+        int lengthAt = writer.BeginLength();
+        Data.WriteTo(ref writer);
+        if (!writer.TryEndLength(lengthAt))
+        {
+            throw DnsExceptions.RDataTooLong(Type);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+// TXT record (RFC 1035 §3.3.14): one or more character-strings (length byte + up to 255 bytes).
+// Building from text follows the reference (shared spec §3.4.2, §11.18): UTF-8 cut into chunks of 254
+// bytes; the empty string gives zero strings, which are written as one empty character-string (a single
+// 00 byte) because TXT rdata cannot be empty.
+
+using System.Text;
+
+namespace Pkarr.Dns;
+
+/// <summary>The data of a TXT record: a list of character-strings.</summary>
+public sealed class TxtData : RecordData
+{
+    /// <summary>Chunk size used when building from text, as the reference does (not 255).</summary>
+    public const int TextChunkLength = 254;
+
+    /// <summary>Longest character-string in bytes.</summary>
+    public const int MaxStringLength = 255;
+
+    private readonly ReadOnlyMemory<byte>[] _strings;
+
+    /// <summary>Builds TXT data from text: UTF-8 cut into 254-byte character-strings; "" gives none.</summary>
+    /// <param name="text">The text.</param>
+    /// <exception cref="ArgumentException">The text does not fit one record (65535 bytes of rdata).</exception>
+    public TxtData(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        int count = (bytes.Length + TextChunkLength - 1) / TextChunkLength;
+        if (bytes.Length + count > ushort.MaxValue)
+        {
+            throw DnsExceptions.RDataTooLong(RecordType.TXT);
+        }
+
+        _strings = new ReadOnlyMemory<byte>[count];
+        for (int i = 0; i < count; i++)
+        {
+            int start = i * TextChunkLength;
+            _strings[i] = bytes.AsMemory(start, Math.Min(TextChunkLength, bytes.Length - start));
+        }
+    }
+
+    /// <summary>Builds TXT data from explicit character-strings.</summary>
+    /// <param name="strings">The character-strings, each at most 255 bytes.</param>
+    /// <exception cref="ArgumentException">A string is longer than 255 bytes or the total exceeds 65535 bytes.</exception>
+    public TxtData(IEnumerable<byte[]> strings)
+    {
+        ArgumentNullException.ThrowIfNull(strings);
+        var list = new List<ReadOnlyMemory<byte>>();
+        int total = 0;
+        foreach (byte[] s in strings)
+        {
+            ArgumentNullException.ThrowIfNull(s, nameof(strings));
+            if (s.Length > MaxStringLength)
+            {
+                throw DnsExceptions.CharacterStringTooLong(nameof(strings));
+            }
+
+            total += 1 + s.Length;
+            if (total > ushort.MaxValue)
+            {
+                throw DnsExceptions.RDataTooLong(RecordType.TXT);
+            }
+
+            list.Add(s.ToArray());
+        }
+
+        _strings = [.. list];
+    }
+
+    private TxtData(ReadOnlyMemory<byte>[] strings) => _strings = strings;
+
+    /// <summary>Builds TXT data with one character-string per argument (each UTF-8, at most 255 bytes).</summary>
+    /// <param name="strings">The strings.</param>
+    /// <returns>The TXT data.</returns>
+    public static TxtData FromStrings(params IEnumerable<string> strings)
+    {
+        ArgumentNullException.ThrowIfNull(strings);
+        return new TxtData(strings.Select(s => Encoding.UTF8.GetBytes(s)));
+    }
+
+    /// <summary>The character-strings, in order.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Strings => _strings;
+
+    /// <summary>All character-strings concatenated and decoded as UTF-8 (invalid bytes become U+FFFD).</summary>
+    public string Text
+    {
+        get
+        {
+            int total = 0;
+            foreach (var s in _strings)
+            {
+                total += s.Length;
+            }
+
+            byte[] all = new byte[total];
+            int at = 0;
+            foreach (var s in _strings)
+            {
+                s.Span.CopyTo(all.AsSpan(at));
+                at += s.Length;
+            }
+
+            return Encoding.UTF8.GetString(all);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override RecordType Type => RecordType.TXT;
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        if (_strings.Length == 0)
+        {
+            return "\"\"";
+        }
+
+        var builder = new StringBuilder();
+        foreach (var s in _strings)
+        {
+            if (builder.Length > 0)
+            {
+                builder.Append(' ');
+            }
+
+            Presentation.AppendQuoted(builder, s.Span);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Creates TXT data from strings the parser has already checked (no copies).</summary>
+    internal static TxtData FromValidated(ReadOnlyMemory<byte>[] strings) => new(strings);
+
+    internal override void WriteTo(ref DnsWriter writer)
+    {
+        if (_strings.Length == 0)
+        {
+            writer.WriteByte(0);
+            return;
+        }
+
+        foreach (var s in _strings)
+        {
+            writer.WriteCharacterString(s.Span);
+        }
+    }
+}
