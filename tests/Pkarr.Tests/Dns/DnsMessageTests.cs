@@ -4,18 +4,14 @@ using Pkarr.Dns;
 
 namespace Pkarr.Tests.Dns;
 
-public class DnsMessageTests
+public partial class DnsMessageTests
 {
-    public static TheoryData<string> SignedPacketNames()
+    public static TheoryData<string> SignedPacketNames() => new(VectorNames());
+
+    internal static List<string> VectorNames()
     {
         using var doc = Vectors.Load();
-        var data = new TheoryData<string>();
-        foreach (var entry in doc.RootElement.GetProperty("signed_packets").EnumerateObject())
-        {
-            data.Add(entry.Name);
-        }
-
-        return data;
+        return [.. doc.RootElement.GetProperty("signed_packets").EnumerateObject().Select(e => e.Name)];
     }
 
     [Theory]
