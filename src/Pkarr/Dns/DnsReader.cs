@@ -230,116 +230,116 @@ internal ref struct DnsReader
         {
             case RecordType.A:
             case RecordType.AAAA:
-            {
-                int size = type == RecordType.A ? 4 : 16;
-                if (end - start < size)
                 {
-                    return Fail(DnsErrorKind.Truncated, start);
-                }
+                    int size = type == RecordType.A ? 4 : 16;
+                    if (end - start < size)
+                    {
+                        return Fail(DnsErrorKind.Truncated, start);
+                    }
 
-                if (_materialize)
-                {
-                    var address = new IPAddress(_message.Slice(start, size));
-                    data = type == RecordType.A ? new AData(address) : new AaaaData(address);
-                }
+                    if (_materialize)
+                    {
+                        var address = new IPAddress(_message.Slice(start, size));
+                        data = type == RecordType.A ? new AData(address) : new AaaaData(address);
+                    }
 
-                return true;
-            }
+                    return true;
+                }
 
             case RecordType.NS:
             case RecordType.CNAME:
             case RecordType.PTR:
-            {
-                if (!TryReadName(end, out var target, out _))
                 {
-                    return false;
-                }
+                    if (!TryReadName(end, out var target, out _))
+                    {
+                        return false;
+                    }
 
-                data = !_materialize ? null : type switch
-                {
-                    RecordType.NS => new NsData(target!),
-                    RecordType.CNAME => new CnameData(target!),
-                    _ => new PtrData(target!),
-                };
-                return true;
-            }
+                    data = !_materialize ? null : type switch
+                    {
+                        RecordType.NS => new NsData(target!),
+                        RecordType.CNAME => new CnameData(target!),
+                        _ => new PtrData(target!),
+                    };
+                    return true;
+                }
 
             case RecordType.MX:
-            {
-                if (!TryReadUInt16(end, out ushort preference) || !TryReadName(end, out var exchange, out _))
                 {
-                    return false;
-                }
+                    if (!TryReadUInt16(end, out ushort preference) || !TryReadName(end, out var exchange, out _))
+                    {
+                        return false;
+                    }
 
-                data = _materialize ? new MxData(preference, exchange!) : null;
-                return true;
-            }
+                    data = _materialize ? new MxData(preference, exchange!) : null;
+                    return true;
+                }
 
             case RecordType.TXT:
                 return TryReadTxt(end, out data);
 
             case RecordType.SRV:
-            {
-                if (!TryReadUInt16(end, out ushort priority) || !TryReadUInt16(end, out ushort weight)
-                    || !TryReadUInt16(end, out ushort port) || !TryReadName(end, out var target, out _))
                 {
-                    return false;
-                }
+                    if (!TryReadUInt16(end, out ushort priority) || !TryReadUInt16(end, out ushort weight)
+                        || !TryReadUInt16(end, out ushort port) || !TryReadName(end, out var target, out _))
+                    {
+                        return false;
+                    }
 
-                data = _materialize ? new SrvData(priority, weight, port, target!) : null;
-                return true;
-            }
+                    data = _materialize ? new SrvData(priority, weight, port, target!) : null;
+                    return true;
+                }
 
             case RecordType.CAA:
-            {
-                if (end - start < 2)
                 {
-                    return Fail(DnsErrorKind.Truncated, start);
-                }
+                    if (end - start < 2)
+                    {
+                        return Fail(DnsErrorKind.Truncated, start);
+                    }
 
-                int tagLength = _message[start + 1];
-                if (start + 2 + tagLength > end)
-                {
-                    return Fail(DnsErrorKind.InvalidCharacterString, start + 1);
-                }
+                    int tagLength = _message[start + 1];
+                    if (start + 2 + tagLength > end)
+                    {
+                        return Fail(DnsErrorKind.InvalidCharacterString, start + 1);
+                    }
 
-                if (_materialize)
-                {
-                    data = CaaData.FromValidated(
-                        _message[start],
-                        _message.Slice(start + 2, tagLength),
-                        _message[(start + 2 + tagLength)..end]);
-                }
+                    if (_materialize)
+                    {
+                        data = CaaData.FromValidated(
+                            _message[start],
+                            _message.Slice(start + 2, tagLength),
+                            _message[(start + 2 + tagLength)..end]);
+                    }
 
-                return true;
-            }
+                    return true;
+                }
 
             case RecordType.SOA:
-            {
-                if (!TryReadName(end, out var primary, out _) || !TryReadName(end, out var mailbox, out _))
                 {
-                    return false;
-                }
+                    if (!TryReadName(end, out var primary, out _) || !TryReadName(end, out var mailbox, out _))
+                    {
+                        return false;
+                    }
 
-                if (end - _position < 20)
-                {
-                    return Fail(DnsErrorKind.Truncated, _position);
-                }
+                    if (end - _position < 20)
+                    {
+                        return Fail(DnsErrorKind.Truncated, _position);
+                    }
 
-                if (_materialize)
-                {
-                    data = new SoaData(
-                        primary!,
-                        mailbox!,
-                        ReadUInt32At(_position),
-                        ReadUInt32At(_position + 4),
-                        ReadUInt32At(_position + 8),
-                        ReadUInt32At(_position + 12),
-                        ReadUInt32At(_position + 16));
-                }
+                    if (_materialize)
+                    {
+                        data = new SoaData(
+                            primary!,
+                            mailbox!,
+                            ReadUInt32At(_position),
+                            ReadUInt32At(_position + 4),
+                            ReadUInt32At(_position + 8),
+                            ReadUInt32At(_position + 12),
+                            ReadUInt32At(_position + 16));
+                    }
 
-                return true;
-            }
+                    return true;
+                }
 
             case RecordType.SVCB:
             case RecordType.HTTPS:

@@ -24,7 +24,7 @@ public abstract class RecordData : IEquatable<RecordData>
     public byte[] ToWire() => UncompressedWire().ToArray();
 
     /// <summary>The zone-file presentation of the rdata (no owner, TTL, class or type).</summary>
-    /// <returns>Text that ZoneFile parses back into equal data.</returns>
+    /// <returns>Text that <see cref="ZoneFile"/> parses back into equal data.</returns>
     public abstract override string ToString();
 
     /// <inheritdoc/>

@@ -24,7 +24,7 @@ public sealed record ResourceRecord(DnsName Name, DnsClass Class, uint Ttl, Reco
     public RecordType Type => Data.Type;
 
     /// <summary>Zone-file form: <c>name. TTL CLASS TYPE rdata</c>.</summary>
-    /// <returns>A line that ZoneFile parses back into an equal record.</returns>
+    /// <returns>A line that <see cref="ZoneFile"/> parses back into an equal record.</returns>
     public override string ToString()
         => string.Create(
             CultureInfo.InvariantCulture,

@@ -52,70 +52,70 @@ internal static class SvcParamPresentation
         switch ((SvcParamKey)key)
         {
             case SvcParamKey.Mandatory:
-            {
-                if (value.IsEmpty || value.Length % 2 != 0)
                 {
-                    return false;
-                }
-
-                var parts = new List<string>();
-                int previous = -1;
-                for (int i = 0; i < value.Length; i += 2)
-                {
-                    ushort k = BinaryPrimitives.ReadUInt16BigEndian(value[i..]);
-                    if (k <= previous)
+                    if (value.IsEmpty || value.Length % 2 != 0)
                     {
                         return false;
                     }
 
-                    previous = k;
-                    parts.Add(NameOf(k) ?? string.Create(CultureInfo.InvariantCulture, $"key{k}"));
-                }
-
-                builder.Append("mandatory=").AppendJoin(',', parts);
-                return true;
-            }
-
-            case SvcParamKey.Alpn:
-            {
-                if (value.IsEmpty || SvcbData.CheckParam(key, value, out _) != DnsErrorKind.None)
-                {
-                    return false;
-                }
-
-                var items = new StringBuilder();
-                for (int at = 0; at < value.Length; at += 1 + value[at])
-                {
-                    var id = value.Slice(at + 1, value[at]);
-                    if (id.IsEmpty)
+                    var parts = new List<string>();
+                    int previous = -1;
+                    for (int i = 0; i < value.Length; i += 2)
                     {
-                        return false;
-                    }
-
-                    if (items.Length > 0)
-                    {
-                        items.Append(',');
-                    }
-
-                    // Inside a value-list, ',' and '\' in an item are escaped with a backslash (RFC 9460 §A.1);
-                    // the presentation escape then doubles that backslash.
-                    var escapedItem = new List<byte>(id.Length);
-                    foreach (byte b in id)
-                    {
-                        if (b is (byte)',' or (byte)'\\')
+                        ushort k = BinaryPrimitives.ReadUInt16BigEndian(value[i..]);
+                        if (k <= previous)
                         {
-                            escapedItem.Add((byte)'\\');
+                            return false;
                         }
 
-                        escapedItem.Add(b);
+                        previous = k;
+                        parts.Add(NameOf(k) ?? string.Create(CultureInfo.InvariantCulture, $"key{k}"));
                     }
 
-                    Presentation.AppendEscaped(items, [.. escapedItem], inQuotes: true, escapeDots: false);
+                    builder.Append("mandatory=").AppendJoin(',', parts);
+                    return true;
                 }
 
-                builder.Append("alpn=\"").Append(items).Append('"');
-                return true;
-            }
+            case SvcParamKey.Alpn:
+                {
+                    if (value.IsEmpty || SvcbData.CheckParam(key, value, out _) != DnsErrorKind.None)
+                    {
+                        return false;
+                    }
+
+                    var items = new StringBuilder();
+                    for (int at = 0; at < value.Length; at += 1 + value[at])
+                    {
+                        var id = value.Slice(at + 1, value[at]);
+                        if (id.IsEmpty)
+                        {
+                            return false;
+                        }
+
+                        if (items.Length > 0)
+                        {
+                            items.Append(',');
+                        }
+
+                        // Inside a value-list, ',' and '\' in an item are escaped with a backslash (RFC 9460 §A.1);
+                        // the presentation escape then doubles that backslash.
+                        var escapedItem = new List<byte>(id.Length);
+                        foreach (byte b in id)
+                        {
+                            if (b is (byte)',' or (byte)'\\')
+                            {
+                                escapedItem.Add((byte)'\\');
+                            }
+
+                            escapedItem.Add(b);
+                        }
+
+                        Presentation.AppendEscaped(items, [.. escapedItem], inQuotes: true, escapeDots: false);
+                    }
+
+                    builder.Append("alpn=\"").Append(items).Append('"');
+                    return true;
+                }
 
             case SvcParamKey.NoDefaultAlpn:
                 if (!value.IsEmpty)
@@ -135,26 +135,26 @@ internal static class SvcParamPresentation
                 return true;
             case SvcParamKey.Ipv4Hint:
             case SvcParamKey.Ipv6Hint:
-            {
-                int size = key == (ushort)SvcParamKey.Ipv4Hint ? 4 : 16;
-                if (value.IsEmpty || value.Length % size != 0)
                 {
-                    return false;
-                }
-
-                builder.Append(Names[key]).Append('=');
-                for (int i = 0; i < value.Length; i += size)
-                {
-                    if (i > 0)
+                    int size = key == (ushort)SvcParamKey.Ipv4Hint ? 4 : 16;
+                    if (value.IsEmpty || value.Length % size != 0)
                     {
-                        builder.Append(',');
+                        return false;
                     }
 
-                    builder.Append(new IPAddress(value.Slice(i, size)).ToString());
-                }
+                    builder.Append(Names[key]).Append('=');
+                    for (int i = 0; i < value.Length; i += size)
+                    {
+                        if (i > 0)
+                        {
+                            builder.Append(',');
+                        }
 
-                return true;
-            }
+                        builder.Append(new IPAddress(value.Slice(i, size)).ToString());
+                    }
+
+                    return true;
+                }
 
             case SvcParamKey.Ech:
                 if (SvcbData.CheckParam(key, value, out _) != DnsErrorKind.None)
