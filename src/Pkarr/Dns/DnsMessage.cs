@@ -32,16 +32,16 @@ public sealed class DnsMessage
     public ushort Flags { get; init; }
 
     /// <summary>The question section.</summary>
-    public IReadOnlyList<DnsQuestion> Questions { get; init; } = [];
+    public IReadOnlyList<DnsQuestion> Questions { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
 
     /// <summary>The answer section (where pkarr keeps all its records).</summary>
-    public IReadOnlyList<ResourceRecord> Answers { get; init; } = [];
+    public IReadOnlyList<ResourceRecord> Answers { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
 
     /// <summary>The authority section.</summary>
-    public IReadOnlyList<ResourceRecord> Authorities { get; init; } = [];
+    public IReadOnlyList<ResourceRecord> Authorities { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
 
     /// <summary>The additional section.</summary>
-    public IReadOnlyList<ResourceRecord> Additionals { get; init; } = [];
+    public IReadOnlyList<ResourceRecord> Additionals { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
 
     /// <summary>A pkarr-style response: ID 0, flags 0x8000, the records as answers in the given order.</summary>
     /// <param name="answers">The answer records.</param>

@@ -9,6 +9,10 @@ namespace Pkarr.Dns;
 /// <param name="Class">The class (without the unicast-response bit); may be <see cref="DnsClass.ANY"/>.</param>
 public sealed record DnsQuestion(DnsName Name, RecordType Type, DnsClass Class)
 {
+    /// <summary>The name asked about.</summary>
+    public DnsName Name { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } =
+        Name ?? throw new ArgumentNullException(nameof(Name));
+
     /// <summary>The mDNS unicast-response bit (top bit of the class field).</summary>
     public bool UnicastResponse { get; init; }
 

@@ -17,6 +17,14 @@ namespace Pkarr.Dns;
 /// <param name="Data">The rdata, which also determines <see cref="Type"/>.</param>
 public sealed record ResourceRecord(DnsName Name, DnsClass Class, uint Ttl, RecordData Data)
 {
+    /// <summary>The owner name.</summary>
+    public DnsName Name { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } =
+        Name ?? throw new ArgumentNullException(nameof(Name));
+
+    /// <summary>The rdata, which also determines <see cref="Type"/>.</summary>
+    public RecordData Data { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } =
+        Data ?? throw new ArgumentNullException(nameof(Data));
+
     /// <summary>The mDNS cache-flush bit (top bit of the class field). Pkarr builders never set it.</summary>
     public bool CacheFlush { get; init; }
 

@@ -108,7 +108,7 @@ public sealed class SvcbData : RecordData
     public IReadOnlyList<IPAddress>? Ipv4Hint => Addresses(SvcParamKey.Ipv4Hint, 4);
 
     /// <summary>The <c>ech</c> ECHConfig entries (without the ECHConfigList length prefix), or null when absent.</summary>
-    public ReadOnlyMemory<byte>? Ech => GetParam((ushort)SvcParamKey.Ech) is { } value ? value[2..] : null;
+    public ReadOnlyMemory<byte>? Ech => GetParam((ushort)SvcParamKey.Ech) is { } value ? value[2..] : (ReadOnlyMemory<byte>?)null;
 
     /// <summary>The <c>ipv6hint</c> addresses, or null when absent.</summary>
     public IReadOnlyList<IPAddress>? Ipv6Hint => Addresses(SvcParamKey.Ipv6Hint, 16);
@@ -119,7 +119,7 @@ public sealed class SvcbData : RecordData
     public ReadOnlyMemory<byte>? GetParam(ushort key)
     {
         int index = IndexOf(key);
-        return index >= 0 ? _params[index].Value : null;
+        return index >= 0 ? _params[index].Value : (ReadOnlyMemory<byte>?)null;
     }
 
     /// <summary>Sets a parameter from its raw wire value, replacing any previous value of that key.</summary>
