@@ -503,7 +503,9 @@ internal ref struct DnsReader
         if (expanded is not null)
         {
             expanded.AddRange(_message[_position..end]);
-            data = new UnknownData(type, [.. expanded]);
+
+            // Expanding pointers can only overflow 65535 bytes in a message of that size; keep the bytes as sent then.
+            data = new UnknownData(type, expanded.Count <= ushort.MaxValue ? [.. expanded] : _message[start..end]);
         }
 
         return true;

@@ -430,6 +430,16 @@ public class DnsReaderTests
     }
 
     [Fact]
+    public void Legacy_rdata_that_would_grow_past_65535_bytes_is_kept_as_sent()
+    {
+        // AFSDB (18) = u16 + name; the name is a pointer to a 201-byte owner name and the rdata is padded to 65535.
+        string rdata = "0001 c00c" + new string('0', 2 * (65535 - 4));
+        byte[] packet = Hex(ResponseOneAnswer, LongName(200), "0012 0001 0000001e ffff", rdata);
+        var data = Assert.IsType<UnknownData>(AssertAccepted(packet).Answers[0].Data);
+        Assert.Equal(65535, data.Data.Length);
+    }
+
+    [Fact]
     public void Caa_tag_past_the_rdata_is_rejected()
         => AssertRejected(Hex(ResponseOneAnswer, "00 0101 0001 0000001e 0003 00 05 69"), DnsErrorKind.InvalidCharacterString);
 
