@@ -20,7 +20,7 @@ if [ $build -ne 0 ]; then
 fi
 
 dotnet test Pkarr.slnx -c Release --no-build --nologo \
-  --logger "trx" --logger "console;verbosity=minimal" \
+  --logger "trx;LogFilePrefix=results" --logger "console;verbosity=minimal" \
   --results-directory "$results" "$@"
 status=$?
 

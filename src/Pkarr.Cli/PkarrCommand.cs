@@ -1,13 +1,35 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using Pkarr.Cli.Commands;
 
 namespace Pkarr.Cli;
 
-/// <summary>The root of the <c>pkarr</c> command line.</summary>
+/// <summary>The root of the <c>pkarr</c> command line. Commands stay thin: they call the libraries.</summary>
 internal static class PkarrCommand
 {
-    internal static Task<int> RunAsync(string[] args)
+    internal static Task<int> RunAsync(string[] args) =>
+        RunAsync(args, new CliConsole(Console.Out, Console.Error, Console.OpenStandardInput, Console.OpenStandardOutput));
+
+    internal static Task<int> RunAsync(string[] args, CliConsole console)
     {
-        var root = new RootCommand("Pkarr: public-key addressable resource records.");
-        return root.Parse(args).InvokeAsync();
+        // A plain command named "pkarr" rather than RootCommand, whose name is the assembly's (Pkarr.Cli).
+        var root = new Command("pkarr", "Publish and resolve DNS records signed by Ed25519 keys (Public-Key Addressable Resource Records).")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            KeygenCommand.Create(console),
+            PubkeyCommand.Create(console),
+            SignCommand.Create(console),
+            InspectCommand.Create(console),
+        };
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            EnableDefaultExceptionHandler = false,
+        };
+
+        return root.Parse(args).InvokeAsync(configuration);
     }
 }

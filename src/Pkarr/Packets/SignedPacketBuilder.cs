@@ -1,0 +1,181 @@
+// Builds and signs a packet (spec §3.4): owner names normalised under the signer's key, one DNS response
+// (ID 0, flags 0x8000, all records as answers in the order given), name compression, the 1000-byte limit.
+
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Net.Sockets;
+using Pkarr.Dns;
+using Pkarr.Keys;
+
+namespace Pkarr.Packets;
+
+/// <summary>
+/// A fluent builder of signed packets. Names are relative to the signer's key: <c>"@"</c> or <c>"."</c> is the
+/// apex, <c>"www"</c> becomes <c>www.&lt;key&gt;</c>, and a name already ending in the key is kept.
+/// </summary>
+public sealed class SignedPacketBuilder
+{
+    /// <summary>The flags of every packet the builder makes: a response (QR) and nothing else.</summary>
+    public const ushort ResponseFlags = DnsMessage.ResponseFlags;
+
+    private readonly List<(string Name, DnsClass Class, uint Ttl, RecordData Data)> _records = [];
+    private Timestamp? _timestamp;
+    private bool _compress = true;
+
+    internal SignedPacketBuilder()
+    {
+    }
+
+    /// <summary>Adds a record with any data at <paramref name="name"/>.</summary>
+    public SignedPacketBuilder Record(string name, RecordData data, uint ttl = SignedPacket.DefaultMinimumTtl)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(data);
+        if (!DnsName.TryParse(name, out _))
+        {
+            throw Error.InvalidName(name, "labels must be 1 to 63 bytes and the whole name at most 255");
+        }
+
+        _records.Add((name, DnsClass.IN, ttl, data));
+        return this;
+    }
+
+    /// <summary>Adds a complete record; its owner name is normalised like any other.</summary>
+    public SignedPacketBuilder Record(ResourceRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _records.Add((record.Name.ToString(), record.Class, record.Ttl, record.Data));
+        return this;
+    }
+
+    /// <summary>Adds an A or AAAA record, by the address family.</summary>
+    public SignedPacketBuilder Address(string name, IPAddress address, uint ttl = SignedPacket.DefaultMinimumTtl)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return address.AddressFamily == AddressFamily.InterNetworkV6 ? Aaaa(name, address, ttl) : A(name, address, ttl);
+    }
+
+    /// <summary>Adds an A record.</summary>
+    public SignedPacketBuilder A(string name, IPAddress address, uint ttl = SignedPacket.DefaultMinimumTtl) =>
+        Record(name, new AData(address), ttl);
+
+    /// <summary>Adds an AAAA record.</summary>
+    public SignedPacketBuilder Aaaa(string name, IPAddress address, uint ttl = SignedPacket.DefaultMinimumTtl) =>
+        Record(name, new AaaaData(address), ttl);
+
+    /// <summary>Adds a CNAME record; the target is used as given (not normalised).</summary>
+    public SignedPacketBuilder Cname(string name, string target, uint ttl = SignedPacket.DefaultMinimumTtl) =>
+        Record(name, new CnameData(ParseTarget(target)), ttl);
+
+    /// <summary>Adds a TXT record; the UTF-8 text is cut into 254-byte character-strings.</summary>
+    public SignedPacketBuilder Txt(string name, string text, uint ttl = SignedPacket.DefaultMinimumTtl) =>
+        Record(name, new TxtData(text), ttl);
+
+    /// <summary>Adds an NS record.</summary>
+    public SignedPacketBuilder Ns(string name, string nameServer, uint ttl = SignedPacket.DefaultMinimumTtl) =>
+        Record(name, new NsData(ParseTarget(nameServer)), ttl);
+
+    /// <summary>Adds an MX record.</summary>
+    public SignedPacketBuilder Mx(string name, ushort preference, string exchange, uint ttl = SignedPacket.DefaultMinimumTtl) =>
+        Record(name, new MxData(preference, ParseTarget(exchange)), ttl);
+
+    /// <summary>Adds an HTTPS record (RFC 9460), e.g. <c>SvcbData.Https(1, DnsName.Root).WithAlpn("h2", "h3")</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is SVCB data, not HTTPS.</exception>
+    public SignedPacketBuilder Https(string name, SvcbData data, uint ttl = SignedPacket.DefaultMinimumTtl)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return data.Type == RecordType.HTTPS ? Record(name, data, ttl) : throw Error.WrongSvcbType(RecordType.HTTPS, nameof(data));
+    }
+
+    /// <summary>Adds an SVCB record (RFC 9460), e.g. <c>SvcbData.Svcb(0, DnsName.Parse("example.com"))</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is HTTPS data, not SVCB.</exception>
+    public SignedPacketBuilder Svcb(string name, SvcbData data, uint ttl = SignedPacket.DefaultMinimumTtl)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return data.Type == RecordType.SVCB ? Record(name, data, ttl) : throw Error.WrongSvcbType(RecordType.SVCB, nameof(data));
+    }
+
+    /// <summary>Sets the packet's timestamp; by default <see cref="Packets.Timestamp.Now"/> at signing.</summary>
+    public SignedPacketBuilder Timestamp(Timestamp timestamp)
+    {
+        _timestamp = timestamp;
+        return this;
+    }
+
+    /// <summary>
+    /// Turns name compression off or on (default on, as the reference). Uncompressed packets are equally valid
+    /// but larger, with different bytes and signatures; the npm implementation writes them.
+    /// </summary>
+    public SignedPacketBuilder Compression(bool enabled)
+    {
+        _compress = enabled;
+        return this;
+    }
+
+    /// <summary>Encodes and signs the packet.</summary>
+    /// <exception cref="InvalidSignedPacketException">The DNS message is over 1000 bytes (<see cref="SignedPacketErrorKind.PacketTooLarge"/>).</exception>
+    /// <exception cref="ArgumentException">A name becomes longer than 255 bytes under the key.</exception>
+    public SignedPacket Sign(Keypair keypair) =>
+        TrySign(keypair, out var packet, out var error) ? packet : throw Error.SignedPacket(error);
+
+    /// <summary>Encodes and signs the packet; returns false with <see cref="SignedPacketErrorKind.PacketTooLarge"/> when it does not fit.</summary>
+    /// <exception cref="ArgumentException">A name becomes longer than 255 bytes under the key.</exception>
+    public bool TrySign(Keypair keypair, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error)
+    {
+        ArgumentNullException.ThrowIfNull(keypair);
+        packet = null;
+        string origin = keypair.PublicKey.ToZ32();
+
+        var answers = new ResourceRecord[_records.Count];
+        for (int i = 0; i < answers.Length; i++)
+        {
+            var (name, @class, ttl, data) = _records[i];
+            string owner = Names.Normalize(origin, NormalizedText(name));
+            if (!DnsName.TryParse(owner, out var ownerName))
+            {
+                throw Error.InvalidName(owner, "it is longer than 255 bytes under the key");
+            }
+
+            answers[i] = new ResourceRecord(ownerName, @class, ttl, data);
+        }
+
+        var message = new DnsMessage
+        {
+            Id = 0,
+            Flags = ResponseFlags,
+            Answers = answers,
+        };
+
+        Span<byte> dns = stackalloc byte[SignedPacket.MaxDnsLength];
+        if (!message.TryEncode(dns, _compress, out int length))
+        {
+            error = new SignedPacketError(SignedPacketErrorKind.PacketTooLarge, message.Encode(_compress).Length);
+            return false;
+        }
+
+        var timestamp = _timestamp ?? Packets.Timestamp.Now();
+        byte[] canonical = new byte[SignedPacket.HeaderLength + length];
+        keypair.PublicKey.Bytes.CopyTo(canonical);
+        timestamp.WriteBigEndian(canonical.AsSpan(96, 8));
+        dns[..length].CopyTo(canonical.AsSpan(SignedPacket.HeaderLength));
+
+        Span<byte> signable = stackalloc byte[64 + SignedPacket.MaxDnsLength];
+        int prefix = SignedPacket.WriteSignablePrefix(timestamp.Microseconds, length, signable);
+        dns[..length].CopyTo(signable[prefix..]);
+        keypair.Sign(signable[..(prefix + length)], canonical.AsSpan(PublicKey.Length, Keypair.SignatureLength));
+
+        packet = SignedPacket.FromSigned(canonical, keypair.PublicKey, message);
+        error = default;
+        return true;
+    }
+
+    // The reference's names never carry a trailing dot and collapse empty labels ("a..b" is "a.b"); "@" stays
+    // a label so that normalisation can see it.
+    private static string NormalizedText(string name) =>
+        DnsName.TryParse(name, out var parsed) ? parsed.ToString() : name;
+
+    private static DnsName ParseTarget(string target) =>
+        DnsName.TryParse(target, out var name)
+            ? name
+            : throw Error.InvalidName(target, "labels must be 1 to 63 bytes and the whole name at most 255");
+}
