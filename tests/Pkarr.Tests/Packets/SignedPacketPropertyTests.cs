@@ -94,7 +94,7 @@ public sealed class SignedPacketPropertyTests
                     _ => Flip(dns, at, value),
                 };
 
-                byte[] canonical = resign ? Resign(input.Timestamp, dns) : [.. packet.Bytes.Span[..SignedPacket.HeaderLength], .. dns];
+                byte[] canonical = resign ? RawPackets.Sign(Signer, input.Timestamp, dns) : [.. packet.Bytes.Span[..SignedPacket.HeaderLength], .. dns];
                 if (SignedPacket.TryFromBytes(canonical, out var parsed, out var error))
                 {
                     Assert.NotNull(parsed.AllResourceRecords);
@@ -118,15 +118,5 @@ public sealed class SignedPacketPropertyTests
         }
 
         return dns;
-    }
-
-    private static byte[] Resign(ulong timestamp, byte[] dns)
-    {
-        byte[] canonical = new byte[SignedPacket.HeaderLength + dns.Length];
-        Signer.PublicKey.Bytes.CopyTo(canonical);
-        new Timestamp(timestamp).WriteBigEndian(canonical.AsSpan(96));
-        dns.CopyTo(canonical, SignedPacket.HeaderLength);
-        Signer.Sign(SignedPacket.Signable(new Timestamp(timestamp), dns)).CopyTo(canonical, 32);
-        return canonical;
     }
 }

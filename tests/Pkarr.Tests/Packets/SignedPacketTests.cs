@@ -277,7 +277,7 @@ public sealed class SignedPacketTests
         // A correctly signed value that is not DNS: only the DNS check can reject it.
         using var keypair = Keypair.FromSecretKey(Hex(vector, "seed_hex"));
         byte[] notDns = [0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x05];
-        byte[] canonical = Sign(keypair, 7, notDns);
+        byte[] canonical = RawPackets.Sign(keypair, 7, notDns);
         AssertError(canonical, SignedPacketErrorKind.InvalidDnsPacket);
         Assert.False(SignedPacket.TryFromBytes(canonical, out _, out var dnsError));
         Assert.NotEqual(DnsErrorKind.None, dnsError.Dns.Kind);
@@ -330,16 +330,6 @@ public sealed class SignedPacketTests
         Assert.Contains($"        subdomain.{key}  IN  30  CNAME  example.com\n", text, StringComparison.Ordinal);
         Assert.Contains($"        _proto.{key}  IN  30  TXT  \"foo=bar\"\n", text, StringComparison.Ordinal);
         Assert.EndsWith("\n\n", text, StringComparison.Ordinal);
-    }
-
-    private static byte[] Sign(Keypair keypair, ulong timestamp, byte[] dns)
-    {
-        byte[] canonical = new byte[SignedPacket.HeaderLength + dns.Length];
-        keypair.PublicKey.Bytes.CopyTo(canonical);
-        new Timestamp(timestamp).WriteBigEndian(canonical.AsSpan(96));
-        dns.CopyTo(canonical, SignedPacket.HeaderLength);
-        keypair.Sign(SignedPacket.Signable(new Timestamp(timestamp), dns)).CopyTo(canonical, 32);
-        return canonical;
     }
 
     private static void AssertError(byte[] bytes, SignedPacketErrorKind kind, int length = 0)

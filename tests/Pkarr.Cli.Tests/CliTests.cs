@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using Pkarr.Cli;
+using Pkarr.Tests;
 
-namespace Pkarr.Tests.Cli;
+namespace Pkarr.Cli.Tests;
 
 public sealed class CliTests : IDisposable
 {
