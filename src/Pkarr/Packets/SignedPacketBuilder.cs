@@ -18,7 +18,7 @@ public sealed class SignedPacketBuilder
     /// <summary>The flags of every packet the builder makes: a response (QR) and nothing else.</summary>
     public const ushort ResponseFlags = DnsMessage.ResponseFlags;
 
-    private readonly List<(string Name, DnsClass Class, uint Ttl, RecordData Data)> _records = [];
+    private readonly List<(DnsName Name, DnsClass Class, uint Ttl, RecordData Data)> _records = [];
     private Timestamp? _timestamp;
     private bool _compress = true;
 
@@ -31,12 +31,12 @@ public sealed class SignedPacketBuilder
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(data);
-        if (!DnsName.TryParse(name, out _))
+        if (!DnsName.TryParse(name, out var owner))
         {
             throw Error.InvalidName(name, "labels must be 1 to 63 bytes and the whole name at most 255");
         }
 
-        _records.Add((name, DnsClass.IN, ttl, data));
+        _records.Add((owner, DnsClass.IN, ttl, data));
         return this;
     }
 
@@ -44,7 +44,7 @@ public sealed class SignedPacketBuilder
     public SignedPacketBuilder Record(ResourceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        _records.Add((record.Name.ToString(), record.Class, record.Ttl, record.Data));
+        _records.Add((record.Name, record.Class, record.Ttl, record.Data));
         return this;
     }
 
@@ -124,19 +124,13 @@ public sealed class SignedPacketBuilder
     {
         ArgumentNullException.ThrowIfNull(keypair);
         packet = null;
-        string origin = keypair.PublicKey.ToZ32();
+        var origin = DnsName.Parse(keypair.PublicKey.ToZ32());
 
         var answers = new ResourceRecord[_records.Count];
         for (int i = 0; i < answers.Length; i++)
         {
             var (name, @class, ttl, data) = _records[i];
-            string owner = Names.Normalize(origin, NormalizedText(name));
-            if (!DnsName.TryParse(owner, out var ownerName))
-            {
-                throw Error.InvalidName(owner, "it is longer than 255 bytes under the key");
-            }
-
-            answers[i] = new ResourceRecord(ownerName, @class, ttl, data);
+            answers[i] = new ResourceRecord(Normalize(origin, name), @class, ttl, data);
         }
 
         var message = new DnsMessage
@@ -169,10 +163,27 @@ public sealed class SignedPacketBuilder
         return true;
     }
 
-    // The reference's names never carry a trailing dot and collapse empty labels ("a..b" is "a.b"); "@" stays
-    // a label so that normalisation can see it.
-    private static string NormalizedText(string name) =>
-        DnsName.TryParse(name, out var parsed) ? parsed.ToString() : name;
+    /// <summary>
+    /// Owner-name normalisation (spec §3.4.1, the same rule as <see cref="Names.Normalize"/>) on parsed names,
+    /// whose empty labels are already collapsed: only the last label counts; the key itself keeps the name,
+    /// <c>@</c> (or the root) means the apex, anything else gets the key appended.
+    /// </summary>
+    private static DnsName Normalize(DnsName origin, DnsName name)
+    {
+        if (name.LabelCount == 0 || name.Label(name.LabelCount - 1).SequenceEqual("@"u8))
+        {
+            return origin;
+        }
+
+        if (name.Label(name.LabelCount - 1).SequenceEqual(origin.Label(0)))
+        {
+            return name;
+        }
+
+        return name.TryAppend(origin, out var owner)
+            ? owner
+            : throw Error.InvalidName(name.ToString(), "it is longer than 255 bytes under the key");
+    }
 
     private static DnsName ParseTarget(string target) =>
         DnsName.TryParse(target, out var name)
