@@ -13,6 +13,9 @@ internal enum BKind : byte
     Bytes,
     List,
     Dictionary,
+
+    /// <summary>An already-encoded value written verbatim (a BEP 44 <c>v</c> exactly as received).</summary>
+    Encoded,
 }
 
 /// <summary>One bencode value: an integer, a byte string, a list or a dictionary.</summary>
@@ -45,7 +48,10 @@ internal sealed class BValue
 
     public static BValue List(params BValue[] items) => new(BKind.List) { Items = [.. items] };
 
-    public static BValue List(List<BValue> items) => new(BKind.List) { Items = items };
+    public static BValue FromList(List<BValue> items) => new(BKind.List) { Items = items };
+
+    /// <summary>Wraps bytes that are already one canonical bencode value.</summary>
+    public static BValue Encoded(ReadOnlyMemory<byte> encoded) => new(BKind.Encoded) { Raw = encoded };
 
     public static BValue Dict() => new(BKind.Dictionary) { Entries = [] };
 
@@ -91,7 +97,7 @@ internal sealed class BValue
     public ReadOnlyMemory<byte>? GetBytes(string key)
     {
         var v = this[key];
-        return v is { Kind: BKind.Bytes } ? v.Bytes : null;
+        return v is { Kind: BKind.Bytes } ? v.Bytes : (ReadOnlyMemory<byte>?)null;
     }
 
     /// <summary>The integer of entry <paramref name="key"/>, or null when absent or not an integer.</summary>

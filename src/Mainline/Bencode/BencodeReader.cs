@@ -113,7 +113,7 @@ internal static class BencodeReader
                         items.Add(item!);
                     }
 
-                    value = BValue.List(items);
+                    value = BValue.FromList(items);
                     break;
                 }
 

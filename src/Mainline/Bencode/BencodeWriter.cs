@@ -39,6 +39,9 @@ internal static class BencodeWriter
 
                 WriteByte(output, (byte)'e');
                 break;
+            case BKind.Encoded:
+                output.Write(value.Raw.Span);
+                break;
             case BKind.Dictionary:
                 WriteByte(output, (byte)'d');
                 var entries = value.Entries!.ToArray();

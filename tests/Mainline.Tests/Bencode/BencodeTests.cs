@@ -39,7 +39,7 @@ public sealed class BencodeTests
         var d = BValue.Dict();
         d.Entries!.Add(new(new byte[] { 0xff }, BValue.Int(1)));
         d.Entries!.Add(new(new byte[] { 0x01 }, BValue.Int(2)));
-        Assert.Equal(B("d1:\x01i2e1:\xffi1ee"), BencodeWriter.Encode(d));
+        Assert.Equal(B("d1:\u0001i2e1:\u00ffi1ee"), BencodeWriter.Encode(d));
     }
 
     [Fact]
