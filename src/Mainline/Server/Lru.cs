@@ -9,6 +9,9 @@ internal sealed class Lru<TKey, TValue>(int capacity)
 
     public int Capacity { get; } = capacity;
 
+    /// <summary>Called with every value that leaves the map (eviction, replacement, removal).</summary>
+    public Action<TValue>? Removed { get; init; }
+
     public int Count => _map.Count;
 
     public IEnumerable<TValue> Values => _order.Select(kv => kv.Value);
@@ -27,17 +30,19 @@ internal sealed class Lru<TKey, TValue>(int capacity)
         return false;
     }
 
-    /// <summary>Sets a value; returns the evicted entry's key when the capacity was exceeded.</summary>
+    /// <summary>Sets a value, evicting the least recently used entry when full.</summary>
     public void Set(TKey key, TValue value)
     {
         if (_map.TryGetValue(key, out var node))
         {
             _order.Remove(node);
+            Removed?.Invoke(node.Value.Value);
         }
         else if (_map.Count >= Capacity && _order.Last is { } last)
         {
             _order.RemoveLast();
             _map.Remove(last.Value.Key);
+            Removed?.Invoke(last.Value.Value);
         }
 
         node = new LinkedListNode<KeyValuePair<TKey, TValue>>(new(key, value));
@@ -50,6 +55,7 @@ internal sealed class Lru<TKey, TValue>(int capacity)
         if (_map.Remove(key, out var node))
         {
             _order.Remove(node);
+            Removed?.Invoke(node.Value.Value);
             return true;
         }
 

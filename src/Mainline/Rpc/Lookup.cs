@@ -1,0 +1,153 @@
+// One iterative lookup (shared spec §8): find_node, get_peers or BEP 44 get.
+//
+// Visit = the query plus a companion ping (random id) to the same address. Every step visits the first 20
+// candidates not yet visited; there is no α limit. The lookup is done when none of its requests is in flight.
+// Values stream to every attached subscriber as soon as a reply is processed; late subscribers first receive
+// what was collected so far.
+using System.Net;
+using System.Threading.Channels;
+using Mainline.Routing;
+
+namespace Mainline.Rpc;
+
+internal enum LookupKind : byte
+{
+    FindNode,
+    GetPeers,
+    Get,
+}
+
+internal readonly record struct LookupKey(NodeId Target, LookupKind Kind, long? Seq);
+
+internal abstract record LookupValue;
+
+internal sealed record PeersValue(IReadOnlyList<IPEndPoint> Peers) : LookupValue;
+
+internal sealed record ImmutableValue(byte[] EncodedValue) : LookupValue;
+
+internal sealed record MutableValue(MutableItem Item) : LookupValue;
+
+/// <summary>Counters of a BEP 44 get (§8.3).</summary>
+public sealed record GetDiagnostics
+{
+    /// <summary>Nodes queried.</summary>
+    public int Queried { get; internal set; }
+
+    /// <summary>Replies carrying a valid value.</summary>
+    public int Values { get; internal set; }
+
+    /// <summary>Replies with a token but no value.</summary>
+    public int NoValues { get; internal set; }
+
+    /// <summary>Replies saying "nothing more recent than the requested seq".</summary>
+    public int NoMoreRecent { get; internal set; }
+
+    /// <summary>Replies with a value that failed verification.</summary>
+    public int InvalidValues { get; internal set; }
+
+    /// <summary>Replies of the wrong shape or from read-only nodes.</summary>
+    public int InvalidResponses { get; internal set; }
+
+    /// <summary>Error replies.</summary>
+    public int KrpcErrors { get; internal set; }
+
+    /// <summary>All replies counted above.</summary>
+    public int Responded => Values + NoValues + NoMoreRecent + InvalidValues + InvalidResponses + KrpcErrors;
+
+    /// <summary>Queried nodes that never answered.</summary>
+    public int TimedOut => Math.Max(0, Queried - Responded);
+}
+
+internal sealed class Lookup
+{
+    public Lookup(LookupKey key, byte[]? salt, long now)
+    {
+        Key = key;
+        Salt = salt;
+        Candidates = new ClosestNodes(key.Target);
+        Responders = new ClosestNodes(key.Target);
+        StartedAt = now;
+    }
+
+    public LookupKey Key { get; }
+
+    public NodeId Target => Key.Target;
+
+    /// <summary>The salt callers asked with, needed to check SHA1(k ‖ salt) == target.</summary>
+    public byte[]? Salt { get; }
+
+    public long StartedAt { get; }
+
+    public ClosestNodes Candidates { get; }
+
+    public ClosestNodes Responders { get; }
+
+    public HashSet<IPEndPoint> Visited { get; } = [];
+
+    public HashSet<uint> InFlight { get; } = [];
+
+    public Dictionary<IPEndPoint, int> Votes { get; } = [];
+
+    public List<LookupValue> Values { get; } = [];
+
+    public List<ChannelWriter<LookupValue>> Subscribers { get; } = [];
+
+    public List<Action<Lookup>> Completed { get; } = [];
+
+    public GetDiagnostics Diagnostics { get; } = new();
+
+    public bool Done { get; set; }
+
+    /// <summary>Result nodes, set when the lookup is done.</summary>
+    public IReadOnlyList<Candidate> ResultNodes { get; set; } = [];
+
+    /// <summary>Runs <paramref name="action"/> when the lookup is done (now, if it already is).</summary>
+    public void OnCompleted(Action<Lookup> action)
+    {
+        if (Done)
+        {
+            action(this);
+        }
+        else
+        {
+            Completed.Add(action);
+        }
+    }
+
+    public void Deliver(LookupValue value)
+    {
+        Values.Add(value);
+        foreach (var s in Subscribers)
+        {
+            s.TryWrite(value);
+        }
+    }
+
+    public void Subscribe(ChannelWriter<LookupValue> writer)
+    {
+        foreach (var v in Values)
+        {
+            writer.TryWrite(v);
+        }
+
+        if (Done)
+        {
+            writer.TryComplete();
+        }
+        else
+        {
+            Subscribers.Add(writer);
+        }
+    }
+
+    public void Vote(IPEndPoint address) => Votes[address] = Votes.GetValueOrDefault(address) + 1;
+
+    /// <summary>The most-voted external address, if any.</summary>
+    public IPEndPoint? ElectedAddress() => Votes.Count == 0 ? null : Votes.MaxBy(kv => kv.Value).Key;
+
+    /// <summary>Result nodes: first 20 candidates for find_node, the edk-cut responders otherwise.</summary>
+    public List<Candidate> Result(double sizeEstimate, double subnets) =>
+        Key.Kind == LookupKind.FindNode
+            ? [.. Candidates.Nodes.Take(Limits.K)]
+            : Responders.StoreSet(sizeEstimate, subnets);
+}
