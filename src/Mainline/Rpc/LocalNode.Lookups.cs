@@ -63,7 +63,9 @@ internal sealed partial class LocalNode
         _ => new GetQuery(Id, lookup.Target, lookup.Key.Seq),
     };
 
-    /// <summary>Sends the lookup's query and a companion ping (random id) to <paramref name="address"/>.</summary>
+    /// <summary>Sends the lookup's query and a companion ping to <paramref name="address"/>.</summary>
+    /// <remarks>The reference pings with a random id; we use our own, because bittorrent-dht adds every querier
+    /// under its <c>a.id</c> and drops a node whose id changes at the same endpoint.</remarks>
     private void Visit(Lookup lookup, IPEndPoint address)
     {
         if (!lookup.Visited.Add(address) || address.Equals(LocalEndPoint))
@@ -73,7 +75,7 @@ internal sealed partial class LocalNode
 
         lookup.Diagnostics.Queried = lookup.Visited.Count;
         lookup.InFlight.Add(Send(LookupQuery(lookup), address, lookup, primary: true, put: null));
-        lookup.InFlight.Add(Send(new PingQuery(NodeId.Random()), address, lookup, primary: false, put: null));
+        lookup.InFlight.Add(Send(new PingQuery(Id), address, lookup, primary: false, put: null));
     }
 
     /// <summary>Visits the 20 closest unvisited candidates; finishes the lookup when nothing is in flight.</summary>
