@@ -45,6 +45,40 @@ public sealed partial class Dht
         return best;
     }
 
+    /// <summary>Runs a whole mutable get and returns every verified item, the most recent one and the lookup's
+    /// diagnostics (§8.3: values, no values, no more recent, invalid values and responses, errors, timeouts).</summary>
+    public async Task<GetMutableOutcome> GetMutableDetailedAsync(
+        byte[] publicKey, byte[]? salt = null, long? moreRecentThan = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        salt = salt is { Length: > 0 } ? salt : null;
+        var key = new LookupKey(MutableItem.TargetOf(publicKey, salt), LookupKind.Get, moreRecentThan);
+        var channel = Channel.CreateUnbounded<LookupValue>(new UnboundedChannelOptions { SingleReader = true });
+        var diagnostics = new TaskCompletionSource<GetDiagnostics>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _node.InvokeAsync(() =>
+        {
+            var lookup = _node.StartLookup(key, salt);
+            lookup.Subscribe(channel.Writer);
+            lookup.OnCompleted(l => diagnostics.TrySetResult(l.Diagnostics with { }));
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        var items = new List<MutableItem>();
+        MutableItem? best = null;
+        await foreach (var value in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (value is MutableValue { Item: var item } && (moreRecentThan is null || item.Seq > moreRecentThan))
+            {
+                items.Add(item);
+                if (best is null || item.IsMoreRecentThan(best))
+                {
+                    best = item;
+                }
+            }
+        }
+
+        return new GetMutableOutcome(items, best, await diagnostics.Task.WaitAsync(cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>The first immutable value whose SHA-1 matches <paramref name="target"/> (its byte-string content), or null.</summary>
     public async Task<byte[]?> GetImmutableAsync(NodeId target, CancellationToken cancellationToken = default)
     {

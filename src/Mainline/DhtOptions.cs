@@ -69,6 +69,13 @@ public sealed class DhtOptions
     /// <summary>Burst of queries per source IP; default 60.</summary>
     public double RateLimitBurst { get; init; } = 60;
 
+    /// <summary>Routing-table refresh period (find_node on our own id; adaptive mode may switch then): 15 min as
+    /// the reference. Internal: tests shorten it.</summary>
+    internal TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Stale-node purge and ping period: 5 min as the reference. Internal: tests shorten it.</summary>
+    internal TimeSpan PurgeInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Logger for structured logs; null logs nothing.</summary>
     public ILogger? Logger { get; init; }
 }

@@ -166,13 +166,10 @@ public sealed class ServerHandlerTests
         {
             Bootstrap = [evil.Client.LocalEndPoint!.ToString()!], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
         }, Ct());
-        var got = new List<MutableItem>();
-        await foreach (var m in client.GetMutableAsync(honest.Key, null, null, Ct()))
-        {
-            got.Add(m);
-        }
-
-        Assert.Empty(got);
+        var outcome = await client.GetMutableDetailedAsync(honest.Key, null, null, Ct());
+        Assert.Empty(outcome.Items);
+        Assert.Null(outcome.MostRecent);
+        Assert.Equal(1, outcome.Diagnostics.InvalidValues);
         await stop.CancelAsync();
         await server;
     }

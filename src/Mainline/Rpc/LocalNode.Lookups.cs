@@ -7,6 +7,9 @@ namespace Mainline.Rpc;
 
 internal sealed partial class LocalNode
 {
+    /// <summary>How many lookups this node started (diagnostics and tests).</summary>
+    public int LookupsStarted { get; private set; }
+
     /// <summary>Starts a lookup, or returns the running one for the same key.</summary>
     public Lookup StartLookup(LookupKey key, byte[]? salt, IEnumerable<DhtNode>? extraSeeds = null)
     {
@@ -15,6 +18,7 @@ internal sealed partial class LocalNode
             return running;
         }
 
+        LookupsStarted++;
         var now = Now;
         var lookup = new Lookup(key, salt, now);
         _lookups[key] = lookup;

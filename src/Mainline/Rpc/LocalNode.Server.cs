@@ -41,7 +41,7 @@ internal sealed partial class LocalNode
     }
 
     /// <summary>§5: our ping came back through the public address, so inbound traffic works.</summary>
-    private void OnOwnPingReturned(IPEndPoint publicAddress)
+    internal void OnOwnPingReturned(IPEndPoint publicAddress)
     {
         Firewalled = false;
         if (Id.IsValidFor(publicAddress.Address))

@@ -56,8 +56,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     private const int MaxQueuedDatagrams = 10_000;
     private const long TokenFreshMs = 5 * 60 * 1000;
-    private const long RefreshMs = 15 * 60 * 1000;
-    private const long PurgeMs = 5 * 60 * 1000;
     private const long EmptyTableRetryMs = 5_000;
 
     private readonly Socket _socket;
@@ -392,7 +390,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     private void Maintain(long now)
     {
-        if (now - _lastPurge >= PurgeMs)
+        if (now - _lastPurge >= (long)_options.PurgeInterval.TotalMilliseconds)
         {
             _lastPurge = now;
             foreach (var node in _table.Purge(now))
@@ -401,7 +399,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
             }
         }
 
-        var refreshDue = now - _lastRefresh >= RefreshMs;
+        var refreshDue = now - _lastRefresh >= (long)_options.RefreshInterval.TotalMilliseconds;
         if (refreshDue)
         {
             _lastRefresh = now;

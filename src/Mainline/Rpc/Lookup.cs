@@ -27,6 +27,12 @@ internal sealed record ImmutableValue(byte[] EncodedValue) : LookupValue;
 
 internal sealed record MutableValue(MutableItem Item) : LookupValue;
 
+/// <summary>The result of <see cref="Dht.GetMutableDetailedAsync"/>.</summary>
+/// <param name="Items">Every verified item, in arrival order (one per node holding it).</param>
+/// <param name="MostRecent">The highest seq (then greatest value), or null.</param>
+/// <param name="Diagnostics">What the queried nodes answered.</param>
+public sealed record GetMutableOutcome(IReadOnlyList<MutableItem> Items, MutableItem? MostRecent, GetDiagnostics Diagnostics);
+
 /// <summary>Counters of a BEP 44 get (§8.3).</summary>
 public sealed record GetDiagnostics
 {
