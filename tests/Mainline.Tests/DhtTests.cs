@@ -226,6 +226,54 @@ public sealed class DhtTests
     }
 
     [Fact]
+    public async Task Fifty_node_unseeded_network()
+    {
+        await using var net = await Testnet.CreateAsync(50, seeded: false, cancellationToken: Ct());
+        await using var a = await Dht.CreateAsync(new DhtOptions
+        {
+            Bootstrap = [net.Bootstrap[0]], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
+        }, Ct());
+        Assert.True(await a.BootstrappedAsync(Ct()));
+        var item = MutableItem.Sign(Seed(50), "fifty"u8, 1);
+        var put = await a.PutMutableAsync(item, null, Ct());
+        Assert.True(put.StoredOn >= 20, $"stored on {put.StoredOn}");
+        await using var b = await Dht.CreateAsync(new DhtOptions
+        {
+            Bootstrap = [net.Bootstrap[49]], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
+        }, Ct());
+        Assert.Equal(1, (await b.GetMutableMostRecentAsync(item.Key, null, Ct()))!.Seq);
+        var info = await b.GetInfoAsync(Ct());
+        Assert.InRange(info.SizeEstimate, 10, 500);
+    }
+
+    [Fact]
+    public async Task Disposing_completes_running_streams()
+    {
+        // A bootstrap node that never answers keeps the lookup running for the 2-s timeout.
+        using var silent = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var node = await Dht.CreateAsync(new DhtOptions
+        {
+            Bootstrap = [silent.Client.LocalEndPoint!.ToString()!], Port = 0, BindAddress = IPAddress.Loopback,
+            RequestTimeout = TimeSpan.FromSeconds(20),
+        }, Ct());
+        var stream = Task.Run(async () =>
+        {
+            var n = 0;
+            await foreach (var _ in node.GetMutableAsync(new byte[32], null, null, Ct()))
+            {
+                n++;
+            }
+
+            return n;
+        });
+        var find = node.FindNodeAsync(NodeId.Random(), Ct());
+        await Task.Delay(200);
+        await node.DisposeAsync();
+        Assert.Equal(0, await stream.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Empty(await find.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public async Task Disposed_node_fails_calls()
     {
         var net = await Testnet.CreateAsync(1, cancellationToken: Ct());

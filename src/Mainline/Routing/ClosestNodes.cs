@@ -19,9 +19,12 @@ internal sealed class Candidate(DhtNode node, byte[]? token, long tokenTime)
 }
 
 /// <summary>A sorted, de-duplicated list of nodes around a target.</summary>
-internal sealed class ClosestNodes(NodeId target)
+/// <remarks>The reference keeps every node ever reported; only the first 20 drive visiting and the size
+/// estimate, so a lookup list may be capped (we use 500): a hostile reply full of ids then costs little.</remarks>
+internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 {
     private readonly List<Candidate> _nodes = [];
+    private readonly HashSet<NodeId> _ids = [];
     private readonly Dictionary<IPAddress, int> _perIp = [];
 
     public NodeId Target { get; } = target;
@@ -35,29 +38,38 @@ internal sealed class ClosestNodes(NodeId target)
     public bool Add(Candidate candidate)
     {
         var node = candidate.Node;
-        if (_perIp.ContainsKey(node.EndPoint.Address))
+        if (_ids.Contains(node.Id))
         {
-            foreach (var c in _nodes)
-            {
-                if (c.Node.Id == node.Id)
-                {
-                    return false;
-                }
-            }
-
-            if (RoutingTable.ViolatesIpRule(node, _nodes.Where(c => c.Node.EndPoint.Address.Equals(node.EndPoint.Address)).Select(c => c.Node)))
-            {
-                return false;
-            }
+            return false;
         }
-        else if (_nodes.Exists(c => c.Node.Id == node.Id))
+
+        if (_perIp.ContainsKey(node.EndPoint.Address)
+            && RoutingTable.ViolatesIpRule(node, _nodes.Where(c => c.Node.EndPoint.Address.Equals(node.EndPoint.Address)).Select(c => c.Node)))
         {
             return false;
         }
 
         var index = _nodes.BinarySearch(candidate, Comparer<Candidate>.Create(Compare));
-        _nodes.Insert(index < 0 ? ~index : index, candidate);
+        index = index < 0 ? ~index : index;
+        if (index >= capacity)
+        {
+            return false;
+        }
+
+        _nodes.Insert(index, candidate);
+        _ids.Add(node.Id);
         _perIp[node.EndPoint.Address] = _perIp.GetValueOrDefault(node.EndPoint.Address) + 1;
+        if (_nodes.Count > capacity)
+        {
+            var last = _nodes[^1];
+            _nodes.RemoveAt(_nodes.Count - 1);
+            _ids.Remove(last.Node.Id);
+            if (--_perIp[last.Node.EndPoint.Address] == 0)
+            {
+                _perIp.Remove(last.Node.EndPoint.Address);
+            }
+        }
+
         return true;
     }
 

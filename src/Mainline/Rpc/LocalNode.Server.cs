@@ -27,7 +27,9 @@ internal sealed partial class LocalNode
             return;
         }
 
-        // First node of a private network: learn the nodes that bootstrap from us (§7.2 exception (a)).
+        // First node of a private network: learn the nodes that bootstrap from us (§7.2 exception (a)). The
+        // reference files them under the query's target (their own id when they bootstrap); we use the id they
+        // claim in a.id, which is the same for a bootstrapping node and right for any other find_node.
         if (_bootstrap.Count == 0 && query is FindNodeQuery && !message.ReadOnly)
         {
             _table.Add(new DhtNode(query.Id, from), now);

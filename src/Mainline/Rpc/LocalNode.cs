@@ -558,12 +558,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     private void Shutdown()
     {
+        // Running lookups end with what they have: streams complete, waiting callers get partial results.
         foreach (var lookup in _lookups.Values.ToList())
         {
-            foreach (var s in lookup.Subscribers)
-            {
-                s.TryComplete();
-            }
+            FinishLookup(lookup);
         }
 
         foreach (var put in _allPuts)

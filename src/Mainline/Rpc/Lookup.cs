@@ -17,6 +17,8 @@ internal enum LookupKind : byte
     Get,
 }
 
+/// <summary>What identifies a running lookup. The reference keys by target only; we add the kind and the
+/// requested seq so that a get_peers caller never joins a BEP 44 get, nor a "newer than" get a full one.</summary>
 internal readonly record struct LookupKey(NodeId Target, LookupKind Kind, long? Seq);
 
 internal abstract record LookupValue;
@@ -66,12 +68,15 @@ public sealed record GetDiagnostics
 
 internal sealed class Lookup
 {
+    /// <summary>Cap of the candidate and responder lists (see <see cref="ClosestNodes"/>).</summary>
+    public const int MaxCandidates = 500;
+
     public Lookup(LookupKey key, byte[]? salt, long now)
     {
         Key = key;
         Salt = salt;
-        Candidates = new ClosestNodes(key.Target);
-        Responders = new ClosestNodes(key.Target);
+        Candidates = new ClosestNodes(key.Target, MaxCandidates);
+        Responders = new ClosestNodes(key.Target, MaxCandidates);
         StartedAt = now;
     }
 

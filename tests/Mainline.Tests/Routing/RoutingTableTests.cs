@@ -135,6 +135,22 @@ public sealed class ClosestNodesTests
     }
 
     [Fact]
+    public void Capped_list_keeps_the_closest()
+    {
+        var target = NodeId.Random();
+        var list = new ClosestNodes(target, 50);
+        var all = Enumerable.Range(0, 2000).Select(i => new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1 + i))).ToList();
+        foreach (var n in all)
+        {
+            list.Add(n);
+        }
+
+        Assert.Equal(50, list.Count);
+        var best = all.Order(Comparer<DhtNode>.Create((a, b) => target.CompareDistance(a.Id, b.Id))).Take(50).Select(n => n.Id);
+        Assert.Equal(best, list.Nodes.Select(c => c.Node.Id));
+    }
+
+    [Fact]
     public void Size_estimate_of_a_uniform_network_is_close()
     {
         // 2500 uniformly random ids; estimate from the 20 closest to several targets averages near 2500.
