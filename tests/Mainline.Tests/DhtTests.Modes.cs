@@ -13,7 +13,10 @@ public sealed class DhtModesTests
         var options = net.ClientOptions(DhtMode.Adaptive);
         await using var node = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = options.Bootstrap, Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Adaptive,
+            Bootstrap = options.Bootstrap,
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Adaptive,
             RefreshInterval = TimeSpan.FromMilliseconds(500),
         }, Ct());
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -35,7 +38,10 @@ public sealed class DhtModesTests
         await using var net = await Testnet.CreateAsync(3, cancellationToken: Ct());
         await using var node = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = net.Bootstrap, Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
+            Bootstrap = net.Bootstrap,
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Client,
             RefreshInterval = TimeSpan.FromMilliseconds(200),
         }, Ct());
         await node.BootstrappedAsync(Ct());
@@ -76,7 +82,10 @@ public sealed class DhtModesTests
     {
         await using var node = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [], Port = 0, BindAddress = IPAddress.Loopback, PublicIp = IPAddress.Parse("65.23.51.170"),
+            Bootstrap = [],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            PublicIp = IPAddress.Parse("65.23.51.170"),
         }, Ct());
         var info = await node.GetInfoAsync(Ct());
         Assert.True(info.Id.IsValidFor(IPAddress.Parse("65.23.51.170")));
@@ -95,7 +104,10 @@ public sealed class DhtModesTests
         // tests never touch public hosts).
         await using var node = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = ["127.0.0.1:9"], ExtraBootstrap = ["127.0.0.1:10"], Port = 0, BindAddress = IPAddress.Loopback,
+            Bootstrap = ["127.0.0.1:9"],
+            ExtraBootstrap = ["127.0.0.1:10"],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
         }, Ct());
         Assert.Equal(2, node.Node.BootstrapNodes.Count);
     }

@@ -32,7 +32,10 @@ public sealed class DhtTests
         Assert.True(first.RoutingTableSize >= 5, $"node 0 knows {first.RoutingTableSize}");
         await using var client = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [net.Bootstrap[0]], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
+            Bootstrap = [net.Bootstrap[0]],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Client,
         }, Ct());
         Assert.True(await client.BootstrappedAsync(Ct()));
         var info = await client.GetInfoAsync(Ct());
@@ -231,7 +234,10 @@ public sealed class DhtTests
         await using var net = await Testnet.CreateAsync(50, seeded: false, cancellationToken: Ct());
         await using var a = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [net.Bootstrap[0]], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
+            Bootstrap = [net.Bootstrap[0]],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Client,
         }, Ct());
         Assert.True(await a.BootstrappedAsync(Ct()));
         var item = MutableItem.Sign(Seed(50), "fifty"u8, 1);
@@ -239,7 +245,10 @@ public sealed class DhtTests
         Assert.True(put.StoredOn >= 20, $"stored on {put.StoredOn}");
         await using var b = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [net.Bootstrap[49]], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
+            Bootstrap = [net.Bootstrap[49]],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Client,
         }, Ct());
         Assert.Equal(1, (await b.GetMutableMostRecentAsync(item.Key, null, Ct()))!.Seq);
         var info = await b.GetInfoAsync(Ct());
@@ -253,7 +262,9 @@ public sealed class DhtTests
         using var silent = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var node = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [silent.Client.LocalEndPoint!.ToString()!], Port = 0, BindAddress = IPAddress.Loopback,
+            Bootstrap = [silent.Client.LocalEndPoint!.ToString()!],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
             RequestTimeout = TimeSpan.FromSeconds(20),
         }, Ct());
         var stream = Task.Run(async () =>

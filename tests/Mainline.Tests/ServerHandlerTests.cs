@@ -108,8 +108,12 @@ public sealed class ServerHandlerTests
     {
         var options = new DhtOptions
         {
-            Bootstrap = [], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Server,
-            RateLimitPerIp = 1, RateLimitBurst = 3,
+            Bootstrap = [],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Server,
+            RateLimitPerIp = 1,
+            RateLimitBurst = 3,
             RequestFilter = r => r.Method != "find_node",
         };
         await using var node = await Dht.CreateAsync(options, Ct());
@@ -164,7 +168,10 @@ public sealed class ServerHandlerTests
 
         await using var client = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [evil.Client.LocalEndPoint!.ToString()!], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client,
+            Bootstrap = [evil.Client.LocalEndPoint!.ToString()!],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Client,
         }, Ct());
         var outcome = await client.GetMutableDetailedAsync(honest.Key, null, null, Ct());
         Assert.Empty(outcome.Items);

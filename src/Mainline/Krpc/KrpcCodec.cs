@@ -58,8 +58,12 @@ internal static class KrpcCodec
                     var status = TryReadQuery(root, out var query);
                     message = new Message
                     {
-                        TransactionId = tidBytes, Kind = kind, Version = version, ReadOnly = readOnly,
-                        ExternalAddress = external, Query = query,
+                        TransactionId = tidBytes,
+                        Kind = kind,
+                        Version = version,
+                        ReadOnly = readOnly,
+                        ExternalAddress = external,
+                        Query = query,
                     };
                     return status;
                 }
@@ -74,8 +78,12 @@ internal static class KrpcCodec
 
                     message = new Message
                     {
-                        TransactionId = tidBytes, Kind = kind, Version = version, ReadOnly = readOnly,
-                        ExternalAddress = external, Response = response,
+                        TransactionId = tidBytes,
+                        Kind = kind,
+                        Version = version,
+                        ReadOnly = readOnly,
+                        ExternalAddress = external,
+                        Response = response,
                     };
                     return DecodeStatus.Ok;
                 }
@@ -91,8 +99,12 @@ internal static class KrpcCodec
                     var text = e.Items.Count > 1 && e.Items[1].Kind == BKind.Bytes ? e.Items[1].Bytes.ToArray() : [];
                     message = new Message
                     {
-                        TransactionId = tidBytes, Kind = kind, Version = version, ReadOnly = readOnly,
-                        ExternalAddress = external, Error = new KrpcError(e.Items[0].Integer, text),
+                        TransactionId = tidBytes,
+                        Kind = kind,
+                        Version = version,
+                        ReadOnly = readOnly,
+                        ExternalAddress = external,
+                        Error = new KrpcError(e.Items[0].Integer, text),
                     };
                     return DecodeStatus.Ok;
                 }

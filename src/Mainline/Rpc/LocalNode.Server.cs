@@ -71,7 +71,9 @@ internal sealed partial class LocalNode
                     var peers = _storage.GetPeers(g.InfoHash, now);
                     return (new Response
                     {
-                        Id = Id, Token = _tokens.Create(from.Address, g.InfoHash), Nodes = _table.Closest(g.InfoHash),
+                        Id = Id,
+                        Token = _tokens.Create(from.Address, g.InfoHash),
+                        Nodes = _table.Closest(g.InfoHash),
                         Values = peers.Count > 0 ? peers : null,
                     }, null);
                 }
@@ -130,7 +132,12 @@ internal sealed partial class LocalNode
 
         return new Response
         {
-            Id = Id, Token = token, Nodes = nodes, Key = item.Key, Seq = item.Seq, Signature = item.Signature,
+            Id = Id,
+            Token = token,
+            Nodes = nodes,
+            Key = item.Key,
+            Seq = item.Seq,
+            Signature = item.Signature,
             EncodedValue = item.EncodedValue,
         };
     }

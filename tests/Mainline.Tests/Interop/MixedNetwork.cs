@@ -95,8 +95,11 @@ public sealed class MixedNetwork : IAsyncLifetime
         var options = Ours.ClientOptions(DhtMode.Server);
         Client = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [ours0, LibtorrentEndpoints[0], BdhtEndpoints[0]], Port = 0, BindAddress = options.BindAddress,
-            Mode = DhtMode.Server, RateLimitPerIp = 0,
+            Bootstrap = [ours0, LibtorrentEndpoints[0], BdhtEndpoints[0]],
+            Port = 0,
+            BindAddress = options.BindAddress,
+            Mode = DhtMode.Server,
+            RateLimitPerIp = 0,
         });
         if (!await Client.BootstrappedAsync(new CancellationTokenSource(StartTimeout).Token))
         {

@@ -98,7 +98,12 @@ public sealed class KrpcCodecTests
         var sig = new byte[64];
         var reply = KrpcCodec.EncodeResponse(B("xy"), new Response
         {
-            Id = IdA, Token = B("tokn"), EncodedValue = B("2:hi"), Key = k, Seq = 7, Signature = sig,
+            Id = IdA,
+            Token = B("tokn"),
+            EncodedValue = B("2:hi"),
+            Key = k,
+            Seq = 7,
+            Signature = sig,
         }, default, Requester);
         var expected = "d2:ip6:\u0001\u0002\u0003\u0004\u001a\u002b1:rd2:id20:abcdefghij01234567891:k32:" + new string('\0', 32)
             + "3:seqi7e3:sig64:" + new string('\0', 64) + "5:token4:tokn1:v2:hie1:t2:xy1:y1:re";
