@@ -51,7 +51,8 @@ internal sealed partial class LocalNode
         if (_cache.Get(op.Target) is { IsFindNode: false } cached
             && cached.Nodes.Any(n => n.Token is not null && now - n.TokenTime <= TokenFreshMs))
         {
-            SendPut(op, cached.Nodes, extraNodes);
+            // Only tokens younger than 5 minutes are still valid at the storing nodes (5–10 min lifetime).
+            SendPut(op, [.. cached.Nodes.Where(n => now - n.TokenTime <= TokenFreshMs)], extraNodes);
             return;
         }
 

@@ -102,6 +102,17 @@ public sealed class InteropTests(MixedNetwork net)
     }
 
     [Fact]
+    public async Task Libtorrent_joins_and_reads_through_our_node_only()
+    {
+        var item = MutableItem.Sign(Seed(0x35), "via-our-node"u8, 11);
+        Assert.True((await net.Client.PutMutableAsync(item, null, Ct())).Succeeded);
+        // The libtorrent client knows only our client node: it must learn the network from our answers.
+        var lt = await net.LtViaAsync(net.Client.LocalEndPoint.ToString(), "get-mutable", "--pubkey", Hex(item.Key), "--first", "--min-nodes", "1");
+        Ok(lt, "libtorrent get-mutable through our node");
+        Assert.Equal(11, lt.GetProperty("seq").GetInt64());
+    }
+
+    [Fact]
     public async Task Our_nodes_are_in_their_routing_tables()
     {
         var ours = net.Ours.Bootstrap.Append(net.Client.LocalEndPoint.ToString()).ToHashSet();

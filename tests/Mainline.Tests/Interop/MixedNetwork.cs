@@ -114,8 +114,11 @@ public sealed class MixedNetwork : IAsyncLifetime
     }
 
     /// <summary>Runs a libtorrent one-shot client (read-only session) against the libtorrent testnet.</summary>
-    public Task<JsonElement> LtAsync(params string[] args) =>
-        PeerProcess.RunAsync(Python, [LtScript, .. args, "--bootstrap", string.Join(',', LibtorrentEndpoints), "--timeout", "25"], Root, TimeSpan.FromSeconds(60));
+    public Task<JsonElement> LtAsync(params string[] args) => LtViaAsync(string.Join(',', LibtorrentEndpoints), args);
+
+    /// <summary>Runs a libtorrent one-shot client that joins through <paramref name="bootstrap"/> only.</summary>
+    public Task<JsonElement> LtViaAsync(string bootstrap, params string[] args) =>
+        PeerProcess.RunAsync(Python, [LtScript, .. args, "--bootstrap", bootstrap, "--timeout", "25"], Root, TimeSpan.FromSeconds(60));
 
     public async Task DisposeAsync()
     {
