@@ -66,7 +66,8 @@ public sealed class DhtModesTests
         var after = await node.GetInfoAsync(Ct());
         Assert.True(after.Id.IsValidFor(publicAddress.Address));
         Assert.NotEqual(before.Id, after.Id);
-        Assert.False(after.Firewalled);
+        // (Firewalled is not asserted: the lookup for the new id votes for 127.0.0.1, a new public address,
+        // which is firewalled until our ping through it returns; loopback being exempt, the id stays.)
         // The lookup for the new id, seeded from the old table, refills the new table.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         while ((await node.GetInfoAsync(Ct())).RoutingTableSize == 0 && DateTime.UtcNow < deadline)
@@ -75,6 +76,7 @@ public sealed class DhtModesTests
         }
 
         Assert.True((await node.GetInfoAsync(Ct())).RoutingTableSize > 0);
+        Assert.Equal(after.Id, (await node.GetInfoAsync(Ct())).Id);
     }
 
     [Fact]
