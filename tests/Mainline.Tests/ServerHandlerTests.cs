@@ -112,7 +112,7 @@ public sealed class ServerHandlerTests
             Port = 0,
             BindAddress = IPAddress.Loopback,
             Mode = DhtMode.Server,
-            RateLimitPerIp = 1,
+            RateLimitPerIp = 0.5,
             RateLimitBurst = 3,
             RequestFilter = r => r.Method != "find_node",
         };

@@ -84,11 +84,11 @@ public sealed class MixedNetwork : IAsyncLifetime
 
         var ltBase = PeerProcess.FreeUdpPortRange(5);
         Libtorrent = PeerProcess.Start(Python, [LtScript, "serve", "--nodes", "5", "--base-port", ltBase.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--bootstrap", ours0, "--duration", "280", "--settle", "20"], Root);
+            "--bootstrap", ours0, "--duration", "600", "--settle", "20"], Root);
         var ltReady = await Libtorrent.WaitForEventAsync("ready", StartTimeout);
         LibtorrentEndpoints = [.. ltReady.GetProperty("endpoints").EnumerateArray().Select(e => e.GetString()!)];
 
-        Bdht = PeerProcess.Start("node", ["bdht-peer.mjs", "--nodes", "5", "--bootstrap", $"{ours0},{LibtorrentEndpoints[0]}", "--duration-s", "280"], BdhtDirectory);
+        Bdht = PeerProcess.Start("node", ["bdht-peer.mjs", "--nodes", "5", "--bootstrap", $"{ours0},{LibtorrentEndpoints[0]}", "--duration-s", "600"], BdhtDirectory);
         var bdReady = await Bdht.WaitForEventAsync("ready", StartTimeout);
         BdhtEndpoints = [.. bdReady.GetProperty("endpoints").EnumerateArray().Select(e => e.GetString()!)];
 
@@ -117,8 +117,10 @@ public sealed class MixedNetwork : IAsyncLifetime
     public Task<JsonElement> LtAsync(params string[] args) => LtViaAsync(string.Join(',', LibtorrentEndpoints), args);
 
     /// <summary>Runs a libtorrent one-shot client that joins through <paramref name="bootstrap"/> only.</summary>
+    /// <remarks>45 s: libtorrent waits 15 s for every unresponsive node of a lookup, and bittorrent-dht keeps
+    /// earlier (exited, read-only) libtorrent clients in its tables and hands them out.</remarks>
     public Task<JsonElement> LtViaAsync(string bootstrap, params string[] args) =>
-        PeerProcess.RunAsync(Python, [LtScript, .. args, "--bootstrap", bootstrap, "--timeout", "25"], Root, TimeSpan.FromSeconds(60));
+        PeerProcess.RunAsync(Python, [LtScript, .. args, "--bootstrap", bootstrap, "--timeout", "45"], Root, TimeSpan.FromSeconds(90));
 
     public async Task DisposeAsync()
     {
