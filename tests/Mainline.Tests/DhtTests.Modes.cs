@@ -149,3 +149,52 @@ public sealed class DhtModesTests
         Assert.True(newer.Diagnostics.NoMoreRecent >= 10);
     }
 }
+
+public sealed class DhtLoggingTests
+{
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines)
+            {
+                Lines.Add(formatter(state, exception));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Structured_logs_for_start_lookups_and_puts()
+    {
+        var ct = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+        await using var net = await Testnet.CreateAsync(5, cancellationToken: ct);
+        var logger = new ListLogger();
+        await using (var node = await Dht.CreateAsync(new DhtOptions
+        {
+            Bootstrap = net.Bootstrap,
+            Port = 0,
+            BindAddress = System.Net.IPAddress.Loopback,
+            Logger = logger,
+        }, ct))
+        {
+            Assert.True((await node.PutImmutableAsync("log me"u8.ToArray(), ct)).Succeeded);
+        }
+
+        string[] lines;
+        lock (logger.Lines)
+        {
+            lines = [.. logger.Lines];
+        }
+
+        Assert.Contains(lines, l => l.Contains("listening on", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Get lookup", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Stored, stored on", StringComparison.Ordinal));
+    }
+}

@@ -236,12 +236,14 @@ internal sealed partial class LocalNode
         lookup.Done = true;
         _lookups.Remove(lookup.Key);
         lookup.ResultNodes = lookup.Result(_cache.ResponderSizeEstimate(), _cache.AverageSubnets());
+        Log.LookupDone(_log, lookup.Key.Kind, lookup.Target, Now - lookup.StartedAt, lookup.Visited.Count, lookup.Responders.Count, lookup.Values.Count);
 
         if (lookup.ElectedAddress() is { } elected && !elected.Equals(PublicEndPoint))
         {
             // §5: a new public address: assume firewalled until our own ping comes back through it.
             Firewalled = true;
             PublicEndPoint = elected;
+            Log.PublicAddressVoted(_log, elected);
             Send(new PingQuery(Id), elected, null, false, null);
         }
 

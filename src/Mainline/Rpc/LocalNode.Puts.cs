@@ -117,6 +117,7 @@ internal sealed partial class LocalNode
 
     private void CompletePut(PutOperation op, PutResult result)
     {
+        Log.PutDone(_log, op.Target, result.Status, result.StoredOn, op.Sent);
         op.Finish(result);
         _allPuts.Remove(op);
         if (_mutablePuts.TryGetValue(op.Target, out var current) && current == op)

@@ -595,5 +595,14 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
         [LoggerMessage(4, LogLevel.Error, "DHT loop handler failed")]
         public static partial void HandlerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Debug, "DHT {Kind} lookup for {Target} done in {ElapsedMs} ms: {Queried} queried, {Responders} responders with tokens, {Values} values")]
+        public static partial void LookupDone(ILogger logger, LookupKind kind, NodeId target, long elapsedMs, int queried, int responders, int values);
+
+        [LoggerMessage(6, LogLevel.Debug, "DHT put {Target}: {Status}, stored on {StoredOn} of {Sent} nodes")]
+        public static partial void PutDone(ILogger logger, NodeId target, PutStatus status, int storedOn, int sent);
+
+        [LoggerMessage(7, LogLevel.Debug, "DHT public address voted {Address}: firewalled until our ping through it returns")]
+        public static partial void PublicAddressVoted(ILogger logger, IPEndPoint address);
     }
 }
