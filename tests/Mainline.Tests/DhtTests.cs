@@ -256,6 +256,23 @@ public sealed class DhtTests
     }
 
     [Fact]
+    public async Task Lookups_on_a_fifty_node_testnet_see_no_timeouts()
+    {
+        // Every node answers, so a lookup must end as soon as the last reply is in, far below the 2-s timeout:
+        // a long bootstrap list must not burst replies past our receive buffer.
+        await using var net = await Testnet.CreateAsync(50, cancellationToken: Ct());
+        await using var a = await Dht.CreateAsync(net.ClientOptions(), Ct());
+        var item = MutableItem.Sign(Seed(51), "no timeouts"u8, 1);
+        Assert.True((await a.PutMutableAsync(item, null, Ct())).StoredOn >= 20);
+        await using var b = await Dht.CreateAsync(net.ClientOptions(), Ct());
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var outcome = await b.GetMutableDetailedAsync(item.Key, null, null, Ct());
+        Assert.Equal(0, outcome.Diagnostics.TimedOut);
+        Assert.True(outcome.Diagnostics.Values >= 20, outcome.Diagnostics.ToString());
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1.5), $"lookup took {sw.Elapsed}");
+    }
+
+    [Fact]
     public async Task Disposing_completes_running_streams()
     {
         // A bootstrap node that never answers keeps the lookup running for the 2-s timeout.

@@ -25,7 +25,8 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 {
     private readonly List<Candidate> _nodes = [];
     private readonly HashSet<NodeId> _ids = [];
-    private readonly Dictionary<IPAddress, int> _perIp = [];
+    private readonly IpIndex _perIp = new();
+    private Comparer<Candidate>? _comparer;
 
     public NodeId Target { get; } = target;
 
@@ -38,18 +39,12 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
     public bool Add(Candidate candidate)
     {
         var node = candidate.Node;
-        if (_ids.Contains(node.Id))
+        if (_ids.Contains(node.Id) || _perIp.Violates(node))
         {
             return false;
         }
 
-        if (_perIp.ContainsKey(node.EndPoint.Address)
-            && RoutingTable.ViolatesIpRule(node, _nodes.Where(c => c.Node.EndPoint.Address.Equals(node.EndPoint.Address)).Select(c => c.Node)))
-        {
-            return false;
-        }
-
-        var index = _nodes.BinarySearch(candidate, Comparer<Candidate>.Create(Compare));
+        var index = _nodes.BinarySearch(candidate, _comparer ??= Comparer<Candidate>.Create(Compare));
         index = index < 0 ? ~index : index;
         if (index >= capacity)
         {
@@ -58,16 +53,13 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 
         _nodes.Insert(index, candidate);
         _ids.Add(node.Id);
-        _perIp[node.EndPoint.Address] = _perIp.GetValueOrDefault(node.EndPoint.Address) + 1;
+        _perIp.Add(node);
         if (_nodes.Count > capacity)
         {
             var last = _nodes[^1];
             _nodes.RemoveAt(_nodes.Count - 1);
             _ids.Remove(last.Node.Id);
-            if (--_perIp[last.Node.EndPoint.Address] == 0)
-            {
-                _perIp.Remove(last.Node.EndPoint.Address);
-            }
+            _perIp.Remove(last.Node);
         }
 
         return true;

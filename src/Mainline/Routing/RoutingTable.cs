@@ -29,6 +29,7 @@ internal sealed class RoutingTable
     public const long StaleAfterMs = 15 * 60 * 1000;
 
     private readonly List<RoutingEntry>?[] _buckets = new List<RoutingEntry>?[NodeId.Size * 8 + 1];
+    private readonly IpIndex _perIp = new();
 
     public RoutingTable(NodeId id) => Id = id;
 
@@ -69,28 +70,36 @@ internal sealed class RoutingTable
             }
         }
 
-        if (ViolatesIpRule(node, Entries.Select(e => e.Node), ignoreId: node.Id))
+        var replaced = existing >= 0 ? bucket[existing] : null;
+        if (replaced is not null)
         {
+            _perIp.Remove(replaced.Node);
+        }
+
+        if (_perIp.Violates(node) || (replaced is null && bucket.Count >= Limits.K && !bucket[0].IsStale(now) && bucket[0].MissedPings < 2))
+        {
+            if (replaced is not null)
+            {
+                _perIp.Add(replaced.Node);
+            }
+
             return false;
         }
 
-        if (existing >= 0)
+        if (replaced is not null)
         {
             bucket.RemoveAt(existing);
             Count--;
         }
         else if (bucket.Count >= Limits.K)
         {
-            if (!bucket[0].IsStale(now) && bucket[0].MissedPings < 2)
-            {
-                return false;
-            }
-
+            _perIp.Remove(bucket[0].Node);
             bucket.RemoveAt(0);
             Count--;
         }
 
         bucket.Add(new RoutingEntry(node, now));
+        _perIp.Add(node);
         Count++;
         return true;
     }
@@ -110,13 +119,16 @@ internal sealed class RoutingTable
     public bool Remove(NodeId id)
     {
         var bucket = _buckets[Id.BucketDistance(id)];
-        if (bucket is not null && bucket.RemoveAll(e => e.Node.Id == id) > 0)
+        var index = bucket?.FindIndex(e => e.Node.Id == id) ?? -1;
+        if (index < 0)
         {
-            Count--;
-            return true;
+            return false;
         }
 
-        return false;
+        _perIp.Remove(bucket![index].Node);
+        bucket.RemoveAt(index);
+        Count--;
+        return true;
     }
 
     public RoutingEntry? Find(NodeId id) => _buckets[Id.BucketDistance(id)]?.Find(e => e.Node.Id == id);
@@ -132,7 +144,13 @@ internal sealed class RoutingTable
                 continue;
             }
 
-            Count -= bucket.RemoveAll(e => e.IsStale(now) || e.MissedPings >= 2);
+            foreach (var gone in bucket.Where(e => e.IsStale(now) || e.MissedPings >= 2).ToList())
+            {
+                bucket.Remove(gone);
+                _perIp.Remove(gone.Node);
+                Count--;
+            }
+
             foreach (var e in bucket)
             {
                 if (now - e.LastSeen > 10_000)
@@ -149,43 +167,12 @@ internal sealed class RoutingTable
     /// <summary>The K closest nodes to <paramref name="target"/> (secure first, then by distance, per-IP rule).</summary>
     public List<DhtNode> Closest(NodeId target, int count = Limits.K)
     {
-        var list = new ClosestNodes(target);
-        foreach (var e in Entries)
-        {
-            list.Add(e.Node);
-        }
-
-        return [.. list.Nodes.Take(count).Select(c => c.Node)];
+        // The table already obeys the per-IP rule, so ordering is all that is left (§8.2: secure first).
+        var all = Entries.Select(e => e.Node).ToArray();
+        Array.Sort(all, (a, b) => a.IsSecure != b.IsSecure ? (a.IsSecure ? -1 : 1) : target.CompareDistance(a.Id, b.Id));
+        return [.. all.Take(count)];
     }
 
     /// <summary>Non-stale nodes for persisting and reuse as bootstrap.</summary>
     public List<DhtNode> Export(long now) => [.. Entries.Where(e => !e.IsStale(now)).Select(e => e.Node)];
-
-    /// <summary>The per-IP rule of §4.3 against <paramref name="others"/>.</summary>
-    public static bool ViolatesIpRule(DhtNode node, IEnumerable<DhtNode> others, NodeId? ignoreId = null)
-    {
-        var secure = node.IsSecure;
-        foreach (var other in others)
-        {
-            if (ignoreId is { } ignore && other.Id == ignore)
-            {
-                continue;
-            }
-
-            if (!other.EndPoint.Address.Equals(node.EndPoint.Address))
-            {
-                continue;
-            }
-
-            if (!secure || !other.IsSecure || SameFirst21Bits(other.Id, node.Id))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool SameFirst21Bits(NodeId a, NodeId b) =>
-        a.Bytes[0] == b.Bytes[0] && a.Bytes[1] == b.Bytes[1] && (a.Bytes[2] & 0xF8) == (b.Bytes[2] & 0xF8);
 }

@@ -50,7 +50,11 @@ internal sealed partial class LocalNode
 
         if (seeds.Count == 0 || seeds.Count < _bootstrap.Count)
         {
-            foreach (var address in _bootstrap)
+            // Deviation: at most K bootstrap addresses per lookup (a random sample when the list is longer), so
+            // a long list (a whole testnet, an exported table) cannot make every lookup burst hundreds of
+            // datagrams and overflow our own receive buffer with the replies.
+            var sample = _bootstrap.Count <= Limits.K ? _bootstrap : [.. _bootstrap.OrderBy(_ => Random.Shared.Next()).Take(Limits.K)];
+            foreach (var address in sample)
             {
                 Visit(lookup, address);
             }

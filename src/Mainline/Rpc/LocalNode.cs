@@ -133,6 +133,16 @@ internal sealed partial class LocalNode : IAsyncDisposable
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            try
+            {
+                // A lookup's replies arrive in bursts (up to 40 at once); the OS default (~208 KiB on Linux,
+                // ~90 small datagrams) can overflow under load. Best effort: the OS may cap it.
+                socket.ReceiveBufferSize = 1 << 20;
+            }
+            catch (SocketException)
+            {
+            }
+
             Bind(socket, options);
         }
         catch
