@@ -11,7 +11,7 @@ namespace Mainline;
 public sealed record DhtNode(NodeId Id, IPEndPoint EndPoint)
 {
     /// <summary>True when the id is BEP 42-valid for the address (exempt addresses always are).</summary>
-    public bool IsSecure { get; } = Id.IsValidFor(EndPoint.Address);
+    public bool IsSecure => Id.IsValidFor(EndPoint.Address);
 
     /// <summary>The first 21 bits of the id: BEP 42 allows one node per IP and prefix.</summary>
     internal int Prefix21 => (Id.Bytes[0] << 13) | (Id.Bytes[1] << 5) | (Id.Bytes[2] >> 3);
