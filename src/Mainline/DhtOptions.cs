@@ -42,14 +42,22 @@ public sealed class DhtOptions
     /// <summary>Nodes added to <see cref="Bootstrap"/> (or to the defaults), e.g. exported from a previous run.</summary>
     public IReadOnlyList<string> ExtraBootstrap { get; init; } = [];
 
-    /// <summary>UDP port; null tries 6881 and falls back to an OS-chosen port (the reference's default).</summary>
-    public int? Port { get; init; }
+    /// <summary>UDP port; null tries 6881 and falls back to an OS-chosen port (the reference's default); 0 lets the OS choose.</summary>
+    public int? Port
+    {
+        get;
+        init => field = value is null or (>= 0 and <= 65535) ? value : throw Error.OutOfRange(nameof(value), value, "A UDP port is 0..65535.");
+    }
 
     /// <summary>Local address to bind; default 0.0.0.0 (IPv4 only in this project).</summary>
     public IPAddress BindAddress { get; init; } = IPAddress.Any;
 
     /// <summary>Timeout of every request; default 2 s (the reference's; it also bounds lookup length).</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan RequestTimeout
+    {
+        get;
+        init => field = value > TimeSpan.Zero ? value : throw Error.OutOfRange(nameof(value), value, "The request timeout must be positive.");
+    } = TimeSpan.FromSeconds(2);
 
     /// <summary>Client, server or adaptive; default adaptive.</summary>
     public DhtMode Mode { get; init; } = DhtMode.Adaptive;
@@ -64,10 +72,18 @@ public sealed class DhtOptions
     public Func<IncomingRequest, bool>? RequestFilter { get; init; }
 
     /// <summary>Queries per second answered per source IP; default 20 (libtorrent-like pace; a lookup sends 2).</summary>
-    public double RateLimitPerIp { get; init; } = 20;
+    public double RateLimitPerIp
+    {
+        get;
+        init => field = value >= 0 ? value : throw Error.OutOfRange(nameof(value), value, "The rate limit must be 0 (off) or positive.");
+    } = 20;
 
     /// <summary>Burst of queries per source IP; default 60.</summary>
-    public double RateLimitBurst { get; init; } = 60;
+    public double RateLimitBurst
+    {
+        get;
+        init => field = value >= 1 ? value : throw Error.OutOfRange(nameof(value), value, "The burst must be at least 1.");
+    } = 60;
 
     /// <summary>Routing-table refresh period (find_node on our own id; adaptive mode may switch then): 15 min as
     /// the reference. Internal: tests shorten it.</summary>

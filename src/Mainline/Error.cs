@@ -22,6 +22,9 @@ internal static class Error
 
     public static ObjectDisposedException Stopped() => new("Dht", "The DHT node has been shut down.");
 
+    public static ArgumentOutOfRangeException OutOfRange(string paramName, object? value, string message) =>
+        new(paramName, value, message);
+
     public static ArgumentException BadEndpoint(string text, string paramName) =>
         new($"'{text}' is not a HOST:PORT endpoint.", paramName);
 }

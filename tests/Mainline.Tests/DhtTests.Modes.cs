@@ -198,3 +198,21 @@ public sealed class DhtLoggingTests
         Assert.Contains(lines, l => l.Contains("Stored, stored on", StringComparison.Ordinal));
     }
 }
+
+public sealed class DhtOptionsTests
+{
+    [Fact]
+    public void Options_validate_their_values()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { Port = 70000 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { RequestTimeout = TimeSpan.Zero });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { RateLimitPerIp = -1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { RateLimitBurst = 0 });
+        var defaults = new DhtOptions();
+        Assert.Null(defaults.Bootstrap);
+        Assert.Equal(4, DhtOptions.DefaultBootstrap.Count);
+        Assert.Equal(TimeSpan.FromSeconds(2), defaults.RequestTimeout);
+        Assert.Equal(DhtMode.Adaptive, defaults.Mode);
+        Assert.Equal(System.Net.IPAddress.Any, defaults.BindAddress);
+    }
+}
