@@ -1,6 +1,17 @@
 // The public face of a Mainline DHT node. Split by concern: Dht.cs (lifetime, info), Dht.Bootstrap.cs,
 // Dht.Get.cs (streamed lookups), Dht.Put.cs (writes). All protocol state lives in the node's single loop
 // (Rpc/LocalNode); these methods post work to it and await the answer.
+//
+// Deliberate differences from the Rust reference (shared spec §15 and interop findings), each noted where made:
+//  * any-length `t` accepted and echoed; any `v`; `ip` used only when 6 bytes; malformed queries get 203,
+//    unknown methods 204 (or a find_node answer when they carry a target);
+//  * mutable get replies must hash to the target (SHA1(k ‖ salt)) as well as verify; servers recompute the
+//    target, verify the signature before looking at stored state, refuse equal seq with a different value and
+//    negative seq; empty salt == no salt; items expire (2 h) and peers too (45 min);
+//  * tokens are HMAC-SHA256(secret, ip ‖ target)[0..4]; puts use our own id; companion pings too (bittorrent-dht
+//    files queriers under a.id); replies refresh routing-table entries, two missed pings evict;
+//  * lookups are keyed by (target, kind, seq), lists are capped at 500 and a lookup visits at most 20 bootstrap
+//    addresses.
 using Mainline.Rpc;
 
 namespace Mainline;
