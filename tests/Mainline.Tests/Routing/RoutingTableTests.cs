@@ -115,6 +115,8 @@ public sealed class RoutingTableTests
 
 public sealed class ClosestNodesTests
 {
+    private static IPAddress Private(int i) => new([10, (byte)(i >> 8), (byte)i, 1]);
+
     [Fact]
     public void Dedups_ids_and_orders()
     {
@@ -139,7 +141,8 @@ public sealed class ClosestNodesTests
     {
         var target = NodeId.Random();
         var list = new ClosestNodes(target, 50);
-        var all = Enumerable.Range(0, 2000).Select(i => new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1 + i))).ToList();
+        // Distinct private IPs: on one IP the per-IP rule would refuse ids sharing their first 21 bits.
+        var all = Enumerable.Range(0, 2000).Select(i => new DhtNode(NodeId.Random(), new IPEndPoint(Private(i), 1 + i))).ToList();
         foreach (var n in all)
         {
             list.Add(n);
@@ -175,11 +178,11 @@ public sealed class ClosestNodesTests
         var list = new ClosestNodes(target);
         for (var i = 0; i < 100; i++)
         {
-            list.Add(new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1 + i)));
+            Assert.True(list.Add(new DhtNode(NodeId.Random(), new IPEndPoint(Private(i), 1 + i))));
         }
 
         Assert.Equal(Limits.K, list.StoreSet(1_000_000, 1).Count);
-        // All on loopback: one /6 subnet never reaches an average of 20, so the set spans every responder.
+        // All in 10/8: one /6 subnet never reaches an average of 20, so the set spans every responder.
         Assert.Equal(100, list.StoreSet(1_000_000, 20).Count);
         // A tiny estimated network: every node is "closer than expected", the set covers them all.
         Assert.Equal(100, list.StoreSet(1, 1).Count);
