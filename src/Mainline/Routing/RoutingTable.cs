@@ -1,0 +1,178 @@
+// Routing table (shared spec §7): up to 160 buckets indexed by bucket distance from our id, each ≤ K = 20
+// nodes in insertion order, no replacement cache. Per-IP rule of §4.3: one non-secure node per IP, or up to
+// eight secure nodes per IP with distinct first 21 id bits.
+//
+// Deviation recommended by §7.3 and taken here: a reply from a node already in the table (same id, same
+// endpoint) refreshes its last-seen time; a node is dropped after 2 missed maintenance pings or when it has
+// not been heard from for 15 minutes at a purge pass.
+using System.Net;
+
+namespace Mainline.Routing;
+
+/// <summary>One routing-table entry.</summary>
+internal sealed class RoutingEntry(DhtNode node, long lastSeen)
+{
+    public DhtNode Node { get; } = node;
+
+    public bool Secure { get; } = node.IsSecure;
+
+    public long LastSeen { get; set; } = lastSeen;
+
+    public int MissedPings { get; set; }
+
+    public bool IsStale(long now) => now - LastSeen > RoutingTable.StaleAfterMs;
+}
+
+/// <summary>Kademlia routing table of one node. Not thread-safe: owned by the node's loop.</summary>
+internal sealed class RoutingTable
+{
+    public const long StaleAfterMs = 15 * 60 * 1000;
+
+    private readonly List<RoutingEntry>?[] _buckets = new List<RoutingEntry>?[NodeId.Size * 8 + 1];
+    private readonly IpIndex _perIp = new();
+
+    public RoutingTable(NodeId id) => Id = id;
+
+    public NodeId Id { get; }
+
+    public int Count { get; private set; }
+
+    public bool IsEmpty => Count == 0;
+
+    public IEnumerable<RoutingEntry> Entries => _buckets.Where(b => b is not null).SelectMany(b => b!);
+
+    /// <summary>Adds a node per §7.2; refreshes it when already present with the same endpoint.</summary>
+    public bool Add(DhtNode node, long now)
+    {
+        if (node.Id == Id)
+        {
+            return false;
+        }
+
+        var index = Id.BucketDistance(node.Id);
+        var bucket = _buckets[index] ??= [];
+        var existing = bucket.FindIndex(e => e.Node.Id == node.Id);
+        if (existing >= 0)
+        {
+            var old = bucket[existing];
+            if (old.Node.EndPoint.Equals(node.EndPoint))
+            {
+                old.LastSeen = now;
+                old.MissedPings = 0;
+                bucket.RemoveAt(existing);
+                bucket.Add(old);
+                return true;
+            }
+
+            if (!node.IsSecure)
+            {
+                return false;
+            }
+        }
+
+        var replaced = existing >= 0 ? bucket[existing] : null;
+        if (replaced is not null)
+        {
+            _perIp.Remove(replaced.Node);
+        }
+
+        if (_perIp.Violates(node) || (replaced is null && bucket.Count >= Limits.K && !bucket[0].IsStale(now) && bucket[0].MissedPings < 2))
+        {
+            if (replaced is not null)
+            {
+                _perIp.Add(replaced.Node);
+            }
+
+            return false;
+        }
+
+        if (replaced is not null)
+        {
+            bucket.RemoveAt(existing);
+            Count--;
+        }
+        else if (bucket.Count >= Limits.K)
+        {
+            _perIp.Remove(bucket[0].Node);
+            bucket.RemoveAt(0);
+            Count--;
+        }
+
+        bucket.Add(new RoutingEntry(node, now));
+        _perIp.Add(node);
+        Count++;
+        return true;
+    }
+
+    /// <summary>Marks a reply from <paramref name="id"/> at <paramref name="from"/>: refreshes a known entry.</summary>
+    public void Seen(NodeId id, IPEndPoint from, long now)
+    {
+        var bucket = _buckets[Id.BucketDistance(id)];
+        var entry = bucket?.Find(e => e.Node.Id == id && e.Node.EndPoint.Equals(from));
+        if (entry is not null)
+        {
+            entry.LastSeen = now;
+            entry.MissedPings = 0;
+        }
+    }
+
+    public bool Remove(NodeId id)
+    {
+        var bucket = _buckets[Id.BucketDistance(id)];
+        var index = bucket?.FindIndex(e => e.Node.Id == id) ?? -1;
+        if (index < 0)
+        {
+            return false;
+        }
+
+        _perIp.Remove(bucket![index].Node);
+        bucket.RemoveAt(index);
+        Count--;
+        return true;
+    }
+
+    public RoutingEntry? Find(NodeId id) => _buckets[Id.BucketDistance(id)]?.Find(e => e.Node.Id == id);
+
+    /// <summary>Removes stale nodes and nodes that missed two pings; returns the nodes to ping (not seen for 10 s).</summary>
+    public List<DhtNode> Purge(long now)
+    {
+        var toPing = new List<DhtNode>();
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is null)
+            {
+                continue;
+            }
+
+            foreach (var gone in bucket.Where(e => e.IsStale(now) || e.MissedPings >= 2).ToList())
+            {
+                bucket.Remove(gone);
+                _perIp.Remove(gone.Node);
+                Count--;
+            }
+
+            foreach (var e in bucket)
+            {
+                if (now - e.LastSeen > 10_000)
+                {
+                    e.MissedPings++;
+                    toPing.Add(e.Node);
+                }
+            }
+        }
+
+        return toPing;
+    }
+
+    /// <summary>The K closest nodes to <paramref name="target"/> (secure first, then by distance, per-IP rule).</summary>
+    public List<DhtNode> Closest(NodeId target, int count = Limits.K)
+    {
+        // The table already obeys the per-IP rule, so ordering is all that is left (§8.2: secure first).
+        var all = Entries.Select(e => e.Node).ToArray();
+        Array.Sort(all, (a, b) => a.IsSecure != b.IsSecure ? (a.IsSecure ? -1 : 1) : target.CompareDistance(a.Id, b.Id));
+        return [.. all.Take(count)];
+    }
+
+    /// <summary>Non-stale nodes for persisting and reuse as bootstrap.</summary>
+    public List<DhtNode> Export(long now) => [.. Entries.Where(e => !e.IsStale(now)).Select(e => e.Node)];
+}
