@@ -21,3 +21,24 @@ if command -v npm >/dev/null 2>&1; then
 else
   log "npm not found; the JS interop tests will fail (apt-get install nodejs npm)"
 fi
+
+# Real DHT peers for the Mainline interop tests (tests/Interop/dht): libtorrent's Python binding (Debian)
+# and webtorrent's bittorrent-dht (npm, pinned by the shared peers kit's lock file).
+if ! /usr/bin/python3 -c 'import libtorrent, cryptography' >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing python3-libtorrent and python3-cryptography"
+    apt-get install -y python3-libtorrent python3-cryptography >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y python3-libtorrent python3-cryptography >/dev/null; } \
+      || log "apt-get failed; the libtorrent interop tests will fail"
+  else
+    log "apt-get not found; the libtorrent interop tests will fail (need python3-libtorrent)"
+  fi
+fi
+
+dht="$root/tests/Interop/dht"
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$dht/node_modules/bittorrent-dht/package.json" ]; then
+    log "installing bittorrent-dht into tests/Interop/dht/node_modules"
+    (cd "$dht" && npm ci --no-audit --no-fund --loglevel=error) || log "npm install failed; the bittorrent-dht interop tests will fail"
+  fi
+fi

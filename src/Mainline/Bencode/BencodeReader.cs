@@ -1,0 +1,248 @@
+// Strict bencode decoder (shared spec §1.2).
+//
+// Rejects: empty input, unknown type bytes, truncation, string lengths larger than what remains (checked
+// before any allocation), integers with no digits / non-digits / leading zeros / "-0" / outside int64,
+// non-string or duplicate dictionary keys, nesting deeper than 32, more than 10 000 values.
+// Tolerates unsorted keys (common in the wild). Trailing bytes after the top-level value are ignored.
+// Never throws on hostile input: every failure is a false return.
+namespace Mainline.Bencode;
+
+/// <summary>Decodes bencode from memory without copying string contents.</summary>
+internal static class BencodeReader
+{
+    /// <summary>Maximum nesting of lists and dictionaries.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>Maximum number of values in one input.</summary>
+    public const int MaxTokens = 10_000;
+
+    /// <summary>Decodes the first value of <paramref name="input"/>; trailing bytes are ignored.</summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> input, out BValue? value)
+    {
+        var state = new State { Input = input };
+        var pos = 0;
+        if (input.IsEmpty || !TryValue(ref state, ref pos, 0, out value))
+        {
+            value = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Decodes a message: a dictionary at the top level.</summary>
+    public static bool TryDecodeDictionary(ReadOnlyMemory<byte> input, out BValue? value)
+    {
+        if (input.IsEmpty || input.Span[0] != (byte)'d' || !TryDecode(input, out value))
+        {
+            value = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    private struct State
+    {
+        public ReadOnlyMemory<byte> Input;
+        public int Tokens;
+    }
+
+    private static bool TryValue(ref State s, ref int pos, int depth, out BValue? value)
+    {
+        value = null;
+        var span = s.Input.Span;
+        if (pos >= span.Length || ++s.Tokens > MaxTokens)
+        {
+            return false;
+        }
+
+        var start = pos;
+        switch (span[pos])
+        {
+            case (byte)'i':
+                {
+                    pos++;
+                    if (!TryInteger(span, ref pos, (byte)'e', out var n))
+                    {
+                        return false;
+                    }
+
+                    value = BValue.Int(n);
+                    break;
+                }
+
+            case >= (byte)'0' and <= (byte)'9':
+                {
+                    if (!TryString(s.Input, ref pos, out var bytes))
+                    {
+                        return false;
+                    }
+
+                    value = BValue.Str(bytes);
+                    break;
+                }
+
+            case (byte)'l':
+                {
+                    if (depth >= MaxDepth)
+                    {
+                        return false;
+                    }
+
+                    pos++;
+                    var items = new List<BValue>();
+                    while (true)
+                    {
+                        if (pos >= span.Length)
+                        {
+                            return false;
+                        }
+
+                        if (span[pos] == (byte)'e')
+                        {
+                            pos++;
+                            break;
+                        }
+
+                        if (!TryValue(ref s, ref pos, depth + 1, out var item))
+                        {
+                            return false;
+                        }
+
+                        items.Add(item!);
+                    }
+
+                    value = BValue.FromList(items);
+                    break;
+                }
+
+            case (byte)'d':
+                {
+                    if (depth >= MaxDepth)
+                    {
+                        return false;
+                    }
+
+                    pos++;
+                    var dict = BValue.Dict();
+                    while (true)
+                    {
+                        if (pos >= span.Length)
+                        {
+                            return false;
+                        }
+
+                        if (span[pos] == (byte)'e')
+                        {
+                            pos++;
+                            break;
+                        }
+
+                        if (span[pos] is < (byte)'0' or > (byte)'9' || ++s.Tokens > MaxTokens
+                            || !TryString(s.Input, ref pos, out var key))
+                        {
+                            return false;
+                        }
+
+                        foreach (var existing in dict.Entries!)
+                        {
+                            if (existing.Key.Span.SequenceEqual(key.Span))
+                            {
+                                return false;
+                            }
+                        }
+
+                        if (!TryValue(ref s, ref pos, depth + 1, out var item))
+                        {
+                            return false;
+                        }
+
+                        dict.Entries!.Add(new(key, item!));
+                    }
+
+                    value = dict;
+                    break;
+                }
+
+            default:
+                return false;
+        }
+
+        value.Raw = s.Input[start..pos];
+        return true;
+    }
+
+    private static bool TryString(ReadOnlyMemory<byte> input, ref int pos, out ReadOnlyMemory<byte> bytes)
+    {
+        bytes = default;
+        var span = input.Span;
+        if (!TryInteger(span, ref pos, (byte)':', out var length) || length < 0 || length > span.Length - pos)
+        {
+            return false;
+        }
+
+        bytes = input.Slice(pos, (int)length);
+        pos += (int)length;
+        return true;
+    }
+
+    // Parses [-]digits up to the terminator; canonical form only.
+    private static bool TryInteger(ReadOnlySpan<byte> span, ref int pos, byte terminator, out long value)
+    {
+        value = 0;
+        var negative = false;
+        if (pos < span.Length && span[pos] == (byte)'-' && terminator == (byte)'e')
+        {
+            negative = true;
+            pos++;
+        }
+
+        var digitsStart = pos;
+        ulong magnitude = 0;
+        while (pos < span.Length && span[pos] != terminator)
+        {
+            var c = span[pos];
+            if (c is < (byte)'0' or > (byte)'9' || pos - digitsStart >= 19)
+            {
+                return false;
+            }
+
+            magnitude = (magnitude * 10) + (ulong)(c - '0');
+            pos++;
+        }
+
+        var digits = pos - digitsStart;
+        if (pos >= span.Length || digits == 0)
+        {
+            return false;
+        }
+
+        if (span[digitsStart] == (byte)'0' && (digits > 1 || negative))
+        {
+            return false;
+        }
+
+        pos++; // terminator
+        if (negative)
+        {
+            if (magnitude > (ulong)long.MaxValue + 1)
+            {
+                return false;
+            }
+
+            value = magnitude == (ulong)long.MaxValue + 1 ? long.MinValue : -(long)magnitude;
+        }
+        else
+        {
+            if (magnitude > long.MaxValue)
+            {
+                return false;
+            }
+
+            value = (long)magnitude;
+        }
+
+        return true;
+    }
+}

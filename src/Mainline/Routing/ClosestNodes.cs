@@ -1,0 +1,156 @@
+// Candidate / responder list of a lookup (shared spec §8.2) and the store-set and size-estimate maths of §9.
+//
+// Order: every BEP 42-secure node before every non-secure node, then ascending XOR distance to the target.
+// A node is refused when its id is already present or when the per-IP rule matches an entry.
+using System.Net;
+
+namespace Mainline.Routing;
+
+/// <summary>A node in a lookup list, with the write token it gave us (responders only).</summary>
+internal sealed class Candidate(DhtNode node, byte[]? token, long tokenTime)
+{
+    public DhtNode Node { get; } = node;
+
+    public bool Secure { get; } = node.IsSecure;
+
+    public byte[]? Token { get; } = token;
+
+    public long TokenTime { get; } = tokenTime;
+}
+
+/// <summary>A sorted, de-duplicated list of nodes around a target.</summary>
+/// <remarks>The reference keeps every node ever reported; only the first 20 drive visiting and the size
+/// estimate, so a lookup list may be capped (we use 500): a hostile reply full of ids then costs little.</remarks>
+internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
+{
+    private readonly List<Candidate> _nodes = [];
+    private readonly HashSet<NodeId> _ids = [];
+    private readonly Dictionary<IPAddress, int> _perIp = [];
+
+    public NodeId Target { get; } = target;
+
+    public IReadOnlyList<Candidate> Nodes => _nodes;
+
+    public int Count => _nodes.Count;
+
+    public bool Add(DhtNode node, byte[]? token = null, long tokenTime = 0) => Add(new Candidate(node, token, tokenTime));
+
+    public bool Add(Candidate candidate)
+    {
+        var node = candidate.Node;
+        if (_ids.Contains(node.Id))
+        {
+            return false;
+        }
+
+        if (_perIp.ContainsKey(node.EndPoint.Address)
+            && RoutingTable.ViolatesIpRule(node, _nodes.Where(c => c.Node.EndPoint.Address.Equals(node.EndPoint.Address)).Select(c => c.Node)))
+        {
+            return false;
+        }
+
+        var index = _nodes.BinarySearch(candidate, Comparer<Candidate>.Create(Compare));
+        index = index < 0 ? ~index : index;
+        if (index >= capacity)
+        {
+            return false;
+        }
+
+        _nodes.Insert(index, candidate);
+        _ids.Add(node.Id);
+        _perIp[node.EndPoint.Address] = _perIp.GetValueOrDefault(node.EndPoint.Address) + 1;
+        if (_nodes.Count > capacity)
+        {
+            var last = _nodes[^1];
+            _nodes.RemoveAt(_nodes.Count - 1);
+            _ids.Remove(last.Node.Id);
+            if (--_perIp[last.Node.EndPoint.Address] == 0)
+            {
+                _perIp.Remove(last.Node.EndPoint.Address);
+            }
+        }
+
+        return true;
+    }
+
+    private int Compare(Candidate a, Candidate b)
+    {
+        if (a.Secure != b.Secure)
+        {
+            return a.Secure ? -1 : 1;
+        }
+
+        return Target.CompareDistance(a.Node.Id, b.Node.Id);
+    }
+
+    /// <summary>The "edk" store set of §9.1.</summary>
+    public List<Candidate> StoreSet(double sizeEstimate, double averageSubnets)
+    {
+        var edk = ExpectedDistanceOfKth(sizeEstimate);
+        var subnets = new HashSet<uint>();
+        var count = 0;
+        foreach (var c in _nodes)
+        {
+            var d = Target.Distance128(c.Node.Id);
+            subnets.Add(Subnet(c.Node.EndPoint.Address));
+            if (d >= edk && subnets.Count >= averageSubnets)
+            {
+                break;
+            }
+
+            count++;
+        }
+
+        // The reference asserts ≤ 255 nodes; we cap explicitly.
+        var take = Math.Min(Math.Min(Math.Max(count, Limits.K), _nodes.Count), 255);
+        return _nodes.GetRange(0, take);
+    }
+
+    /// <summary>20 · (2^128 − 1) / (N + 1), saturating.</summary>
+    internal static UInt128 ExpectedDistanceOfKth(double sizeEstimate)
+    {
+        var n = sizeEstimate < 0 ? 0 : sizeEstimate;
+        var edk = 20.0 * Math.Pow(2, 128) / (n + 1);
+        return edk >= Math.Pow(2, 128) ? UInt128.MaxValue : (UInt128)edk;
+    }
+
+    /// <summary>Top 6 bits of the IPv4 address (a /6 block).</summary>
+    internal static uint Subnet(IPAddress address)
+    {
+        Span<byte> b = stackalloc byte[4];
+        return address.TryWriteBytes(b, out var w) && w == 4 ? (uint)(b[0] >> 2) : 0;
+    }
+
+    /// <summary>Least-squares DHT size estimate of §9.2 from the first ≤ 20 nodes.</summary>
+    public double SizeEstimate() => EstimateSize(Target, _nodes.Take(Limits.K).Select(c => c.Node.Id));
+
+    /// <summary>Distinct /6 subnets among the first 20 (20 when empty).</summary>
+    public int SubnetCount()
+    {
+        if (_nodes.Count == 0)
+        {
+            return 20;
+        }
+
+        return _nodes.Take(Limits.K).Select(c => Subnet(c.Node.EndPoint.Address)).Distinct().Count();
+    }
+
+    internal static double EstimateSize(NodeId target, IEnumerable<NodeId> ids)
+    {
+        double sum = 0;
+        var n = 0;
+        foreach (var id in ids)
+        {
+            n++;
+            sum += n * (double)target.Distance128(id);
+        }
+
+        if (n == 0 || sum == 0)
+        {
+            return 0;
+        }
+
+        var max = Math.Pow(2, 128);
+        return n * (n + 1.0) * ((2.0 * n) + 1) / 6.0 * max / sum;
+    }
+}

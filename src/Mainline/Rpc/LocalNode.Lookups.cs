@@ -1,0 +1,268 @@
+// Iterative lookups on the loop (shared spec §8.1): start or join, visit, process replies, finish.
+using System.Net;
+using Mainline.Krpc;
+using Mainline.Routing;
+
+namespace Mainline.Rpc;
+
+internal sealed partial class LocalNode
+{
+    /// <summary>How many lookups this node started (diagnostics and tests).</summary>
+    public int LookupsStarted { get; private set; }
+
+    /// <summary>Starts a lookup, or returns the running one for the same key.</summary>
+    public Lookup StartLookup(LookupKey key, byte[]? salt, IEnumerable<DhtNode>? extraSeeds = null)
+    {
+        if (_lookups.TryGetValue(key, out var running))
+        {
+            return running;
+        }
+
+        LookupsStarted++;
+        var now = Now;
+        var lookup = new Lookup(key, salt, now);
+        _lookups[key] = lookup;
+
+        var all = new ClosestNodes(key.Target);
+        foreach (var entry in _table.Entries)
+        {
+            all.Add(entry.Node);
+        }
+
+        var seeds = all.StoreSet(_cache.ResponderSizeEstimate(), _cache.AverageSubnets());
+        foreach (var seed in seeds)
+        {
+            lookup.Candidates.Add(seed.Node);
+        }
+
+        foreach (var extra in extraSeeds ?? [])
+        {
+            lookup.Candidates.Add(extra);
+        }
+
+        if (_cache.Get(key.Target) is { } cached)
+        {
+            foreach (var c in cached.Nodes)
+            {
+                lookup.Candidates.Add(c.Node);
+            }
+        }
+
+        if (seeds.Count == 0 || seeds.Count < _bootstrap.Count)
+        {
+            foreach (var address in _bootstrap)
+            {
+                Visit(lookup, address);
+            }
+        }
+
+        Advance(lookup);
+        return lookup;
+    }
+
+    private Query LookupQuery(Lookup lookup) => lookup.Key.Kind switch
+    {
+        LookupKind.FindNode => new FindNodeQuery(Id, lookup.Target),
+        LookupKind.GetPeers => new GetPeersQuery(Id, lookup.Target),
+        _ => new GetQuery(Id, lookup.Target, lookup.Key.Seq),
+    };
+
+    /// <summary>Sends the lookup's query and a companion ping to <paramref name="address"/>.</summary>
+    /// <remarks>The reference pings with a random id; we use our own, because bittorrent-dht adds every querier
+    /// under its <c>a.id</c> and drops a node whose id changes at the same endpoint.</remarks>
+    private void Visit(Lookup lookup, IPEndPoint address)
+    {
+        if (!lookup.Visited.Add(address) || address.Equals(LocalEndPoint))
+        {
+            return;
+        }
+
+        lookup.Diagnostics.Queried = lookup.Visited.Count;
+        lookup.InFlight.Add(Send(LookupQuery(lookup), address, lookup, primary: true, put: null));
+        lookup.InFlight.Add(Send(new PingQuery(Id), address, lookup, primary: false, put: null));
+    }
+
+    /// <summary>Visits the 20 closest unvisited candidates; finishes the lookup when nothing is in flight.</summary>
+    private void Advance(Lookup lookup)
+    {
+        if (lookup.Done)
+        {
+            return;
+        }
+
+        var n = 0;
+        foreach (var candidate in lookup.Candidates.Nodes)
+        {
+            if (n++ >= Limits.K)
+            {
+                break;
+            }
+
+            if (!lookup.Visited.Contains(candidate.Node.EndPoint))
+            {
+                Visit(lookup, candidate.Node.EndPoint);
+            }
+        }
+
+        if (lookup.InFlight.Count == 0)
+        {
+            FinishLookup(lookup);
+        }
+    }
+
+    private void OnLookupReply(Lookup lookup, Pending p, Message message, IPEndPoint from, long now)
+    {
+        lookup.InFlight.Remove(p.Tid);
+        if (lookup.Done)
+        {
+            return;
+        }
+
+        var isGet = lookup.Key.Kind == LookupKind.Get;
+        if (message.Error is not null)
+        {
+            if (p.Primary && isGet)
+            {
+                lookup.Diagnostics.KrpcErrors++;
+            }
+        }
+        else if (message.Response is { } r)
+        {
+            if (message.ReadOnly)
+            {
+                if (p.Primary && isGet)
+                {
+                    lookup.Diagnostics.InvalidResponses++;
+                }
+            }
+            else
+            {
+                foreach (var node in r.Nodes ?? [])
+                {
+                    if (node.Id != Id)
+                    {
+                        lookup.Candidates.Add(node);
+                    }
+                }
+
+                var responder = new DhtNode(r.Id, from);
+                if (p.Primary && r.Token is { } token)
+                {
+                    lookup.Responders.Add(responder, token, now);
+                }
+
+                if (message.ExternalAddress is { } external)
+                {
+                    lookup.Vote(external);
+                }
+
+                if (p.Primary)
+                {
+                    DeliverValues(lookup, r);
+                }
+
+                _table.Add(responder, now);
+            }
+        }
+
+        Advance(lookup);
+    }
+
+    private static void DeliverValues(Lookup lookup, Response r)
+    {
+        switch (lookup.Key.Kind)
+        {
+            case LookupKind.GetPeers:
+                if (r.Values is { Count: > 0 } peers)
+                {
+                    lookup.Deliver(new PeersValue(peers));
+                }
+
+                break;
+            case LookupKind.Get:
+                var d = lookup.Diagnostics;
+                if (r.Key is { } k && r.Signature is { } sig && r.Seq is { } seq && r.EncodedValue is { } v)
+                {
+                    // BEP 44: k must hash to the target with the salt we asked with, and the signature must verify.
+                    if (Bep44.MutableTarget(k, lookup.Salt) == lookup.Target
+                        && MutableItem.TryFromEncoded(k, lookup.Salt, seq, v, sig, out var item))
+                    {
+                        if (lookup.Key.Seq is { } min && item!.Seq <= min)
+                        {
+                            d.NoMoreRecent++;
+                        }
+                        else
+                        {
+                            d.Values++;
+                            lookup.Deliver(new MutableValue(item!));
+                        }
+                    }
+                    else
+                    {
+                        d.InvalidValues++;
+                    }
+                }
+                else if (r.EncodedValue is { } iv)
+                {
+                    if (Bep44.ImmutableTarget(iv) == lookup.Target)
+                    {
+                        d.Values++;
+                        lookup.Deliver(new ImmutableValue(iv));
+                    }
+                    else
+                    {
+                        d.InvalidValues++;
+                    }
+                }
+                else if (r.Seq is not null)
+                {
+                    d.NoMoreRecent++;
+                }
+                else if (r.Token is not null)
+                {
+                    d.NoValues++;
+                }
+                else
+                {
+                    d.InvalidResponses++;
+                }
+
+                break;
+        }
+    }
+
+    private void FinishLookup(Lookup lookup)
+    {
+        lookup.Done = true;
+        _lookups.Remove(lookup.Key);
+        lookup.ResultNodes = lookup.Result(_cache.ResponderSizeEstimate(), _cache.AverageSubnets());
+
+        if (lookup.ElectedAddress() is { } elected && !elected.Equals(PublicEndPoint))
+        {
+            // §5: a new public address: assume firewalled until our own ping comes back through it.
+            Firewalled = true;
+            PublicEndPoint = elected;
+            Send(new PingQuery(Id), elected, null, false, null);
+        }
+
+        if (lookup.Candidates.Count > 0)
+        {
+            _cache.Add(new CachedLookup(
+                lookup.Target, lookup.ResultNodes, lookup.Candidates.SizeEstimate(), lookup.Responders.SizeEstimate(),
+                lookup.Candidates.SubnetCount(), lookup.Key.Kind == LookupKind.FindNode));
+        }
+
+        foreach (var s in lookup.Subscribers)
+        {
+            s.TryComplete();
+        }
+
+        lookup.Subscribers.Clear();
+        foreach (var action in lookup.Completed)
+        {
+            action(lookup);
+        }
+
+        lookup.Completed.Clear();
+    }
+}

@@ -1,0 +1,127 @@
+// Puts on the loop (shared spec §9.3): local concurrency rules, store set from a fresh cache entry or a get
+// lookup, one write per node with a token, typed outcome.
+using Mainline.Krpc;
+using Mainline.Routing;
+
+namespace Mainline.Rpc;
+
+internal sealed partial class LocalNode
+{
+    /// <summary>Starts a put; the result arrives on <paramref name="waiter"/>.</summary>
+    public void StartPut(PutOperation op, TaskCompletionSource<PutResult> waiter, IReadOnlyList<DhtNode>? extraNodes = null)
+    {
+        if (op.Kind == PutKind.Mutable)
+        {
+            var item = op.Item!;
+            if (_mutablePuts.TryGetValue(op.Target, out var running) && !running.Finished)
+            {
+                var runningItem = running.Item!;
+                if (runningItem.Signature.AsSpan().SequenceEqual(item.Signature))
+                {
+                    running.Waiters.Add(waiter);
+                    return;
+                }
+
+                if (item.Seq < runningItem.Seq)
+                {
+                    waiter.TrySetResult(new PutResult(PutStatus.NotMostRecent, op.Target, 0));
+                    return;
+                }
+
+                if (op.Cas is { } cas && cas == runningItem.Seq)
+                {
+                    // The new item builds on the running one: it replaces it, and the old callers get its result.
+                    op.Waiters.AddRange(running.Waiters);
+                    running.Waiters.Clear();
+                    running.Cancel();
+                }
+                else
+                {
+                    waiter.TrySetResult(new PutResult(op.Cas is null ? PutStatus.ConflictRisk : PutStatus.CasFailed, op.Target, 0));
+                    return;
+                }
+            }
+
+            _mutablePuts[op.Target] = op;
+        }
+
+        op.Waiters.Add(waiter);
+        _allPuts.Add(op);
+        var now = Now;
+        if (_cache.Get(op.Target) is { IsFindNode: false } cached
+            && cached.Nodes.Any(n => n.Token is not null && now - n.TokenTime <= TokenFreshMs))
+        {
+            // Only tokens younger than 5 minutes are still valid at the storing nodes (5–10 min lifetime).
+            SendPut(op, [.. cached.Nodes.Where(n => now - n.TokenTime <= TokenFreshMs)], extraNodes);
+            return;
+        }
+
+        var lookup = StartLookup(new LookupKey(op.Target, LookupKind.Get, null), op.Item?.Salt);
+        lookup.OnCompleted(l => SendPut(op, l.ResultNodes, extraNodes));
+    }
+
+    private void SendPut(PutOperation op, IReadOnlyList<Candidate> nodes, IReadOnlyList<DhtNode>? extraNodes)
+    {
+        if (op.Finished)
+        {
+            return;
+        }
+
+        op.Started = true;
+        var targets = PutOperation.WithTokens(nodes).Take(255).ToList();
+        foreach (var extra in extraNodes ?? [])
+        {
+            // Extra nodes need a token we hold for this target (from a cached lookup).
+            if (_cache.Get(op.Target)?.Nodes.FirstOrDefault(n => n.Node.EndPoint.Equals(extra.EndPoint) && n.Token is not null) is { } known
+                && !targets.Contains(known))
+            {
+                targets.Add(known);
+            }
+        }
+
+        if (targets.Count == 0)
+        {
+            CompletePut(op, new PutResult(PutStatus.NoClosestNodes, op.Target, 0));
+            return;
+        }
+
+        foreach (var node in targets)
+        {
+            op.InFlight.Add(Send(op.BuildQuery(Id, node.Token!), node.Node.EndPoint, null, false, op));
+            op.Sent++;
+        }
+    }
+
+    private void OnPutReply(PutOperation op, Pending p, Message message)
+    {
+        op.InFlight.Remove(p.Tid);
+        if (message.Error is { } error)
+        {
+            op.Errors[error.Code] = op.Errors.GetValueOrDefault(error.Code) + 1;
+        }
+        else if (!message.ReadOnly)
+        {
+            op.Successes++;
+        }
+
+        CheckPut(op);
+    }
+
+    private void CheckPut(PutOperation op)
+    {
+        if (!op.Finished && op.Started && op.Outcome(op.InFlight.Count == 0) is { } outcome)
+        {
+            CompletePut(op, outcome);
+        }
+    }
+
+    private void CompletePut(PutOperation op, PutResult result)
+    {
+        op.Finish(result);
+        _allPuts.Remove(op);
+        if (_mutablePuts.TryGetValue(op.Target, out var current) && current == op)
+        {
+            _mutablePuts.Remove(op.Target);
+        }
+    }
+}

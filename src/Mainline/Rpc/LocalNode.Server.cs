@@ -1,0 +1,144 @@
+// Answering queries (shared spec §10.1, §5): self-ping check in every mode; in server mode the rate limit,
+// the request filter hook, then dispatch. Every reply carries ip and v and echoes t.
+using System.Net;
+using Mainline.Krpc;
+using Mainline.Routing;
+
+namespace Mainline.Rpc;
+
+internal sealed partial class LocalNode
+{
+    private void OnQuery(Message message, IPEndPoint from)
+    {
+        var query = message.Query!;
+        var now = Now;
+        if (query is PingQuery && PublicEndPoint is { } publicAddress && publicAddress.Equals(from))
+        {
+            OnOwnPingReturned(from);
+        }
+
+        if (!ServerMode || !_limiter.Allow(from.Address, now))
+        {
+            return;
+        }
+
+        if (_options.RequestFilter is { } filter && !filter(new IncomingRequest(query.Method, query.Id, from)))
+        {
+            return;
+        }
+
+        // First node of a private network: learn the nodes that bootstrap from us (§7.2 exception (a)). The
+        // reference files them under the query's target (their own id when they bootstrap); we use the id they
+        // claim in a.id, which is the same for a bootstrapping node and right for any other find_node.
+        if (_bootstrap.Count == 0 && query is FindNodeQuery && !message.ReadOnly)
+        {
+            _table.Add(new DhtNode(query.Id, from), now);
+        }
+
+        _tokens.MaybeRotate(now);
+        var (response, error) = Answer(query, from, now);
+        SendRaw(error is null
+            ? KrpcCodec.EncodeResponse(message.TransactionId, response!, Version, from)
+            : KrpcCodec.EncodeError(message.TransactionId, error, Version, from), from);
+    }
+
+    /// <summary>§5: our ping came back through the public address, so inbound traffic works.</summary>
+    internal void OnOwnPingReturned(IPEndPoint publicAddress)
+    {
+        Firewalled = false;
+        if (Id.IsValidFor(publicAddress.Address))
+        {
+            return;
+        }
+
+        var newId = NodeId.CreateSecure(publicAddress.Address);
+        var oldNodes = _table.Entries.Select(e => e.Node).ToList();
+        _table = new RoutingTable(newId);
+        Log.IdChanged(_log, newId, publicAddress);
+        StartLookup(new LookupKey(newId, LookupKind.FindNode, null), null, oldNodes);
+    }
+
+    internal (Response? Response, KrpcError? Error) Answer(Query query, IPEndPoint from, long now)
+    {
+        switch (query)
+        {
+            case PingQuery:
+                return (new Response { Id = Id }, null);
+            case FindNodeQuery f:
+                return (new Response { Id = Id, Nodes = _table.Closest(f.Target) }, null);
+            case GetPeersQuery g:
+                {
+                    var peers = _storage.GetPeers(g.InfoHash, now);
+                    return (new Response
+                    {
+                        Id = Id,
+                        Token = _tokens.Create(from.Address, g.InfoHash),
+                        Nodes = _table.Closest(g.InfoHash),
+                        Values = peers.Count > 0 ? peers : null,
+                    }, null);
+                }
+
+            case AnnouncePeerQuery a:
+                if (!_tokens.IsValid(a.Token, from.Address, a.InfoHash))
+                {
+                    return (null, BadToken());
+                }
+
+                _storage.AddPeer(a.InfoHash, a.Id, new IPEndPoint(from.Address, a.ImpliedPort ? from.Port : a.Port), now);
+                return (new Response { Id = Id }, null);
+            case GetQuery get:
+                return (AnswerGet(get, from, now), null);
+            case PutImmutableQuery pi:
+                if (!_tokens.IsValid(pi.Token, from.Address, Bep44.ImmutableTarget(pi.EncodedValue)))
+                {
+                    return (null, BadToken());
+                }
+
+                return Stored(_storage.PutImmutable(pi, now));
+            case PutMutableQuery pm:
+                if (!_tokens.IsValid(pm.Token, from.Address, Bep44.MutableTarget(pm.Key, pm.Salt)))
+                {
+                    return (null, BadToken());
+                }
+
+                return Stored(_storage.PutMutable(pm, now));
+            default:
+                return (null, KrpcError.Create(ErrorCodes.MethodUnknown, "Method Unknown"));
+        }
+    }
+
+    private (Response?, KrpcError?) Stored(KrpcError? error) => error is null ? (new Response { Id = Id }, null) : (null, error);
+
+    private static KrpcError BadToken() => KrpcError.Create(ErrorCodes.Protocol, "Bad token");
+
+    private Response AnswerGet(GetQuery get, IPEndPoint from, long now)
+    {
+        var token = _tokens.Create(from.Address, get.Target);
+        var nodes = _table.Closest(get.Target);
+        if (get.Seq is null && _storage.GetImmutable(get.Target, now) is { } immutable)
+        {
+            return new Response { Id = Id, Token = token, Nodes = nodes, EncodedValue = immutable };
+        }
+
+        if (_storage.GetMutable(get.Target, now) is not { } item)
+        {
+            return new Response { Id = Id, Token = token, Nodes = nodes };
+        }
+
+        if (get.Seq is { } seq && item.Seq <= seq)
+        {
+            return new Response { Id = Id, Token = token, Nodes = nodes, Seq = item.Seq };
+        }
+
+        return new Response
+        {
+            Id = Id,
+            Token = token,
+            Nodes = nodes,
+            Key = item.Key,
+            Seq = item.Seq,
+            Signature = item.Signature,
+            EncodedValue = item.EncodedValue,
+        };
+    }
+}

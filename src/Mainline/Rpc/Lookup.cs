@@ -1,0 +1,164 @@
+// One iterative lookup (shared spec §8): find_node, get_peers or BEP 44 get.
+//
+// Visit = the query plus a companion ping (our id) to the same address. Every step visits the first 20
+// candidates not yet visited; there is no α limit. The lookup is done when none of its requests is in flight.
+// Values stream to every attached subscriber as soon as a reply is processed; late subscribers first receive
+// what was collected so far.
+using System.Net;
+using System.Threading.Channels;
+using Mainline.Routing;
+
+namespace Mainline.Rpc;
+
+internal enum LookupKind : byte
+{
+    FindNode,
+    GetPeers,
+    Get,
+}
+
+/// <summary>What identifies a running lookup. The reference keys by target only; we add the kind and the
+/// requested seq so that a get_peers caller never joins a BEP 44 get, nor a "newer than" get a full one.</summary>
+internal readonly record struct LookupKey(NodeId Target, LookupKind Kind, long? Seq);
+
+internal abstract record LookupValue;
+
+internal sealed record PeersValue(IReadOnlyList<IPEndPoint> Peers) : LookupValue;
+
+internal sealed record ImmutableValue(byte[] EncodedValue) : LookupValue;
+
+internal sealed record MutableValue(MutableItem Item) : LookupValue;
+
+/// <summary>The result of <see cref="Dht.GetMutableDetailedAsync"/>.</summary>
+/// <param name="Items">Every verified item, in arrival order (one per node holding it).</param>
+/// <param name="MostRecent">The highest seq (then greatest value), or null.</param>
+/// <param name="Diagnostics">What the queried nodes answered.</param>
+public sealed record GetMutableOutcome(IReadOnlyList<MutableItem> Items, MutableItem? MostRecent, GetDiagnostics Diagnostics);
+
+/// <summary>Counters of a BEP 44 get (§8.3).</summary>
+public sealed record GetDiagnostics
+{
+    /// <summary>Nodes queried.</summary>
+    public int Queried { get; internal set; }
+
+    /// <summary>Replies carrying a valid value.</summary>
+    public int Values { get; internal set; }
+
+    /// <summary>Replies with a token but no value.</summary>
+    public int NoValues { get; internal set; }
+
+    /// <summary>Replies saying "nothing more recent than the requested seq".</summary>
+    public int NoMoreRecent { get; internal set; }
+
+    /// <summary>Replies with a value that failed verification.</summary>
+    public int InvalidValues { get; internal set; }
+
+    /// <summary>Replies of the wrong shape or from read-only nodes.</summary>
+    public int InvalidResponses { get; internal set; }
+
+    /// <summary>Error replies.</summary>
+    public int KrpcErrors { get; internal set; }
+
+    /// <summary>All replies counted above.</summary>
+    public int Responded => Values + NoValues + NoMoreRecent + InvalidValues + InvalidResponses + KrpcErrors;
+
+    /// <summary>Queried nodes that never answered.</summary>
+    public int TimedOut => Math.Max(0, Queried - Responded);
+}
+
+internal sealed class Lookup
+{
+    /// <summary>Cap of the candidate and responder lists (see <see cref="ClosestNodes"/>).</summary>
+    public const int MaxCandidates = 500;
+
+    public Lookup(LookupKey key, byte[]? salt, long now)
+    {
+        Key = key;
+        Salt = salt;
+        Candidates = new ClosestNodes(key.Target, MaxCandidates);
+        Responders = new ClosestNodes(key.Target, MaxCandidates);
+        StartedAt = now;
+    }
+
+    public LookupKey Key { get; }
+
+    public NodeId Target => Key.Target;
+
+    /// <summary>The salt callers asked with, needed to check SHA1(k ‖ salt) == target.</summary>
+    public byte[]? Salt { get; }
+
+    public long StartedAt { get; }
+
+    public ClosestNodes Candidates { get; }
+
+    public ClosestNodes Responders { get; }
+
+    public HashSet<IPEndPoint> Visited { get; } = [];
+
+    public HashSet<uint> InFlight { get; } = [];
+
+    public Dictionary<IPEndPoint, int> Votes { get; } = [];
+
+    public List<LookupValue> Values { get; } = [];
+
+    public List<ChannelWriter<LookupValue>> Subscribers { get; } = [];
+
+    public List<Action<Lookup>> Completed { get; } = [];
+
+    public GetDiagnostics Diagnostics { get; } = new();
+
+    public bool Done { get; set; }
+
+    /// <summary>Result nodes, set when the lookup is done.</summary>
+    public IReadOnlyList<Candidate> ResultNodes { get; set; } = [];
+
+    /// <summary>Runs <paramref name="action"/> when the lookup is done (now, if it already is).</summary>
+    public void OnCompleted(Action<Lookup> action)
+    {
+        if (Done)
+        {
+            action(this);
+        }
+        else
+        {
+            Completed.Add(action);
+        }
+    }
+
+    public void Deliver(LookupValue value)
+    {
+        Values.Add(value);
+        foreach (var s in Subscribers)
+        {
+            s.TryWrite(value);
+        }
+    }
+
+    public void Subscribe(ChannelWriter<LookupValue> writer)
+    {
+        foreach (var v in Values)
+        {
+            writer.TryWrite(v);
+        }
+
+        if (Done)
+        {
+            writer.TryComplete();
+        }
+        else
+        {
+            Subscribers.Add(writer);
+        }
+    }
+
+    public void Vote(IPEndPoint address) => Votes[address] = Votes.GetValueOrDefault(address) + 1;
+
+    /// <summary>The most-voted external address, if any.</summary>
+    public IPEndPoint? ElectedAddress() => Votes.Count == 0 ? null : Votes.MaxBy(kv => kv.Value).Key;
+
+    /// <summary>Result nodes: first 20 candidates for find_node, the edk-cut responders otherwise.</summary>
+    public List<Candidate> Result(double sizeEstimate, double subnets) =>
+        Key.Kind == LookupKind.FindNode
+            ? [.. Candidates.Nodes.Take(Limits.K)]
+            : Responders.StoreSet(sizeEstimate, subnets);
+}

@@ -1,0 +1,81 @@
+// A small least-recently-used map with a capacity; reads count as use.
+namespace Mainline.Server;
+
+internal sealed class Lru<TKey, TValue>(int capacity)
+    where TKey : notnull
+{
+    private readonly Dictionary<TKey, LinkedListNode<KeyValuePair<TKey, TValue>>> _map = [];
+    private readonly LinkedList<KeyValuePair<TKey, TValue>> _order = new();
+
+    public int Capacity { get; } = capacity;
+
+    /// <summary>Called with every value that leaves the map (eviction, replacement, removal).</summary>
+    public Action<TValue>? Removed { get; init; }
+
+    public int Count => _map.Count;
+
+    public IEnumerable<TValue> Values => _order.Select(kv => kv.Value);
+
+    public bool TryGet(TKey key, out TValue value)
+    {
+        if (_map.TryGetValue(key, out var node))
+        {
+            _order.Remove(node);
+            _order.AddFirst(node);
+            value = node.Value.Value;
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+
+    /// <summary>Sets a value, evicting the least recently used entry when full.</summary>
+    public void Set(TKey key, TValue value)
+    {
+        if (_map.TryGetValue(key, out var node))
+        {
+            _order.Remove(node);
+            Removed?.Invoke(node.Value.Value);
+        }
+        else if (_map.Count >= Capacity && _order.Last is { } last)
+        {
+            _order.RemoveLast();
+            _map.Remove(last.Value.Key);
+            Removed?.Invoke(last.Value.Value);
+        }
+
+        node = new LinkedListNode<KeyValuePair<TKey, TValue>>(new(key, value));
+        _order.AddFirst(node);
+        _map[key] = node;
+    }
+
+    public bool Remove(TKey key)
+    {
+        if (_map.Remove(key, out var node))
+        {
+            _order.Remove(node);
+            Removed?.Invoke(node.Value.Value);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Removes every entry matching <paramref name="predicate"/>.</summary>
+    public void RemoveWhere(Func<TValue, bool> predicate)
+    {
+        var node = _order.First;
+        while (node is not null)
+        {
+            var next = node.Next;
+            if (predicate(node.Value.Value))
+            {
+                _order.Remove(node);
+                _map.Remove(node.Value.Key);
+            }
+
+            node = next;
+        }
+    }
+}

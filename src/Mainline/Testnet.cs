@@ -1,0 +1,94 @@
+// A local DHT of N server-mode nodes on 127.0.0.1 in one process (shared spec §12.1), for tests and for the
+// CLI's offline mode. Seeded (default): every routing table is filled with the other nodes. Unseeded: node 0
+// has no bootstrap, the others bootstrap from it. Loopback ids count as BEP 42-secure, so many nodes share an IP.
+using System.Net;
+using Mainline.Rpc;
+
+namespace Mainline;
+
+/// <summary>N DHT nodes on 127.0.0.1.</summary>
+public sealed class Testnet : IAsyncDisposable
+{
+    private Testnet(IReadOnlyList<Dht> nodes) => Nodes = nodes;
+
+    /// <summary>The nodes.</summary>
+    public IReadOnlyList<Dht> Nodes { get; }
+
+    /// <summary>"127.0.0.1:port" of every node, to bootstrap other nodes from.</summary>
+    public IReadOnlyList<string> Bootstrap => [.. Nodes.Select(n => n.LocalEndPoint.ToString())];
+
+    /// <summary>Options for a node joining this testnet: loopback, OS-chosen port, bootstrap from all nodes.</summary>
+    public DhtOptions ClientOptions(DhtMode mode = DhtMode.Client) => NodeOptions(Bootstrap, mode);
+
+    internal static DhtOptions NodeOptions(IReadOnlyList<string> bootstrap, DhtMode mode) => new()
+    {
+        Bootstrap = bootstrap,
+        Port = 0,
+        BindAddress = IPAddress.Loopback,
+        Mode = mode,
+        RateLimitPerIp = 0, // every node shares 127.0.0.1
+    };
+
+    /// <summary>Starts <paramref name="count"/> server nodes.</summary>
+    public static async Task<Testnet> CreateAsync(int count, bool seeded = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var nodes = new List<Dht>();
+        try
+        {
+            var first = await Dht.CreateAsync(NodeOptions([], DhtMode.Server), cancellationToken).ConfigureAwait(false);
+            nodes.Add(first);
+            IReadOnlyList<string> bootstrap = seeded ? [] : [first.LocalEndPoint.ToString()];
+            for (var i = 1; i < count; i++)
+            {
+                nodes.Add(await Dht.CreateAsync(NodeOptions(bootstrap, DhtMode.Server), cancellationToken).ConfigureAwait(false));
+            }
+
+            if (seeded)
+            {
+                var all = new List<DhtNode>();
+                foreach (var n in nodes)
+                {
+                    all.Add(new DhtNode(await n.Node.InvokeAsync(() => n.Node.Id, cancellationToken).ConfigureAwait(false), n.LocalEndPoint));
+                }
+
+                foreach (var n in nodes)
+                {
+                    await n.Node.InvokeAsync(() =>
+                    {
+                        foreach (var other in all)
+                        {
+                            n.Node.Table.Add(other, LocalNode.Now);
+                        }
+
+                        return true;
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await Task.WhenAll(nodes.Skip(1).Select(n => n.BootstrappedAsync(cancellationToken))).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            foreach (var n in nodes)
+            {
+                await n.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        return new Testnet(nodes);
+    }
+
+    /// <summary>Stops every node.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in Nodes)
+        {
+            await n.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using Mainline.Routing;
+
+namespace Mainline.Tests.Routing;
+
+public sealed class RoutingTableTests
+{
+    private static IPEndPoint Local(int port) => new(IPAddress.Loopback, port);
+
+    private static DhtNode Node(IPEndPoint ep) => new(NodeId.Random(), ep);
+
+    [Fact]
+    public void Refuses_own_id_and_keeps_at_most_k_per_bucket()
+    {
+        var own = NodeId.Random();
+        var table = new RoutingTable(own);
+        Assert.False(table.Add(new DhtNode(own, Local(1)), 0));
+        for (var port = 1; port < 2000; port++)
+        {
+            table.Add(Node(Local(port)), 0);
+        }
+
+        Assert.All(table.Entries.GroupBy(e => own.BucketDistance(e.Node.Id)), g => Assert.True(g.Count() <= Limits.K));
+        // Roughly half of random ids fall in the farthest bucket, which fills up.
+        Assert.Equal(Limits.K, table.Entries.Count(e => own.BucketDistance(e.Node.Id) == 160));
+        Assert.Equal(table.Count, table.Entries.Count());
+    }
+
+    [Fact]
+    public void Full_bucket_replaces_only_a_stale_oldest()
+    {
+        var own = NodeId.Parse(new string('0', 40));
+        var table = new RoutingTable(own);
+        DhtNode Far(int port)
+        {
+            var b = NodeId.Random().ToArray();
+            b[0] |= 0x80;
+            return new DhtNode(new NodeId(b), Local(port));
+        }
+
+        for (var i = 1; i <= Limits.K; i++)
+        {
+            Assert.True(table.Add(Far(i), 0));
+        }
+
+        Assert.False(table.Add(Far(100), 1000));
+        Assert.True(table.Add(Far(101), RoutingTable.StaleAfterMs + 1));
+        Assert.Equal(Limits.K, table.Count);
+    }
+
+    [Fact]
+    public void Per_ip_rule_one_non_secure_node_per_public_ip()
+    {
+        var table = new RoutingTable(NodeId.Random());
+        var ip = IPAddress.Parse("8.8.8.8");
+        Assert.True(table.Add(new DhtNode(NodeId.Random(), new IPEndPoint(ip, 1)), 0));
+        Assert.False(table.Add(new DhtNode(NodeId.Random(), new IPEndPoint(ip, 2)), 0));
+        // Secure ids for one IP: up to eight distinct 21-bit prefixes.
+        var ip2 = IPAddress.Parse("124.31.75.21");
+        var added = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            if (table.Add(new DhtNode(NodeId.CreateSecure(ip2), new IPEndPoint(ip2, 1000 + i)), 0))
+            {
+                added++;
+            }
+        }
+
+        Assert.Equal(8, added);
+    }
+
+    [Fact]
+    public void Replies_refresh_and_purge_drops_stale()
+    {
+        var table = new RoutingTable(NodeId.Random());
+        var a = Node(Local(1));
+        var b = Node(Local(2));
+        table.Add(a, 0);
+        table.Add(b, 0);
+        Assert.True(table.Add(a, RoutingTable.StaleAfterMs)); // refresh
+        var toPing = table.Purge(RoutingTable.StaleAfterMs + 5);
+        Assert.Equal(1, table.Count);
+        Assert.Empty(toPing);
+        Assert.Single(table.Export(RoutingTable.StaleAfterMs + 5));
+        // Two missed pings evict.
+        table.Purge(RoutingTable.StaleAfterMs + 20_000);
+        table.Purge(RoutingTable.StaleAfterMs + 40_000);
+        table.Purge(RoutingTable.StaleAfterMs + 60_000);
+        Assert.Equal(0, table.Count);
+    }
+
+    [Fact]
+    public void Closest_is_sorted_secure_first()
+    {
+        var target = NodeId.Random();
+        var table = new RoutingTable(NodeId.Random());
+        for (var i = 1; i <= 300; i++)
+        {
+            table.Add(Node(Local(i)), 0);
+        }
+
+        var publicIp = IPAddress.Parse("8.8.4.4");
+        var insecure = new DhtNode(target, new IPEndPoint(publicIp, 9)); // the closest possible id, but not BEP 42-valid
+        Assert.False(insecure.IsSecure);
+        table.Add(insecure, 0);
+        var closest = table.Closest(target);
+        Assert.Equal(Limits.K, closest.Count);
+        Assert.DoesNotContain(insecure, closest);
+        for (var i = 1; i < closest.Count; i++)
+        {
+            Assert.True(target.CompareDistance(closest[i - 1].Id, closest[i].Id) < 0);
+        }
+    }
+}
+
+public sealed class ClosestNodesTests
+{
+    [Fact]
+    public void Dedups_ids_and_orders()
+    {
+        var target = NodeId.Random();
+        var list = new ClosestNodes(target);
+        var n = new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1));
+        Assert.True(list.Add(n));
+        Assert.False(list.Add(n with { EndPoint = new IPEndPoint(IPAddress.Loopback, 2) }));
+        for (var i = 0; i < 50; i++)
+        {
+            list.Add(new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 10 + i)));
+        }
+
+        for (var i = 1; i < list.Count; i++)
+        {
+            Assert.True(target.CompareDistance(list.Nodes[i - 1].Node.Id, list.Nodes[i].Node.Id) < 0);
+        }
+    }
+
+    [Fact]
+    public void Capped_list_keeps_the_closest()
+    {
+        var target = NodeId.Random();
+        var list = new ClosestNodes(target, 50);
+        var all = Enumerable.Range(0, 2000).Select(i => new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1 + i))).ToList();
+        foreach (var n in all)
+        {
+            list.Add(n);
+        }
+
+        Assert.Equal(50, list.Count);
+        var best = all.Order(Comparer<DhtNode>.Create((a, b) => target.CompareDistance(a.Id, b.Id))).Take(50).Select(n => n.Id);
+        Assert.Equal(best, list.Nodes.Select(c => c.Node.Id));
+    }
+
+    [Fact]
+    public void Size_estimate_of_a_uniform_network_is_close()
+    {
+        // 2500 uniformly random ids; estimate from the 20 closest to several targets averages near 2500.
+        var ids = Enumerable.Range(0, 2500).Select(_ => NodeId.Random()).ToArray();
+        double sum = 0;
+        const int lookups = 16;
+        for (var l = 0; l < lookups; l++)
+        {
+            var target = NodeId.Random();
+            var closest = ids.Order(Comparer<NodeId>.Create(target.CompareDistance)).Take(20);
+            sum += ClosestNodes.EstimateSize(target, closest);
+        }
+
+        var mean = sum / lookups;
+        Assert.InRange(mean, 2500 * 0.75, 2500 * 1.25);
+    }
+
+    [Fact]
+    public void Store_set_has_at_least_k_and_stops_at_edk()
+    {
+        var target = NodeId.Random();
+        var list = new ClosestNodes(target);
+        for (var i = 0; i < 100; i++)
+        {
+            list.Add(new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1 + i)));
+        }
+
+        Assert.Equal(Limits.K, list.StoreSet(1_000_000, 1).Count);
+        // All on loopback: one /6 subnet never reaches an average of 20, so the set spans every responder.
+        Assert.Equal(100, list.StoreSet(1_000_000, 20).Count);
+        // A tiny estimated network: every node is "closer than expected", the set covers them all.
+        Assert.Equal(100, list.StoreSet(1, 1).Count);
+    }
+}
