@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Pkarr.Cli.Commands;
+using Pkarr.Cli.Commands.Dht;
 
 namespace Pkarr.Cli;
 
@@ -21,6 +22,7 @@ internal static class PkarrCommand
             PubkeyCommand.Create(console),
             SignCommand.Create(console),
             InspectCommand.Create(console),
+            DhtCommand.Create(console),
         };
 
         var configuration = new InvocationConfiguration
