@@ -126,17 +126,21 @@ internal sealed class DhtInvocation : IDisposable
         Console.Out.WriteLine(Json ? FormatJson(fields) : FormatText(fields));
     }
 
-    /// <summary>The value's text when it is valid UTF-8 (else null, and only its hex is shown).</summary>
+    /// <summary>The value as text when it is valid UTF-8 without control characters other than tab and line breaks;
+    /// null otherwise, and only its hex is shown.</summary>
     internal static string? TextOf(byte[] value)
     {
+        string text;
         try
         {
-            return StrictUtf8.GetString(value);
+            text = StrictUtf8.GetString(value);
         }
         catch (DecoderFallbackException)
         {
             return null;
         }
+
+        return text.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r')) ? null : text;
     }
 
     public void Dispose()
