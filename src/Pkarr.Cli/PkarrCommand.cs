@@ -30,6 +30,10 @@ internal static class PkarrCommand
             Output = console.Out,
             Error = console.Error,
             EnableDefaultExceptionHandler = false,
+
+            // Ctrl+C and SIGTERM cancel the token of async actions (dht node stops cleanly); System.CommandLine
+            // 2.0.0 leaves this null, which lets the signal kill the process. 5 s bounds a stuck shutdown.
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
         };
 
         return root.Parse(args).InvokeAsync(configuration);

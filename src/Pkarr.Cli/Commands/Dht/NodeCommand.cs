@@ -138,7 +138,7 @@ internal static partial class NodeCommand
 
         using var bound = new CancellationTokenSource(ShutdownBound);
         await LogInfoAsync(dht, log, bound.Token).ConfigureAwait(false);
-        Log.Stopping(log, run.Interrupt.IsCancellationRequested ? "interrupted" : "duration ended");
+        Log.Stopping(log, run.Interrupt.IsCancellationRequested ? "Ctrl+C or SIGTERM" : "duration ended");
     }
 
     /// <summary>True once a bootstrap lookup found a node; false when none answered within <paramref name="timeout"/>.</summary>
