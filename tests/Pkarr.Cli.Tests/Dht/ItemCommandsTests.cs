@@ -89,6 +89,8 @@ public sealed class ItemCommandsTests : IClassFixture<TestnetFixture>, IDisposab
 
         var newer = await Dht("get-mutable", key.ToString(), "--seq", "11");
         Assert.Equal("seq=12 value_hex=04", Assert.Single(newer.Lines));
+        var newest = await Dht("get-mutable", key.ToString(), "--seq", "11", "--most-recent");
+        Assert.Equal("seq=12 value_hex=04", Assert.Single(newest.Lines));
         AssertOneLineError(await Dht("get-mutable", key.ToString(), "--seq", "12"), "with a seq greater than 12");
     }
 

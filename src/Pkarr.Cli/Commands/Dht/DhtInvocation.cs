@@ -57,6 +57,9 @@ internal sealed class DhtInvocation : IDisposable
     /// <summary>Cancelled by Ctrl+C or when <see cref="Timeout"/> has passed since the command started.</summary>
     internal CancellationToken Token => _stop.Token;
 
+    /// <summary>True when <see cref="Timeout"/> has passed (and not because of Ctrl+C).</summary>
+    internal bool TimedOut => _deadline.IsCancellationRequested && !Interrupt.IsCancellationRequested;
+
     /// <summary>Checks the common options, then runs <paramref name="body"/>, turning failures into one-line errors.</summary>
     internal static async Task<int> RunAsync(
         CliConsole console, DhtCommonOptions options, ParseResult result, Func<DhtInvocation, Task<int>> body, CancellationToken interrupt)
@@ -80,7 +83,7 @@ internal sealed class DhtInvocation : IDisposable
             {
                 return InterruptedExitCode;
             }
-            catch (OperationCanceledException) when (run._deadline.IsCancellationRequested)
+            catch (OperationCanceledException) when (run.TimedOut)
             {
                 console.Fail(DhtErrors.TimedOut(run.Timeout));
                 return 1;
