@@ -61,6 +61,17 @@ public sealed class DhtArgumentsTests : IDisposable
     }
 
     [Fact]
+    public async Task Help_lists_every_dht_command()
+    {
+        var help = await RunPkarr("dht", "--help");
+        Assert.Equal(0, help.Exit);
+        foreach (string command in new[] { "node", "get-mutable <key>", "put-mutable", "get-immutable <target>", "put-immutable" })
+        {
+            Assert.Contains($"  {command} ", help.Out, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Hex_keys_must_be_curve_points()
     {
         // The core's off-curve vector: 32 bytes that decode to no point.

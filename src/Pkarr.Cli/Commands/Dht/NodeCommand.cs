@@ -45,8 +45,7 @@ internal static partial class NodeCommand
         };
 
         var command = new Command("node", "Run a DHT node and log its id, addresses, firewall state, size estimate and routing table. "
-            + "Without --server or --client the node is adaptive: a client until reachable, then a server. "
-            + "--timeout bounds the wait for the first answer while joining.")
+            + "Without --server or --client the node is adaptive: a client until reachable, then a server.")
         {
             port,
             bind,
@@ -56,6 +55,8 @@ internal static partial class NodeCommand
             interval,
         };
         common.AddTo(command);
+        common.Timeout.Description = "Seconds to wait for a first answer while joining; the node keeps running either way.";
+        common.Json.Description = "Log one JSON object per event (the console logger's JSON format).";
         command.SetAction((result, interrupt) => DhtInvocation.RunAsync(console, common, result, async run =>
         {
             int? listenPort = result.GetValue(port);
