@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Pkarr.Cli.Commands;
+using Pkarr.Cli.Commands.Dht;
 
 namespace Pkarr.Cli;
 
@@ -21,6 +22,7 @@ internal static class PkarrCommand
             PubkeyCommand.Create(console),
             SignCommand.Create(console),
             InspectCommand.Create(console),
+            DhtCommand.Create(console),
         };
 
         var configuration = new InvocationConfiguration
@@ -28,6 +30,10 @@ internal static class PkarrCommand
             Output = console.Out,
             Error = console.Error,
             EnableDefaultExceptionHandler = false,
+
+            // Ctrl+C and SIGTERM cancel the token of async actions (dht node stops cleanly); System.CommandLine
+            // 2.0.0 leaves this null, which lets the signal kill the process. 5 s bounds a stuck shutdown.
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
         };
 
         return root.Parse(args).InvokeAsync(configuration);

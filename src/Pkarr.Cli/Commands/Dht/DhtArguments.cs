@@ -1,0 +1,129 @@
+// Turns the text a user typed into DHT values. Every method throws a FormatException or ArgumentException from
+// DhtErrors, which CliConsole prints as one line; nothing here touches the network.
+using System.Net;
+using System.Text;
+using Mainline;
+using Pkarr.Keys;
+
+namespace Pkarr.Cli.Commands.Dht;
+
+internal static class DhtArguments
+{
+    /// <summary>BEP 44: the largest value (raw bytes of the byte string).</summary>
+    internal const int MaxValueLength = 1000;
+
+    /// <summary>BEP 44: the largest salt.</summary>
+    internal const int MaxSaltLength = 64;
+
+    /// <summary>Hex of any even length, empty included.</summary>
+    internal static byte[] Hex(string text, string what)
+    {
+        var hex = text.AsSpan().Trim();
+        if (hex.Length % 2 != 0 || hex.ContainsAnyExcept(HexDigits))
+        {
+            throw DhtErrors.BadHex(what, text);
+        }
+
+        return Convert.FromHexString(hex);
+    }
+
+    /// <summary>A BEP 44 value given as hex.</summary>
+    internal static byte[] Value(string hex, string what)
+    {
+        var value = Hex(hex, what);
+        return value.Length <= MaxValueLength ? value : throw DhtErrors.TooLong(what, MaxValueLength, value.Length);
+    }
+
+    /// <summary>An Ed25519 public key as 64 hex characters or in any form pkarr accepts (z-base32, pk: URI, domain).</summary>
+    internal static PublicKey Key(string text)
+    {
+        var trimmed = text.Trim();
+        PublicKeyError error;
+        if (trimmed.Length == PublicKey.Length * 2 && !trimmed.AsSpan().ContainsAnyExcept(HexDigits))
+        {
+            if (PublicKey.TryFromBytes(Convert.FromHexString(trimmed), out var fromHex, out error))
+            {
+                return fromHex;
+            }
+        }
+        else if (PublicKey.TryParse(trimmed, out var parsed, out error))
+        {
+            return parsed;
+        }
+
+        throw DhtErrors.BadKey(text, error.Message);
+    }
+
+    /// <summary>An immutable item's target: 40 hex characters.</summary>
+    internal static NodeId Target(string text) =>
+        NodeId.TryParse(text.Trim(), null, out var target) ? target : throw DhtErrors.BadTarget(text);
+
+    /// <summary>The salt from <c>--salt TEXT</c> (UTF-8) or <c>--salt-hex HEX</c>; null when neither is given.</summary>
+    internal static byte[]? Salt(string? text, string? hex)
+    {
+        if (text is not null && hex is not null)
+        {
+            throw DhtErrors.OneOf("--salt", "--salt-hex");
+        }
+
+        var salt = text is not null ? Encoding.UTF8.GetBytes(text) : hex is not null ? Hex(hex, "--salt-hex") : null;
+        return salt is null || salt.Length <= MaxSaltLength ? salt : throw DhtErrors.TooLong("the salt", MaxSaltLength, salt.Length);
+    }
+
+    /// <summary>Checks HOST:PORT entries; null (no option) means the library's default public bootstrap nodes.</summary>
+    internal static IReadOnlyList<string>? Bootstrap(string[]? entries)
+    {
+        if (entries is null || entries.Length == 0)
+        {
+            return null;
+        }
+
+        foreach (var entry in entries)
+        {
+            int colon = entry.LastIndexOf(':');
+            if (colon <= 0 || !ushort.TryParse(entry.AsSpan(colon + 1), out ushort port) || port == 0)
+            {
+                throw DhtErrors.BadEndpoint(entry);
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// The address to bind: <paramref name="explicitAddress"/> if given; loopback when every bootstrap node is a
+    /// loopback address (a private test network needs no wider socket); otherwise every IPv4 interface.
+    /// </summary>
+    internal static IPAddress BindAddress(string? explicitAddress, IReadOnlyList<string>? bootstrap)
+    {
+        if (explicitAddress is not null)
+        {
+            return IPAddress.TryParse(explicitAddress, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                ? address
+                : throw DhtErrors.BadAddress(explicitAddress);
+        }
+
+        bool allLoopback = bootstrap is { Count: > 0 } && bootstrap.All(entry =>
+            IPAddress.TryParse(entry.AsSpan(0, entry.LastIndexOf(':')), out var host) && IPAddress.IsLoopback(host));
+        return allLoopback ? IPAddress.Loopback : IPAddress.Any;
+    }
+
+    internal static void RequirePositive(string option, double seconds)
+    {
+        if (!(seconds > 0) || double.IsInfinity(seconds))
+        {
+            throw DhtErrors.NotPositive(option, seconds);
+        }
+    }
+
+    internal static void RequireNotNegative(string option, long? seq)
+    {
+        if (seq is < 0)
+        {
+            throw DhtErrors.Negative(option, seq.Value);
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits =
+        System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+}
