@@ -19,7 +19,8 @@ if [ $build -ne 0 ]; then
   exit 1
 fi
 
-dotnet test Pkarr.slnx -c Release --no-build --nologo \
+# One test assembly at a time: the interop tests start real peers whose start-up is timing-sensitive.
+dotnet test Pkarr.slnx -c Release --no-build --nologo -m:1 \
   --logger "trx;LogFilePrefix=results" --logger "console;verbosity=minimal" \
   --results-directory "$results" "$@"
 status=$?

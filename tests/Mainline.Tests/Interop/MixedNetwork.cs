@@ -82,10 +82,25 @@ public sealed class MixedNetwork : IAsyncLifetime
         Ours = await Testnet.CreateAsync(5);
         var ours0 = Ours.Bootstrap[0];
 
-        var ltBase = PeerProcess.FreeUdpPortRange(5);
-        Libtorrent = PeerProcess.Start(Python, [LtScript, "serve", "--nodes", "5", "--base-port", ltBase.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--bootstrap", ours0, "--duration", "600", "--settle", "20"], Root);
-        var ltReady = await Libtorrent.WaitForEventAsync("ready", StartTimeout);
+        // libtorrent gives its sessions 10 s to start listening; on a loaded machine that can run out, so a
+        // failed start is retried (at most three times, each bounded by StartTimeout) on fresh ports.
+        JsonElement ltReady = default;
+        for (int attempt = 1; ; attempt++)
+        {
+            var ltBase = PeerProcess.FreeUdpPortRange(5);
+            Libtorrent = PeerProcess.Start(Python, [LtScript, "serve", "--nodes", "5", "--base-port", ltBase.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--bootstrap", ours0, "--duration", "600", "--settle", "20"], Root);
+            try
+            {
+                ltReady = await Libtorrent.WaitForEventAsync("ready", StartTimeout);
+                break;
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+                await Libtorrent.DisposeAsync();
+            }
+        }
+
         LibtorrentEndpoints = [.. ltReady.GetProperty("endpoints").EnumerateArray().Select(e => e.GetString()!)];
 
         Bdht = PeerProcess.Start("node", ["bdht-peer.mjs", "--nodes", "5", "--bootstrap", $"{ours0},{LibtorrentEndpoints[0]}", "--duration-s", "600"], BdhtDirectory);
