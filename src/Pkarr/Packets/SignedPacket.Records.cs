@@ -84,7 +84,7 @@ public sealed partial class SignedPacket
     /// <summary>Whole seconds since <see cref="LastSeen"/> (0 if it lies in the future).</summary>
     public uint Elapsed()
     {
-        ulong now = Timestamp.Now().Microseconds;
+        ulong now = Timestamp.WallClock().Microseconds;
         ulong seen = LastSeen.Microseconds;
         return now <= seen ? 0 : (uint)Math.Min((now - seen) / 1_000_000, uint.MaxValue);
     }

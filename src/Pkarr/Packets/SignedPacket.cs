@@ -70,7 +70,7 @@ public sealed partial class SignedPacket
     public IReadOnlyList<ResourceRecord> AllResourceRecords => Message.Answers;
 
     /// <summary>Sets <see cref="LastSeen"/> to now.</summary>
-    public void Refresh() => LastSeen = Timestamp.Now();
+    public void Refresh() => LastSeen = Timestamp.WallClock();
 
     /// <summary>A builder for a new packet.</summary>
     public static SignedPacketBuilder Builder() => new();
@@ -219,14 +219,14 @@ public sealed partial class SignedPacket
             return false;
         }
 
-        packet = new SignedPacket(canonical, publicKey, Timestamp.Now());
+        packet = new SignedPacket(canonical, publicKey, Timestamp.WallClock());
         error = default;
         return true;
     }
 
     /// <summary>Wraps canonical bytes just produced by signing.</summary>
     internal static SignedPacket FromSigned(byte[] canonical, PublicKey publicKey, DnsMessage message) =>
-        new(canonical, publicKey, Timestamp.Now()) { _message = message };
+        new(canonical, publicKey, Timestamp.WallClock()) { _message = message };
 
     private DnsMessage ParseMessage()
     {

@@ -44,6 +44,13 @@ public readonly record struct Timestamp(ulong Microseconds) : IComparable<Timest
         }
     }
 
+    /// <summary>
+    /// The wall-clock time, not forced to increase. <see cref="SignedPacket.LastSeen"/> uses it: the reference
+    /// sets last_seen with Now(), but every call of Now() made faster than 256 µs apart moves it 256 µs ahead,
+    /// so a process decoding thousands of packets a second would run its publishing clock far into the future.
+    /// </summary>
+    public static Timestamp WallClock() => new(WallClockMicros());
+
     /// <summary>The wall clock in whole microseconds (from 100 ns ticks, never milliseconds × 1000).</summary>
     internal static ulong WallClockMicros() =>
         (ulong)((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / (TimeSpan.TicksPerMillisecond / 1000));

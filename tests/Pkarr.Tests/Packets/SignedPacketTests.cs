@@ -158,13 +158,13 @@ public sealed class SignedPacketTests
         Assert.Equal(300u, packet.ExpiresIn());
         Assert.True(packet.IsExpired(0, 0));
 
-        packet.LastSeen = Timestamp.Now().SubtractMicroseconds(100_000_000);
+        packet.LastSeen = Timestamp.WallClock().SubtractMicroseconds(100_000_000);
         Assert.InRange(packet.Elapsed(), 100u, 101u);
         Assert.InRange(packet.ExpiresIn(), 199u, 200u);
         Assert.Empty(packet.FreshResourceRecords("t"));
         Assert.Single(packet.FreshResourceRecords("u"));
 
-        packet.LastSeen = Timestamp.Now().SubtractMicroseconds(400_000_000);
+        packet.LastSeen = Timestamp.WallClock().SubtractMicroseconds(400_000_000);
         Assert.True(packet.IsExpired());
 
         packet.Refresh();
