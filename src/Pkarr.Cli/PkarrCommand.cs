@@ -23,6 +23,7 @@ internal static class PkarrCommand
             SignCommand.Create(console),
             InspectCommand.Create(console),
             DhtCommand.Create(console),
+            TestnetCommand.Create(console),
         };
 
         var configuration = new InvocationConfiguration

@@ -95,6 +95,29 @@ public sealed class ServerHandlerTests
     }
 
     [Fact]
+    public async Task A_get_reply_with_a_1000_byte_value_fits_one_unfragmented_datagram()
+    {
+        // libtorrent reads into a 1500-byte buffer: a reply with the value and all 20 nodes (~1.7 KB) is lost there.
+        await using var net = await Testnet.CreateAsync(25, cancellationToken: Ct());
+        var to = net.Nodes[0].LocalEndPoint;
+        using var udp = Client();
+        var item = MutableItem.Sign(new byte[32], new byte[1000], 7);
+        var id = new NodeId(B(Id20));
+        var get = await Ask(udp, to, KrpcCodec.EncodeQuery(B("g1"), new GetQuery(id, item.Target, null), default, false));
+        Assert.Equal(20, get!.Response!.Nodes!.Count);
+        var put = new PutMutableQuery(id, get.Response.Token!, item.Key, null, 7, item.Signature, item.EncodedValue, null, null);
+        Assert.Equal(MessageKind.Response, (await Ask(udp, to, KrpcCodec.EncodeQuery(B("p1"), put, default, false)))!.Kind);
+
+        await udp.SendAsync(KrpcCodec.EncodeQuery(B("g2"), new GetQuery(id, item.Target, null), default, false), to);
+        using var cts = new CancellationTokenSource(2000);
+        var reply = await udp.ReceiveAsync(cts.Token);
+        Assert.InRange(reply.Buffer.Length, 1100, 1472);
+        Assert.Equal(DecodeStatus.Ok, KrpcCodec.TryDecode(reply.Buffer, out var m));
+        Assert.Equal(item.EncodedValue, m!.Response!.EncodedValue);
+        Assert.NotEmpty(m.Response.Nodes!);
+    }
+
+    [Fact]
     public async Task Client_mode_does_not_answer_and_sends_ro()
     {
         await using var net = await Testnet.CreateAsync(1, cancellationToken: Ct());

@@ -117,7 +117,7 @@ internal sealed partial class LocalNode
         var nodes = _table.Closest(get.Target);
         if (get.Seq is null && _storage.GetImmutable(get.Target, now) is { } immutable)
         {
-            return new Response { Id = Id, Token = token, Nodes = nodes, EncodedValue = immutable };
+            return new Response { Id = Id, Token = token, Nodes = NodesBeside(nodes, immutable.Length), EncodedValue = immutable };
         }
 
         if (_storage.GetMutable(get.Target, now) is not { } item)
@@ -134,11 +134,30 @@ internal sealed partial class LocalNode
         {
             Id = Id,
             Token = token,
-            Nodes = nodes,
+            Nodes = NodesBeside(nodes, item.EncodedValue.Length),
             Key = item.Key,
             Seq = item.Seq,
             Signature = item.Signature,
             EncodedValue = item.EncodedValue,
         };
     }
+
+    /// <summary>The largest UDP payload that crosses an Ethernet path unfragmented (1500 − IP − UDP headers).</summary>
+    private const int UnfragmentedPayload = 1472;
+
+    /// <summary>Bytes of a value-carrying get reply besides the value and the nodes: envelope, id, token, k, sig, seq, v, ip.</summary>
+    private const int ValueReplyOverhead = 300;
+
+    /// <summary>
+    /// The closest nodes that fit beside a value in one unfragmented datagram. libtorrent reads replies into a
+    /// 1500-byte buffer and loses larger ones, so a 1000-byte value with all 20 nodes (~1.7 KB) would never
+    /// reach it; libtorrent itself sends 8 nodes with values.
+    /// </summary>
+    private static List<DhtNode> NodesBeside(List<DhtNode> nodes, int encodedValueLength)
+    {
+        int fit = Math.Max(0, (UnfragmentedPayload - ValueReplyOverhead - encodedValueLength) / CompactNodeLength);
+        return nodes.Count <= fit ? nodes : nodes.GetRange(0, fit);
+    }
+
+    private const int CompactNodeLength = 26;
 }
