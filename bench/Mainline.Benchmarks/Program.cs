@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
 {
     "lookup" => await LookupBench.RunAsync(args[1..]),
     "scale" => await ScaleBench.RunAsync(args[1..]),
+    "client-get" => await ClientProcess.RunAsync(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 
