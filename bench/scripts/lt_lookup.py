@@ -67,7 +67,12 @@ def main():
         via.ses.wait_for_alert(50)
         now = time.perf_counter()
         for al in via.take(lambda x: isinstance(x, lt.dht_mutable_item_alert)):
-            it = al.item
+            try:
+                it = al.item
+            except RuntimeError:  # nothing usable (e.g. the end of a lookup that found no item): as the kit does
+                if al.authoritative:
+                    done_ms = (now - t1) * 1000.0
+                continue
             if bytes(it["key"]) != pk:
                 continue
             valid = bytes(it["signature"]) != b"\0" * 64
