@@ -72,6 +72,8 @@ internal sealed class CountingTestnet : IAsyncDisposable
             sizes.Add((await n.GetInfoAsync(ct).ConfigureAwait(false)).RoutingTableSize);
         }
 
+        var smallest = string.Join(", ", sizes.Select((size, i) => (size, i)).OrderBy(x => x.size).Take(5).Select(x => $"node {x.i}: {x.size}"));
+        Console.WriteLine($"smallest routing tables: {smallest}");
         sizes.Sort();
         return (sizes[0], sizes[sizes.Count / 2], sizes[^1]);
     }
