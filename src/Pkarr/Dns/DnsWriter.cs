@@ -142,10 +142,15 @@ internal ref struct DnsWriter
 
         public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
 
+        // Every suffix of an owner name ends in the same 53-byte key label, so hashing whole suffixes reads that
+        // label again for each one. The length and the first label tell suffixes apart just as well; Equals
+        // still compares every byte.
         public int GetHashCode(ReadOnlyMemory<byte> obj)
         {
+            var span = obj.Span;
             var hash = default(HashCode);
-            hash.AddBytes(obj.Span);
+            hash.Add(span.Length);
+            hash.AddBytes(span[..Math.Min(span.Length, span.IsEmpty ? 0 : 1 + span[0])]);
             return hash.ToHashCode();
         }
     }

@@ -26,6 +26,9 @@ public sealed partial class Keypair : IDisposable
     /// <summary>The public half: the key's pkarr domain.</summary>
     public PublicKey PublicKey { get; }
 
+    /// <summary>The key as a one-label DNS name: the origin of every packet this key pair signs.</summary>
+    internal Dns.DnsName Origin => field ??= Dns.DnsName.Parse(PublicKey.ToZ32());
+
     /// <summary>A new key pair from 32 bytes of the operating system's CSPRNG.</summary>
     public static Keypair Random()
     {

@@ -124,7 +124,7 @@ public sealed class SignedPacketBuilder
     {
         ArgumentNullException.ThrowIfNull(keypair);
         packet = null;
-        var origin = DnsName.Parse(keypair.PublicKey.ToZ32());
+        var origin = keypair.Origin;
 
         var answers = new ResourceRecord[_records.Count];
         for (int i = 0; i < answers.Length; i++)
