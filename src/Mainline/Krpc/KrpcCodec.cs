@@ -50,65 +50,49 @@ internal static class KrpcCodec
             external = ep;
         }
 
-        var tidBytes = tid.ToArray();
+        Query? query = null;
+        Response? response = null;
+        KrpcError? error = null;
+        var status = DecodeStatus.Ok;
         switch (kind)
         {
             case MessageKind.Query:
-                {
-                    var status = TryReadQuery(root, out var query);
-                    message = new Message
-                    {
-                        TransactionId = tidBytes,
-                        Kind = kind,
-                        Version = version,
-                        ReadOnly = readOnly,
-                        ExternalAddress = external,
-                        Query = query,
-                    };
-                    return status;
-                }
+                status = TryReadQuery(root, out query);
+                break;
 
             case MessageKind.Response:
+                var r = root["r"];
+                if (r is not { Kind: BKind.Dictionary } || !TryReadResponse(r, out response))
                 {
-                    var r = root["r"];
-                    if (r is not { Kind: BKind.Dictionary } || !TryReadResponse(r, out var response))
-                    {
-                        return DecodeStatus.Drop;
-                    }
-
-                    message = new Message
-                    {
-                        TransactionId = tidBytes,
-                        Kind = kind,
-                        Version = version,
-                        ReadOnly = readOnly,
-                        ExternalAddress = external,
-                        Response = response,
-                    };
-                    return DecodeStatus.Ok;
+                    return DecodeStatus.Drop;
                 }
+
+                break;
 
             default:
+                var e = root["e"];
+                if (e is not { Kind: BKind.List, Items.Count: >= 1 } || e.Items[0].Kind != BKind.Integer)
                 {
-                    var e = root["e"];
-                    if (e is not { Kind: BKind.List, Items.Count: >= 1 } || e.Items[0].Kind != BKind.Integer)
-                    {
-                        return DecodeStatus.Drop;
-                    }
-
-                    var text = e.Items.Count > 1 && e.Items[1].Kind == BKind.Bytes ? e.Items[1].Bytes.ToArray() : [];
-                    message = new Message
-                    {
-                        TransactionId = tidBytes,
-                        Kind = kind,
-                        Version = version,
-                        ReadOnly = readOnly,
-                        ExternalAddress = external,
-                        Error = new KrpcError(e.Items[0].Integer, text),
-                    };
-                    return DecodeStatus.Ok;
+                    return DecodeStatus.Drop;
                 }
+
+                var text = e.Items.Count > 1 && e.Items[1].Kind == BKind.Bytes ? e.Items[1].Bytes.ToArray() : [];
+                error = new KrpcError(e.Items[0].Integer, text);
+                break;
         }
+
+        message = new Message
+        {
+            TransactionId = tid.ToArray(),
+            Kind = kind,
+            Version = version,
+            ReadOnly = readOnly,
+            ExternalAddress = external,
+            Query = query,
+            Response = response,
+            Error = error,
+        };
+        return status;
     }
 
     private static bool TryId(BValue dict, string key, out NodeId id)
