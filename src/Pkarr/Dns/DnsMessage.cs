@@ -61,15 +61,30 @@ public sealed class DnsMessage
     {
         Span<byte> scratch = stackalloc byte[1024];
         var writer = new DnsWriter(scratch, compress);
-        WriteTo(ref writer);
-        if (!writer.Overflow)
+        try
         {
-            return scratch[..writer.Position].ToArray();
+            WriteTo(ref writer);
+            if (!writer.Overflow)
+            {
+                return scratch[..writer.Position].ToArray();
+            }
+        }
+        finally
+        {
+            writer.Dispose();
         }
 
         byte[] result = new byte[writer.Position];
         var second = new DnsWriter(result, compress);
-        WriteTo(ref second);
+        try
+        {
+            WriteTo(ref second);
+        }
+        finally
+        {
+            second.Dispose();
+        }
+
         return result;
     }
 
@@ -81,7 +96,15 @@ public sealed class DnsMessage
     public bool TryEncode(Span<byte> destination, bool compress, out int written)
     {
         var writer = new DnsWriter(destination, compress);
-        WriteTo(ref writer);
+        try
+        {
+            WriteTo(ref writer);
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+
         written = writer.Overflow ? 0 : writer.Position;
         return !writer.Overflow;
     }

@@ -16,10 +16,31 @@ internal ref struct DnsWriter
     private readonly Span<byte> _buffer;
     private readonly Dictionary<ReadOnlyMemory<byte>, int>? _names;
 
+    // One compression dictionary per thread, reused: a new one per message was most of an encode's allocations.
+    [ThreadStatic]
+    private static Dictionary<ReadOnlyMemory<byte>, int>? t_spareNames;
+
     public DnsWriter(Span<byte> buffer, bool compress)
     {
         _buffer = buffer;
-        _names = compress ? new Dictionary<ReadOnlyMemory<byte>, int>(NameSuffixComparer.Instance) : null;
+        _names = compress ? RentNames() : null;
+    }
+
+    /// <summary>Gives the compression dictionary back for the next message on this thread.</summary>
+    public readonly void Dispose()
+    {
+        if (_names is not null)
+        {
+            _names.Clear();
+            t_spareNames = _names;
+        }
+    }
+
+    private static Dictionary<ReadOnlyMemory<byte>, int> RentNames()
+    {
+        var names = t_spareNames;
+        t_spareNames = null;
+        return names ?? new Dictionary<ReadOnlyMemory<byte>, int>(NameSuffixComparer.Instance);
     }
 
     /// <summary>Bytes written so far (or that would have been, once <see cref="Overflow"/> is set).</summary>
