@@ -7,7 +7,7 @@
 //   | len | label 0 | len | label 1 | ...      (each len 1..63; total + 1 terminator <= 255)
 //   +-----+---------+-----+---------+
 //
-// so that every suffix at a label boundary is a slice: the encoder's compression dictionary keys are those
+// so that every suffix at a label boundary is a slice: the encoder's compression table compares those
 // slices, with no copying.
 
 using System.Diagnostics.CodeAnalysis;
@@ -163,7 +163,18 @@ public sealed class DnsName : IEquatable<DnsName>
         }
         else
         {
-            result = FromWire([.. _wire, .. suffix._wire]);
+            // Both parts are valid names, so the label offsets are known: no scan of the joined bytes.
+            byte[] wire = new byte[_wire.Length + suffix._wire.Length];
+            _wire.CopyTo(wire, 0);
+            suffix._wire.CopyTo(wire, _wire.Length);
+            byte[] offsets = new byte[_labelOffsets.Length + suffix._labelOffsets.Length];
+            _labelOffsets.CopyTo(offsets, 0);
+            for (int i = 0; i < suffix._labelOffsets.Length; i++)
+            {
+                offsets[_labelOffsets.Length + i] = (byte)(_wire.Length + suffix._labelOffsets[i]);
+            }
+
+            result = new DnsName(wire, offsets);
         }
 
         return true;
@@ -231,10 +242,6 @@ public sealed class DnsName : IEquatable<DnsName>
     /// <summary>The wire form of the labels from <paramref name="labelIndex"/> on, without the terminating zero.</summary>
     internal ReadOnlySpan<byte> SuffixWire(int labelIndex)
         => labelIndex == _labelOffsets.Length ? [] : _wire.AsSpan(_labelOffsets[labelIndex]);
-
-    /// <summary>Same as <see cref="SuffixWire"/>, as memory (compression dictionary keys).</summary>
-    internal ReadOnlyMemory<byte> SuffixWireMemory(int labelIndex)
-        => labelIndex == _labelOffsets.Length ? ReadOnlyMemory<byte>.Empty : _wire.AsMemory(_labelOffsets[labelIndex]);
 
     /// <summary>The whole wire form without the terminating zero.</summary>
     internal ReadOnlySpan<byte> Wire => _wire;

@@ -1,5 +1,5 @@
 // Writes DNS wire format into a caller's span, with the reference encoder's name compression
-// (shared spec §3.4.3): a dictionary from label-sequence suffix (byte-wise, case-sensitive) to the offset
+// (shared spec §3.4.3): a table from label-sequence suffix (byte-wise, case-sensitive) to the offset
 // where it was first written; an entry is only added while the offset still fits a 14-bit pointer.
 //
 // The writer never fails half-way: when the span is too small it keeps counting without writing, so one
@@ -14,11 +14,11 @@ internal ref struct DnsWriter
     private const int MaxPointerOffset = 0x3FFF;
 
     private readonly Span<byte> _buffer;
-    private readonly Dictionary<ReadOnlyMemory<byte>, int>? _names;
+    private readonly SuffixTable? _names;
 
-    // One compression dictionary per thread, reused: a new one per message was most of an encode's allocations.
+    // One compression table per thread, reused: a new one per message was most of an encode's allocations.
     [ThreadStatic]
-    private static Dictionary<ReadOnlyMemory<byte>, int>? t_spareNames;
+    private static SuffixTable? t_spareNames;
 
     public DnsWriter(Span<byte> buffer, bool compress)
     {
@@ -26,7 +26,7 @@ internal ref struct DnsWriter
         _names = compress ? RentNames() : null;
     }
 
-    /// <summary>Gives the compression dictionary back for the next message on this thread.</summary>
+    /// <summary>Gives the compression table back for the next message on this thread.</summary>
     public readonly void Dispose()
     {
         if (_names is not null)
@@ -36,11 +36,11 @@ internal ref struct DnsWriter
         }
     }
 
-    private static Dictionary<ReadOnlyMemory<byte>, int> RentNames()
+    private static SuffixTable RentNames()
     {
         var names = t_spareNames;
         t_spareNames = null;
-        return names ?? new Dictionary<ReadOnlyMemory<byte>, int>(NameSuffixComparer.Instance);
+        return names ?? new SuffixTable();
     }
 
     /// <summary>Bytes written so far (or that would have been, once <see cref="Overflow"/> is set).</summary>
@@ -96,8 +96,9 @@ internal ref struct DnsWriter
         {
             if (names is not null)
             {
-                var suffix = name.SuffixWireMemory(i);
-                if (names.TryGetValue(suffix, out int offset))
+                var suffix = name.SuffixWire(i);
+                int hash = SuffixTable.Hash(suffix);
+                if (names.TryFind(suffix, hash, out int offset))
                 {
                     WriteUInt16((ushort)(0xC000 | offset));
                     return;
@@ -105,7 +106,7 @@ internal ref struct DnsWriter
 
                 if (Position <= MaxPointerOffset)
                 {
-                    names.Add(suffix, Position);
+                    names.Add(name, i, hash, Position);
                 }
             }
 
@@ -157,22 +158,97 @@ internal ref struct DnsWriter
         return true;
     }
 
-    private sealed class NameSuffixComparer : IEqualityComparer<ReadOnlyMemory<byte>>
+    /// <summary>
+    /// Suffixes written so far and where: open addressing on a hash of the suffix's length and first label (every
+    /// owner-name suffix ends in the same 53-byte key label, so hashing all its bytes would read that label again
+    /// for each one), confirmed byte-wise. Entries keep the name and label index, never a copy of the bytes.
+    /// </summary>
+    private sealed class SuffixTable
     {
-        public static readonly NameSuffixComparer Instance = new();
+        private int[] _buckets = new int[64]; // entry index + 1; 0 = empty
+        private Entry[] _entries = new Entry[32];
+        private int _count;
 
-        public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
-
-        // Every suffix of an owner name ends in the same 53-byte key label, so hashing whole suffixes reads that
-        // label again for each one. The length and the first label tell suffixes apart just as well; Equals
-        // still compares every byte.
-        public int GetHashCode(ReadOnlyMemory<byte> obj)
+        public static int Hash(ReadOnlySpan<byte> suffix)
         {
-            var span = obj.Span;
-            var hash = default(HashCode);
-            hash.Add(span.Length);
-            hash.AddBytes(span[..Math.Min(span.Length, span.IsEmpty ? 0 : 1 + span[0])]);
-            return hash.ToHashCode();
+            uint hash = (uint)suffix.Length * 0x9E3779B1u;
+            foreach (byte b in suffix[..(1 + suffix[0])])
+            {
+                hash = (hash ^ b) * 16777619u;
+            }
+
+            return (int)(hash ^ (hash >> 15));
         }
+
+        public bool TryFind(ReadOnlySpan<byte> suffix, int hash, out int offset)
+        {
+            int mask = _buckets.Length - 1;
+            for (int at = hash & mask; _buckets[at] != 0; at = (at + 1) & mask)
+            {
+                ref readonly var entry = ref _entries[_buckets[at] - 1];
+                if (entry.Hash == hash && entry.Name.SuffixWire(entry.Label).SequenceEqual(suffix))
+                {
+                    offset = entry.Offset;
+                    return true;
+                }
+            }
+
+            offset = 0;
+            return false;
+        }
+
+        /// <summary>Adds a suffix that <see cref="TryFind"/> just did not find.</summary>
+        public void Add(DnsName name, int label, int hash, int offset)
+        {
+            if (_count == _entries.Length)
+            {
+                Array.Resize(ref _entries, _count * 2);
+            }
+
+            if ((_count + 1) * 2 > _buckets.Length)
+            {
+                Rehash(_buckets.Length * 2);
+            }
+
+            int bucket = Place(hash);
+            _entries[_count] = new Entry(name, label, hash, offset, bucket);
+            _buckets[bucket] = ++_count;
+        }
+
+        public void Clear()
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                _buckets[_entries[i].Bucket] = 0;
+                _entries[i] = default;
+            }
+
+            _count = 0;
+        }
+
+        private int Place(int hash)
+        {
+            int mask = _buckets.Length - 1;
+            int at = hash & mask;
+            while (_buckets[at] != 0)
+            {
+                at = (at + 1) & mask;
+            }
+
+            return at;
+        }
+
+        private void Rehash(int size)
+        {
+            _buckets = new int[size];
+            for (int i = 0; i < _count; i++)
+            {
+                int bucket = Place(_entries[i].Hash);
+                _entries[i] = _entries[i] with { Bucket = bucket };
+                _buckets[bucket] = i + 1;
+            }
+        }
+
+        private readonly record struct Entry(DnsName Name, int Label, int Hash, int Offset, int Bucket);
     }
 }

@@ -156,7 +156,7 @@ public sealed partial class SignedPacket
     }
 
     // "3:seqi" + 20 digits + "e1:v" + 10 digits + ":" fits in 48 bytes.
-    private const int SignablePrefixMax = 48;
+    internal const int SignablePrefixMax = 48;
 
     internal static int WriteSignablePrefix(ulong timestamp, int dnsLength, Span<byte> destination)
     {

@@ -18,6 +18,10 @@ public sealed class SignedPacketBuilder
     /// <summary>The flags of every packet the builder makes: a response (QR) and nothing else.</summary>
     public const ushort ResponseFlags = DnsMessage.ResponseFlags;
 
+    // Per thread: signing is synchronous, and a 1 KB buffer per packet would double the garbage of a sign.
+    [ThreadStatic]
+    private static byte[]? t_signable;
+
     private readonly List<(DnsName Name, DnsClass Class, uint Ttl, RecordData Data)> _records = [];
     private Timestamp? _timestamp;
     private bool _compress = true;
@@ -140,7 +144,10 @@ public sealed class SignedPacketBuilder
             Answers = answers,
         };
 
-        Span<byte> dns = stackalloc byte[SignedPacket.MaxDnsLength];
+        // The DNS message is encoded straight into the signable, behind room for the longest prefix; the prefix
+        // (which depends on the length) is then written just in front of it: one buffer, no copy before signing.
+        byte[] scratch = t_signable ??= new byte[SignedPacket.SignablePrefixMax + SignedPacket.MaxDnsLength];
+        var dns = scratch.AsSpan(SignedPacket.SignablePrefixMax);
         if (!message.TryEncode(dns, _compress, out int length))
         {
             error = new SignedPacketError(SignedPacketErrorKind.PacketTooLarge, message.Encode(_compress).Length);
@@ -148,15 +155,16 @@ public sealed class SignedPacketBuilder
         }
 
         var timestamp = _timestamp ?? Packets.Timestamp.Now();
+        Span<byte> prefix = stackalloc byte[SignedPacket.SignablePrefixMax];
+        int prefixLength = SignedPacket.WriteSignablePrefix(timestamp.Microseconds, length, prefix);
+        int start = SignedPacket.SignablePrefixMax - prefixLength;
+        prefix[..prefixLength].CopyTo(scratch.AsSpan(start));
+
         byte[] canonical = new byte[SignedPacket.HeaderLength + length];
         keypair.PublicKey.Bytes.CopyTo(canonical);
         timestamp.WriteBigEndian(canonical.AsSpan(96, 8));
         dns[..length].CopyTo(canonical.AsSpan(SignedPacket.HeaderLength));
-
-        Span<byte> signable = stackalloc byte[64 + SignedPacket.MaxDnsLength];
-        int prefix = SignedPacket.WriteSignablePrefix(timestamp.Microseconds, length, signable);
-        dns[..length].CopyTo(signable[prefix..]);
-        keypair.Sign(signable[..(prefix + length)], canonical.AsSpan(PublicKey.Length, Keypair.SignatureLength));
+        keypair.Sign(scratch.AsSpan(start, prefixLength + length), canonical.AsSpan(PublicKey.Length, Keypair.SignatureLength));
 
         packet = SignedPacket.FromSigned(canonical, keypair.PublicKey, message);
         error = default;
