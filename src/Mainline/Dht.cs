@@ -8,8 +8,10 @@
 //  * mutable get replies must hash to the target (SHA1(k ‖ salt)) as well as verify; servers recompute the
 //    target, verify the signature before looking at stored state, refuse equal seq with a different value and
 //    negative seq; empty salt == no salt; items expire (2 h) and peers too (45 min);
-//  * tokens are HMAC-SHA256(secret, ip ‖ target)[0..4]; puts use our own id; companion pings too (bittorrent-dht
-//    files queriers under a.id); replies refresh routing-table entries, two missed pings evict;
+//  * tokens are HMAC-SHA256(secret, ip ‖ target)[0..4]; puts use our own id; a lookup pings a node only when its
+//    query got an error reply, with our own id (bittorrent-dht files queriers under a.id); replies refresh
+//    routing-table entries, two missed pings evict;
+//  * the loop is one dedicated thread blocking on the socket (no thread-pool hop per datagram);
 //  * lookups are keyed by (target, kind, seq), lists are capped at 500 and a lookup visits at most 20 bootstrap
 //    addresses.
 using Mainline.Rpc;

@@ -39,7 +39,7 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
     public bool Add(Candidate candidate)
     {
         var node = candidate.Node;
-        if (_ids.Contains(node.Id) || _perIp.Violates(node))
+        if (_ids.Contains(node.Id) || _perIp.Violates(node, candidate.Secure))
         {
             return false;
         }
@@ -53,13 +53,13 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 
         _nodes.Insert(index, candidate);
         _ids.Add(node.Id);
-        _perIp.Add(node);
+        _perIp.Add(node, candidate.Secure);
         if (_nodes.Count > capacity)
         {
             var last = _nodes[^1];
             _nodes.RemoveAt(_nodes.Count - 1);
             _ids.Remove(last.Node.Id);
-            _perIp.Remove(last.Node);
+            _perIp.Remove(last.Node, last.Secure);
         }
 
         return true;

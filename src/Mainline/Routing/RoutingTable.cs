@@ -70,17 +70,18 @@ internal sealed class RoutingTable
             }
         }
 
+        var added = new RoutingEntry(node, now);
         var replaced = existing >= 0 ? bucket[existing] : null;
         if (replaced is not null)
         {
-            _perIp.Remove(replaced.Node);
+            _perIp.Remove(replaced.Node, replaced.Secure);
         }
 
-        if (_perIp.Violates(node) || (replaced is null && bucket.Count >= Limits.K && !bucket[0].IsStale(now) && bucket[0].MissedPings < 2))
+        if (_perIp.Violates(node, added.Secure) || (replaced is null && bucket.Count >= Limits.K && !bucket[0].IsStale(now) && bucket[0].MissedPings < 2))
         {
             if (replaced is not null)
             {
-                _perIp.Add(replaced.Node);
+                _perIp.Add(replaced.Node, replaced.Secure);
             }
 
             return false;
@@ -93,13 +94,13 @@ internal sealed class RoutingTable
         }
         else if (bucket.Count >= Limits.K)
         {
-            _perIp.Remove(bucket[0].Node);
+            _perIp.Remove(bucket[0].Node, bucket[0].Secure);
             bucket.RemoveAt(0);
             Count--;
         }
 
-        bucket.Add(new RoutingEntry(node, now));
-        _perIp.Add(node);
+        bucket.Add(added);
+        _perIp.Add(node, added.Secure);
         Count++;
         return true;
     }
@@ -125,7 +126,7 @@ internal sealed class RoutingTable
             return false;
         }
 
-        _perIp.Remove(bucket![index].Node);
+        _perIp.Remove(bucket![index].Node, bucket[index].Secure);
         bucket.RemoveAt(index);
         Count--;
         return true;
@@ -147,7 +148,7 @@ internal sealed class RoutingTable
             foreach (var gone in bucket.Where(e => e.IsStale(now) || e.MissedPings >= 2).ToList())
             {
                 bucket.Remove(gone);
-                _perIp.Remove(gone.Node);
+                _perIp.Remove(gone.Node, gone.Secure);
                 Count--;
             }
 
@@ -167,10 +168,41 @@ internal sealed class RoutingTable
     /// <summary>The K closest nodes to <paramref name="target"/> (secure first, then by distance, per-IP rule).</summary>
     public List<DhtNode> Closest(NodeId target, int count = Limits.K)
     {
-        // The table already obeys the per-IP rule, so ordering is all that is left (§8.2: secure first).
-        var all = Entries.Select(e => e.Node).ToArray();
-        Array.Sort(all, (a, b) => a.IsSecure != b.IsSecure ? (a.IsSecure ? -1 : 1) : target.CompareDistance(a.Id, b.Id));
-        return [.. all.Take(count)];
+        // The table already obeys the per-IP rule, so ordering is all that is left (§8.2: secure first). Every
+        // server reply runs this: keep the best `count` in a sorted list (O(n log count)), with the entries'
+        // cached security flag, rather than sorting the whole table.
+        if (count <= 0)
+        {
+            return [];
+        }
+
+        var best = new List<RoutingEntry>(count + 1);
+        var comparer = Comparer<RoutingEntry>.Create((a, b) =>
+            a.Secure != b.Secure ? (a.Secure ? -1 : 1) : target.CompareDistance(a.Node.Id, b.Node.Id));
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is null)
+            {
+                continue;
+            }
+
+            foreach (var entry in bucket)
+            {
+                if (best.Count == count && comparer.Compare(entry, best[^1]) >= 0)
+                {
+                    continue;
+                }
+
+                var at = best.BinarySearch(entry, comparer);
+                best.Insert(at < 0 ? ~at : at, entry);
+                if (best.Count > count)
+                {
+                    best.RemoveAt(count);
+                }
+            }
+        }
+
+        return best.ConvertAll(e => e.Node);
     }
 
     /// <summary>Non-stale nodes for persisting and reuse as bootstrap.</summary>

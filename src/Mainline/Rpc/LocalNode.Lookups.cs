@@ -71,9 +71,14 @@ internal sealed partial class LocalNode
         _ => new GetQuery(Id, lookup.Target, lookup.Key.Seq),
     };
 
-    /// <summary>Sends the lookup's query and a companion ping to <paramref name="address"/>.</summary>
-    /// <remarks>The reference pings with a random id; we use our own, because bittorrent-dht adds every querier
-    /// under its <c>a.id</c> and drops a node whose id changes at the same endpoint.</remarks>
+    /// <summary>Sends the lookup's query to <paramref name="address"/>.</summary>
+    /// <remarks>
+    /// Deviation: the reference sends a companion ping with every query, so that nodes which reject the query
+    /// (no BEP 44, say) still count as alive and vote on our address. Their error reply is what tells us, so we
+    /// ping only then (see <see cref="OnLookupReply"/>): half the datagrams per lookup, and the first replies are
+    /// not queued behind pings. Pings carry our own id, because bittorrent-dht adds every querier under its
+    /// <c>a.id</c> and drops a node whose id changes at the same endpoint.
+    /// </remarks>
     private void Visit(Lookup lookup, IPEndPoint address)
     {
         if (!lookup.Visited.Add(address) || address.Equals(LocalEndPoint))
@@ -83,7 +88,6 @@ internal sealed partial class LocalNode
 
         lookup.Diagnostics.Queried = lookup.Visited.Count;
         lookup.InFlight.Add(Send(LookupQuery(lookup), address, lookup, primary: true, put: null));
-        lookup.InFlight.Add(Send(new PingQuery(Id), address, lookup, primary: false, put: null));
     }
 
     /// <summary>Visits the 20 closest unvisited candidates; finishes the lookup when nothing is in flight.</summary>
@@ -128,6 +132,12 @@ internal sealed partial class LocalNode
             if (p.Primary && isGet)
             {
                 lookup.Diagnostics.KrpcErrors++;
+            }
+
+            if (p.Primary)
+            {
+                // An error carries no id: a ping tells whether the node is alive and lets it vote (see Visit).
+                lookup.InFlight.Add(Send(new PingQuery(Id), from, lookup, primary: false, put: null));
             }
         }
         else if (message.Response is { } r)
