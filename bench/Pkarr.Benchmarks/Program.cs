@@ -9,5 +9,10 @@ if (args is ["count", var method, var size, var iterations])
     return InstructionCount.Run(method, size, int.Parse(iterations, System.Globalization.CultureInfo.InvariantCulture));
 }
 
+if (args is ["paired", var a, var b, var pairedSize, .. var rest])
+{
+    return PairedRatio.Run(a, b, pairedSize, rest is [var r] ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : 400);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -24,26 +24,41 @@ public sealed class DnsName : IEquatable<DnsName>
     /// <summary>Longest name on the wire in bytes, including length bytes and the terminating zero (RFC 1035 §2.3.4).</summary>
     public const int MaxWireLength = 255;
 
-    private readonly byte[] _wire;
-    private readonly byte[] _labelOffsets;
+    // One array: the wire form (_wireLength bytes), then one byte per label, its offset in the wire form. One
+    // allocation per name instead of two (a packet builder parses one name per record).
+    private readonly byte[] _data;
+    private readonly int _wireLength;
 
-    private DnsName(byte[] wire, byte[] labelOffsets)
+    private DnsName(ReadOnlySpan<byte> wire, ReadOnlySpan<byte> labelOffsets)
     {
-        _wire = wire;
-        _labelOffsets = labelOffsets;
+        _data = new byte[wire.Length + labelOffsets.Length];
+        wire.CopyTo(_data);
+        labelOffsets.CopyTo(_data.AsSpan(wire.Length));
+        _wireLength = wire.Length;
     }
 
+    /// <summary>Takes <paramref name="data"/> (wire form, then label offsets) as it is.</summary>
+    private DnsName(byte[] data, int wireLength)
+    {
+        _data = data;
+        _wireLength = wireLength;
+    }
+
+    private ReadOnlySpan<byte> WireSpan => _data.AsSpan(0, _wireLength);
+
+    private ReadOnlySpan<byte> Offsets => _data.AsSpan(_wireLength);
+
     /// <summary>The root name (no labels), written as a single zero byte.</summary>
-    public static DnsName Root { get; } = new([], []);
+    public static DnsName Root { get; } = new(ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty);
 
     /// <summary>Number of labels; 0 for the root.</summary>
-    public int LabelCount => _labelOffsets.Length;
+    public int LabelCount => _data.Length - _wireLength;
 
     /// <summary>Whether this is the root name.</summary>
-    public bool IsRoot => _labelOffsets.Length == 0;
+    public bool IsRoot => _data.Length == 0;
 
     /// <summary>Length on the wire when written uncompressed, including the terminating zero.</summary>
-    public int WireLength => _wire.Length + 1;
+    public int WireLength => _wireLength + 1;
 
     /// <summary>The bytes of label <paramref name="index"/> (0 is the leftmost).</summary>
     /// <param name="index">Label index, 0 ≤ index &lt; <see cref="LabelCount"/>.</param>
@@ -51,9 +66,9 @@ public sealed class DnsName : IEquatable<DnsName>
     public ReadOnlySpan<byte> Label(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _labelOffsets.Length);
-        int offset = _labelOffsets[index];
-        return _wire.AsSpan(offset + 1, _wire[offset]);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LabelCount);
+        int offset = _data[_wireLength + index];
+        return _data.AsSpan(offset + 1, _data[offset]);
     }
 
     /// <summary>Parses a textual name leniently, as the reference does.</summary>
@@ -78,11 +93,21 @@ public sealed class DnsName : IEquatable<DnsName>
             return false;
         }
 
-        Span<byte> wire = stackalloc byte[MaxWireLength];
-        int length = 0;
-        foreach (var range in text.AsSpan().Split('.'))
+        if (Ascii.IsValid(text))
         {
-            var label = text.AsSpan(range);
+            return TryParseAscii(text, out name);
+        }
+
+        // Labels straight into wire form, with their offsets.
+        Span<byte> wire = stackalloc byte[MaxWireLength];
+        Span<byte> offsets = stackalloc byte[MaxWireLength / 2];
+        int length = 0;
+        int count = 0;
+        for (int start = 0; start <= text.Length;)
+        {
+            int dot = text.IndexOf('.', start);
+            var label = text.AsSpan(start, (dot < 0 ? text.Length : dot) - start);
+            start += label.Length + 1;
             if (label.IsEmpty)
             {
                 continue;
@@ -94,12 +119,92 @@ public sealed class DnsName : IEquatable<DnsName>
                 return false;
             }
 
+            offsets[count++] = (byte)length;
             wire[length] = (byte)byteCount;
             Encoding.UTF8.GetBytes(label, wire.Slice(length + 1));
+
             length += 1 + byteCount;
         }
 
-        name = FromWire(wire[..length]);
+        name = length == 0 ? Root : new DnsName(wire[..length], offsets[..count]);
+        return true;
+    }
+
+    /// <summary>
+    /// The common case, all ASCII (one byte per character): a first pass measures and checks the labels, a second
+    /// writes them into the name's only array, sized exactly.
+    /// </summary>
+    private static bool TryParseAscii(string text, out DnsName name)
+    {
+        // Names are short: plain loops beat vectorised searches here.
+        name = Root;
+        int labels = 0;
+        int wireLength = 0;
+        int length = 0;
+        foreach (char c in text)
+        {
+            if (c != '.')
+            {
+                length++;
+                continue;
+            }
+
+            if (length > 0)
+            {
+                labels++;
+                wireLength += 1 + length;
+                if (length > MaxLabelLength)
+                {
+                    return false;
+                }
+            }
+
+            length = 0;
+        }
+
+        if (length > 0)
+        {
+            labels++;
+            wireLength += 1 + length;
+        }
+
+        if (length > MaxLabelLength || wireLength + 1 > MaxWireLength)
+        {
+            return false;
+        }
+
+        if (labels == 0)
+        {
+            return true;
+        }
+
+        byte[] data = new byte[wireLength + labels];
+        int at = 0;  // the current label's length byte
+        int next = 1; // where its next byte goes
+        int label = 0;
+        foreach (char c in text)
+        {
+            if (c != '.')
+            {
+                data[next++] = (byte)c;
+                continue;
+            }
+
+            if (next > at + 1)
+            {
+                data[at] = (byte)(next - at - 1);
+                data[wireLength + label++] = (byte)at;
+                at = next++;
+            }
+        }
+
+        if (next > at + 1)
+        {
+            data[at] = (byte)(next - at - 1);
+            data[wireLength + label] = (byte)at;
+        }
+
+        name = new DnsName(data, wireLength);
         return true;
     }
 
@@ -148,7 +253,7 @@ public sealed class DnsName : IEquatable<DnsName>
     {
         ArgumentNullException.ThrowIfNull(suffix);
         result = Root;
-        if (_wire.Length + suffix._wire.Length + 1 > MaxWireLength)
+        if (_wireLength + suffix._wireLength + 1 > MaxWireLength)
         {
             return false;
         }
@@ -164,17 +269,18 @@ public sealed class DnsName : IEquatable<DnsName>
         else
         {
             // Both parts are valid names, so the label offsets are known: no scan of the joined bytes.
-            byte[] wire = new byte[_wire.Length + suffix._wire.Length];
-            _wire.CopyTo(wire, 0);
-            suffix._wire.CopyTo(wire, _wire.Length);
-            byte[] offsets = new byte[_labelOffsets.Length + suffix._labelOffsets.Length];
-            _labelOffsets.CopyTo(offsets, 0);
-            for (int i = 0; i < suffix._labelOffsets.Length; i++)
+            Span<byte> wire = stackalloc byte[MaxWireLength];
+            Span<byte> offsets = stackalloc byte[MaxWireLength / 2];
+            WireSpan.CopyTo(wire);
+            suffix.WireSpan.CopyTo(wire[_wireLength..]);
+            Offsets.CopyTo(offsets);
+            var theirs = suffix.Offsets;
+            for (int i = 0; i < theirs.Length; i++)
             {
-                offsets[_labelOffsets.Length + i] = (byte)(_wire.Length + suffix._labelOffsets[i]);
+                offsets[LabelCount + i] = (byte)(_wireLength + theirs[i]);
             }
 
-            result = new DnsName(wire, offsets);
+            result = new DnsName(wire[..(_wireLength + suffix._wireLength)], offsets[..(LabelCount + theirs.Length)]);
         }
 
         return true;
@@ -192,14 +298,14 @@ public sealed class DnsName : IEquatable<DnsName>
             return false;
         }
 
-        return SuffixWire(skip).SequenceEqual(suffix._wire);
+        return SuffixWire(skip).SequenceEqual(suffix.WireSpan);
     }
 
     /// <summary>Labels joined with '.', no trailing dot; the root is the empty string. Labels are decoded as UTF-8.</summary>
     /// <returns>The text form.</returns>
     public override string ToString()
     {
-        var builder = new StringBuilder(_wire.Length);
+        var builder = new StringBuilder(_wireLength);
         for (int i = 0; i < LabelCount; i++)
         {
             if (i > 0)
@@ -214,7 +320,7 @@ public sealed class DnsName : IEquatable<DnsName>
     }
 
     /// <inheritdoc/>
-    public bool Equals(DnsName? other) => other is not null && _wire.AsSpan().SequenceEqual(other._wire);
+    public bool Equals(DnsName? other) => other is not null && WireSpan.SequenceEqual(other.WireSpan);
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as DnsName);
@@ -223,7 +329,7 @@ public sealed class DnsName : IEquatable<DnsName>
     public override int GetHashCode()
     {
         var hash = default(HashCode);
-        hash.AddBytes(_wire);
+        hash.AddBytes(WireSpan);
         return hash.ToHashCode();
     }
 
@@ -241,10 +347,10 @@ public sealed class DnsName : IEquatable<DnsName>
 
     /// <summary>The wire form of the labels from <paramref name="labelIndex"/> on, without the terminating zero.</summary>
     internal ReadOnlySpan<byte> SuffixWire(int labelIndex)
-        => labelIndex == _labelOffsets.Length ? [] : _wire.AsSpan(_labelOffsets[labelIndex]);
+        => labelIndex == LabelCount ? [] : _data.AsSpan(_data[_wireLength + labelIndex], _wireLength - _data[_wireLength + labelIndex]);
 
     /// <summary>The whole wire form without the terminating zero.</summary>
-    internal ReadOnlySpan<byte> Wire => _wire;
+    internal ReadOnlySpan<byte> Wire => WireSpan;
 
     /// <summary>Creates a name from already-validated wire labels (no terminator).</summary>
     internal static DnsName FromWire(ReadOnlySpan<byte> wire)
@@ -254,19 +360,13 @@ public sealed class DnsName : IEquatable<DnsName>
             return Root;
         }
 
+        Span<byte> offsets = stackalloc byte[MaxWireLength / 2];
         int count = 0;
-        for (int i = 0; i < wire.Length; i += 1 + wire[i])
-        {
-            count++;
-        }
-
-        byte[] offsets = new byte[count];
-        count = 0;
         for (int i = 0; i < wire.Length; i += 1 + wire[i])
         {
             offsets[count++] = (byte)i;
         }
 
-        return new DnsName(wire.ToArray(), offsets);
+        return new DnsName(wire, offsets[..count]);
     }
 }

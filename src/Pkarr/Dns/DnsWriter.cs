@@ -89,30 +89,58 @@ internal ref struct DnsWriter
     }
 
     /// <summary>Writes a name; with <paramref name="compressible"/> it may become (or end in) a pointer and is remembered.</summary>
-    public void WriteName(DnsName name, bool compressible)
+    public void WriteName(DnsName name, bool compressible) => WriteName(name, null, compressible);
+
+    /// <summary>
+    /// Writes the labels of <paramref name="name"/> followed by those of <paramref name="origin"/> (when not null) as
+    /// one name, exactly as if the two had been joined first (the signing path writes owner names under the key
+    /// this way, without building a joined name per record). The caller checks the joined length.
+    /// </summary>
+    public void WriteName(DnsName name, DnsName? origin, bool compressible)
     {
         var names = compressible ? _names : null;
-        for (int i = 0; i < name.LabelCount; i++)
+        if (names is null)
         {
-            if (names is not null)
+            // Uncompressed: the stored wire forms are the bytes to write, then the terminating zero.
+            WriteBytes(name.Wire);
+            if (origin is not null)
             {
-                var suffix = name.SuffixWire(i);
-                int hash = SuffixTable.Hash(suffix);
-                if (names.TryFind(suffix, hash, out int offset))
-                {
-                    WriteUInt16((ushort)(0xC000 | offset));
-                    return;
-                }
+                WriteBytes(origin.Wire);
+            }
 
-                if (Position <= MaxPointerOffset)
+            WriteByte(0);
+            return;
+        }
+
+        int own = name.LabelCount;
+        int total = own + (origin?.LabelCount ?? 0);
+        var tail = origin is null ? default : origin.Wire;
+        for (int i = 0; i < total; i++)
+        {
+            // A suffix is at most two slices: the rest of the name, then the whole origin.
+            var head = i < own ? name.SuffixWire(i) : origin!.SuffixWire(i - own);
+            var rest = i < own ? tail : default;
+            int hash = SuffixTable.Hash(head, head.Length + rest.Length);
+            if (names.TryFind(head, rest, hash, out int offset))
+            {
+                WriteUInt16((ushort)(0xC000 | offset));
+                return;
+            }
+
+            if (Position <= MaxPointerOffset)
+            {
+                if (i < own)
                 {
-                    names.Add(name, i, hash, Position);
+                    names.Add(name, i, origin, hash, Position);
+                }
+                else
+                {
+                    names.Add(origin!, i - own, null, hash, Position);
                 }
             }
 
-            var label = name.Label(i);
-            WriteByte((byte)label.Length);
-            WriteBytes(label);
+            // The label with its length byte, straight from the wire form.
+            WriteBytes(head[..(1 + head[0])]);
         }
 
         WriteByte(0);
@@ -161,7 +189,7 @@ internal ref struct DnsWriter
     /// <summary>
     /// Suffixes written so far and where: open addressing on a hash of the suffix's length and first label (every
     /// owner-name suffix ends in the same 53-byte key label, so hashing all its bytes would read that label again
-    /// for each one), confirmed byte-wise. Entries keep the name and label index, never a copy of the bytes.
+    /// for each one; 8 bytes of the first label tell suffixes apart well enough), confirmed byte-wise. Entries keep the name, label index and origin, never a copy of the bytes.
     /// </summary>
     private sealed class SuffixTable
     {
@@ -169,24 +197,35 @@ internal ref struct DnsWriter
         private Entry[] _entries = new Entry[32];
         private int _count;
 
-        public static int Hash(ReadOnlySpan<byte> suffix)
+        /// <summary>Hash of a suffix of <paramref name="length"/> bytes whose first label starts <paramref name="head"/>.</summary>
+        public static int Hash(ReadOnlySpan<byte> head, int length)
         {
-            uint hash = (uint)suffix.Length * 0x9E3779B1u;
-            foreach (byte b in suffix[..(1 + suffix[0])])
-            {
-                hash = (hash ^ b) * 16777619u;
-            }
-
-            return (int)(hash ^ (hash >> 15));
+            // The length and up to 8 bytes of the first label (its length byte and up to 7 of its bytes): only the
+            // first label, which is whole in `head` however the suffix is split, so equal suffixes hash equally.
+            int n = Math.Min(8, 1 + head[0]);
+            ulong first = n == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(head) : Pack(head[..n]);
+            ulong hash = ((ulong)length * 0x9E3779B97F4A7C15UL) ^ (first * 0xC2B2AE3D27D4EB4FUL);
+            return (int)(hash ^ (hash >> 29) ^ (hash >> 47));
         }
 
-        public bool TryFind(ReadOnlySpan<byte> suffix, int hash, out int offset)
+        private static ulong Pack(ReadOnlySpan<byte> bytes)
+        {
+            ulong value = 0;
+            for (int i = bytes.Length - 1; i >= 0; i--)
+            {
+                value = (value << 8) | bytes[i];
+            }
+
+            return value;
+        }
+
+        public bool TryFind(ReadOnlySpan<byte> head, ReadOnlySpan<byte> rest, int hash, out int offset)
         {
             int mask = _buckets.Length - 1;
             for (int at = hash & mask; _buckets[at] != 0; at = (at + 1) & mask)
             {
                 ref readonly var entry = ref _entries[_buckets[at] - 1];
-                if (entry.Hash == hash && entry.Name.SuffixWire(entry.Label).SequenceEqual(suffix))
+                if (entry.Hash == hash && entry.Matches(head, rest))
                 {
                     offset = entry.Offset;
                     return true;
@@ -198,7 +237,7 @@ internal ref struct DnsWriter
         }
 
         /// <summary>Adds a suffix that <see cref="TryFind"/> just did not find.</summary>
-        public void Add(DnsName name, int label, int hash, int offset)
+        public void Add(DnsName name, int label, DnsName? origin, int hash, int offset)
         {
             if (_count == _entries.Length)
             {
@@ -211,7 +250,7 @@ internal ref struct DnsWriter
             }
 
             int bucket = Place(hash);
-            _entries[_count] = new Entry(name, label, hash, offset, bucket);
+            _entries[_count] = new Entry(name, label, origin, hash, offset, bucket);
             _buckets[bucket] = ++_count;
         }
 
@@ -249,6 +288,46 @@ internal ref struct DnsWriter
             }
         }
 
-        private readonly record struct Entry(DnsName Name, int Label, int Hash, int Offset, int Bucket);
+        /// <summary>The labels of <c>Name</c> from <c>Label</c> on, then all of <c>Origin</c>, written at <c>Offset</c>.</summary>
+        private readonly record struct Entry(DnsName Name, int Label, DnsName? Origin, int Hash, int Offset, int Bucket)
+        {
+            /// <summary>Whether this suffix has the bytes of <paramref name="head"/> followed by <paramref name="rest"/>.</summary>
+            public bool Matches(ReadOnlySpan<byte> head, ReadOnlySpan<byte> rest)
+            {
+                var mine = Name.SuffixWire(Label);
+                var myRest = Origin is null ? default : Origin.Wire;
+                if (mine.Length + myRest.Length != head.Length + rest.Length)
+                {
+                    return false;
+                }
+
+                // Both sides are two slices of equal total length: compare them piece by piece.
+                while (!head.IsEmpty || !rest.IsEmpty)
+                {
+                    if (mine.IsEmpty)
+                    {
+                        mine = myRest;
+                        myRest = default;
+                    }
+
+                    if (head.IsEmpty)
+                    {
+                        head = rest;
+                        rest = default;
+                    }
+
+                    int n = Math.Min(mine.Length, head.Length);
+                    if (!mine[..n].SequenceEqual(head[..n]))
+                    {
+                        return false;
+                    }
+
+                    mine = mine[n..];
+                    head = head[n..];
+                }
+
+                return true;
+            }
+        }
     }
 }

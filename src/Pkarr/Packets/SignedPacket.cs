@@ -224,9 +224,9 @@ public sealed partial class SignedPacket
         return true;
     }
 
-    /// <summary>Wraps canonical bytes just produced by signing.</summary>
-    internal static SignedPacket FromSigned(byte[] canonical, PublicKey publicKey, DnsMessage message) =>
-        new(canonical, publicKey, Timestamp.WallClock()) { _message = message };
+    /// <summary>Wraps canonical bytes just produced by signing (records are parsed from them on first use).</summary>
+    internal static SignedPacket FromSigned(byte[] canonical, PublicKey publicKey) =>
+        new(canonical, publicKey, Timestamp.WallClock());
 
     private DnsMessage ParseMessage()
     {

@@ -130,27 +130,14 @@ public sealed class SignedPacketBuilder
         packet = null;
         var origin = keypair.Origin;
 
-        var answers = new ResourceRecord[_records.Count];
-        for (int i = 0; i < answers.Length; i++)
-        {
-            var (name, @class, ttl, data) = _records[i];
-            answers[i] = new ResourceRecord(Normalize(origin, name), @class, ttl, data);
-        }
-
-        var message = new DnsMessage
-        {
-            Id = 0,
-            Flags = ResponseFlags,
-            Answers = answers,
-        };
-
         // The DNS message is encoded straight into the signable, behind room for the longest prefix; the prefix
         // (which depends on the length) is then written just in front of it: one buffer, no copy before signing.
         byte[] scratch = t_signable ??= new byte[SignedPacket.SignablePrefixMax + SignedPacket.MaxDnsLength];
         var dns = scratch.AsSpan(SignedPacket.SignablePrefixMax);
-        if (!message.TryEncode(dns, _compress, out int length))
+        int length = Encode(origin, dns);
+        if (length > dns.Length)
         {
-            error = new SignedPacketError(SignedPacketErrorKind.PacketTooLarge, message.Encode(_compress).Length);
+            error = new SignedPacketError(SignedPacketErrorKind.PacketTooLarge, length);
             return false;
         }
 
@@ -166,30 +153,70 @@ public sealed class SignedPacketBuilder
         dns[..length].CopyTo(canonical.AsSpan(SignedPacket.HeaderLength));
         keypair.Sign(scratch.AsSpan(start, prefixLength + length), canonical.AsSpan(PublicKey.Length, Keypair.SignatureLength));
 
-        packet = SignedPacket.FromSigned(canonical, keypair.PublicKey, message);
+        packet = SignedPacket.FromSigned(canonical, keypair.PublicKey);
         error = default;
         return true;
     }
 
     /// <summary>
+    /// Writes the DNS response (ID 0, flags QR, every record an answer, in order) with owner names under
+    /// <paramref name="origin"/>; returns its length, which is more than the span's when it does not fit (the
+    /// writer keeps counting). Owner names are written as name + origin, never joined into new names.
+    /// </summary>
+    private int Encode(DnsName origin, Span<byte> destination)
+    {
+        var writer = new DnsWriter(destination, _compress);
+        try
+        {
+            writer.WriteUInt16(0);
+            writer.WriteUInt16(ResponseFlags);
+            writer.WriteUInt16(0);
+            writer.WriteUInt16((ushort)Math.Min(_records.Count, ushort.MaxValue)); // more never fits in 1000 bytes
+            writer.WriteUInt16(0);
+            writer.WriteUInt16(0);
+            foreach (var (name, @class, ttl, data) in _records)
+            {
+                var (owner, underOrigin) = Normalize(origin, name);
+                writer.WriteName(owner, underOrigin ? origin : null, compressible: true);
+                writer.WriteUInt16((ushort)data.Type);
+                writer.WriteUInt16((ushort)@class);
+                writer.WriteUInt32(ttl);
+                int lengthAt = writer.BeginLength();
+                data.WriteTo(ref writer);
+                if (!writer.TryEndLength(lengthAt))
+                {
+                    throw DnsExceptions.RDataTooLong(data.Type);
+                }
+            }
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+
+        return writer.Position;
+    }
+
+    /// <summary>
     /// Owner-name normalisation (spec §3.4.1, the same rule as <see cref="Names.Normalize"/>) on parsed names,
     /// whose empty labels are already collapsed: only the last label counts; the key itself keeps the name,
-    /// <c>@</c> (or the root) means the apex, anything else gets the key appended.
+    /// <c>@</c> (or the root) means the apex, anything else gets the key appended (returned as the name and
+    /// true, for the writer to append).
     /// </summary>
-    private static DnsName Normalize(DnsName origin, DnsName name)
+    private static (DnsName Name, bool UnderOrigin) Normalize(DnsName origin, DnsName name)
     {
         if (name.LabelCount == 0 || name.Label(name.LabelCount - 1).SequenceEqual("@"u8))
         {
-            return origin;
+            return (origin, false);
         }
 
         if (name.Label(name.LabelCount - 1).SequenceEqual(origin.Label(0)))
         {
-            return name;
+            return (name, false);
         }
 
-        return name.TryAppend(origin, out var owner)
-            ? owner
+        return name.WireLength + origin.WireLength - 1 <= DnsName.MaxWireLength
+            ? (name, true)
             : throw Error.InvalidName(name.ToString(), "it is longer than 255 bytes under the key");
     }
 

@@ -12,13 +12,20 @@ public sealed class SignedPacketPropertyTests
 
     private static readonly Gen<string> Label = Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789_-"].Array[1, 12].Select(c => new string(c));
 
+    private static readonly string Key = Signer.PublicKey.ToString();
+
+    // Some names already end in the key, so that owner names written as "name + key" share suffixes (and
+    // compression pointers) with names written whole.
     private static readonly Gen<string> Name = Gen.OneOf(
         Gen.Const("@"),
         Gen.Const("."),
         Label,
-        Label.Array[2, 4].Select(labels => string.Join('.', labels)));
+        Label.Array[2, 4].Select(labels => string.Join('.', labels)),
+        Label.Array[1, 3].Select(labels => string.Join('.', labels) + "." + Key));
 
-    private static readonly Gen<string> Target = Label.Array[1, 4].Select(labels => string.Join('.', labels));
+    private static readonly Gen<string> Target = Gen.OneOf(
+        Label.Array[1, 4].Select(labels => string.Join('.', labels)),
+        Label.Array[0, 3].Select(labels => string.Join('.', [.. labels, Key])));
 
     private static readonly Gen<Action<SignedPacketBuilder>> Record = Gen.OneOf(
         Gen.Select(Name, Gen.UInt, Gen.Byte.Array[4], (n, ttl, ip) => (Action<SignedPacketBuilder>)(b => b.A(n, new IPAddress(ip), ttl))),
@@ -65,6 +72,32 @@ public sealed class SignedPacketPropertyTests
                 Assert.Equal(packet.AllResourceRecords, decoded.AllResourceRecords);
                 Assert.Equal(input.Timestamp, decoded.Timestamp.Microseconds);
                 Assert.True(decoded.EncodedPacket.Length <= SignedPacket.MaxDnsLength);
+            },
+            iter: 2_000);
+    }
+
+    [Fact]
+    public void Signing_writes_the_bytes_of_the_normalised_message()
+    {
+        // The builder writes owner names as "name + key" without joining them; its bytes must be those of the
+        // message with every owner name normalised (spec §3.4.1) and encoded the ordinary way.
+        Packet.Sample(
+            input =>
+            {
+                var packet = TryBuild(input);
+                if (packet is null)
+                {
+                    return;
+                }
+
+                var normalised = new DnsMessage
+                {
+                    Id = 0,
+                    Flags = DnsMessage.ResponseFlags,
+                    Answers = [.. packet.AllResourceRecords],
+                };
+                Assert.Equal(normalised.Encode(input.Compress), packet.EncodedPacket.ToArray());
+                Assert.All(packet.AllResourceRecords, r => Assert.True(r.Name.EndsWith(DnsName.Parse(Key))));
             },
             iter: 2_000);
     }
