@@ -167,7 +167,7 @@ internal sealed partial class LocalNode
 
                 if (message.ExternalAddress is { } external)
                 {
-                    lookup.Vote(external);
+                    lookup.Vote(external, from.Address);
                 }
 
                 if (p.Primary)

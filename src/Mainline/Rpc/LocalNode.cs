@@ -1,18 +1,21 @@
 // The state-owning event loop of one DHT node (shared spec §11.1, style: one owner for mutable state).
 //
-//   UDP socket ──datagrams──────────────────────────┐
-//   Dht API ──Command──▶ inbox queue ──wake datagram─┼──▶ one thread: routing table, in-flight requests,
-//   every 50 ms (poll timeout) ──tick───────────────┘     lookups, puts, storage, tokens
+//   UDP socket ──datagrams (all that have arrived)───┐
+//   Dht API ──Command──▶ inbox Channel ──wake datagram─┼──▶ one thread: routing table, in-flight requests,
+//   tick: 50 ms with requests in flight, else ≤ 1 s ──┘     lookups, puts, storage, tokens; outbox of queries
 //
 // The loop is one dedicated thread that blocks in poll(2) on the socket, the way libtorrent's network thread
 // does: a datagram is decoded and answered on the thread the kernel wakes, with no hop through the thread pool
-// (which, in a process that also runs other nodes or a busy server, can queue a reply behind unrelated work).
-// API calls enqueue a closure in the inbox and wake the thread with a one-byte datagram to its own socket;
-// they await a TaskCompletionSource whose continuations run asynchronously (never on the loop).
+// (which, in a process that also runs other nodes or a busy server, queues a reply behind unrelated work; on the
+// 200-node benchmark that hop chain made our first value 2× slower than libtorrent's). API calls write a closure
+// into the inbox channel and wake the thread with a one-byte datagram to its own socket; they await a
+// TaskCompletionSource whose continuations run asynchronously (never on the loop). Queries the loop sends wait
+// in an outbox and go out between received datagrams, so a lookup's first reply is handled while the rest of
+// its queries are still being sent.
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using Mainline.Krpc;
 using Mainline.Routing;
 using Mainline.Server;
@@ -64,7 +67,8 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private const long EmptyTableRetryMs = 5_000;
 
     private readonly Socket _socket;
-    private readonly ConcurrentQueue<LoopItem> _inbox = new();
+    // Written by any thread, read only by the loop (TryRead: the loop never awaits it, it polls the socket).
+    private readonly Channel<LoopItem> _inbox = Channel.CreateUnbounded<LoopItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<(byte[] Datagram, IPEndPoint To)> _outbox = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly IPEndPoint _wakeEndPoint;
@@ -83,7 +87,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private readonly List<PutOperation> _allPuts = [];
     private int _wakePending;
     private bool _bursting;
-    private int _finalDrain;
     private volatile bool _stopping;
     private uint _nextTid = (uint)Random.Shared.Next();
     private RoutingTable _table;
@@ -272,17 +275,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     private bool Enqueue(LoopItem item)
     {
-        if (_stopping)
+        if (!_inbox.Writer.TryWrite(item))
         {
-            return false;
-        }
-
-        _inbox.Enqueue(item);
-        if (Volatile.Read(ref _finalDrain) == 1)
-        {
-            // The loop has ended (or is ending): nothing else will run this item, so run it here.
-            DrainAfterStop();
-            return true;
+            return false; // stopped
         }
 
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
@@ -404,7 +399,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private void DrainInbox()
     {
         Volatile.Write(ref _wakePending, 0);
-        while (_inbox.TryDequeue(out var item))
+        while (_inbox.Reader.TryRead(out var item))
         {
             Handle(item);
         }
@@ -641,6 +636,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
 
         _stopped = true;
+        _inbox.Writer.TryComplete();
         _stopping = true;
         SendRaw([WakeByte], _wakeEndPoint);
         await _exited.Task.ConfigureAwait(false);
@@ -663,21 +659,13 @@ internal sealed partial class LocalNode : IAsyncDisposable
             }
         }
 
-        Interlocked.Exchange(ref _finalDrain, 1);
-        DrainAfterStop();
-    }
-
-    /// <summary>Commands queued after the stop must not hang their callers: they run (once, under a lock).</summary>
-    private void DrainAfterStop()
-    {
-        lock (_inbox)
+        // Commands queued before the stop must not hang their callers; after TryComplete nothing more gets in.
+        _inbox.Writer.TryComplete();
+        while (_inbox.Reader.TryRead(out var item))
         {
-            while (_inbox.TryDequeue(out var item))
+            if (item is Command c)
             {
-                if (item is Command c)
-                {
-                    c.Run();
-                }
+                c.Run();
             }
         }
     }

@@ -97,7 +97,8 @@ internal sealed class Lookup
 
     public HashSet<uint> InFlight { get; } = [];
 
-    public Dictionary<IPEndPoint, int> Votes { get; } = [];
+    /// <summary>Per claimed address of ours: how many replies said so, and from which /24 networks.</summary>
+    public Dictionary<IPEndPoint, (int Count, HashSet<int> Networks)> Votes { get; } = [];
 
     public List<LookupValue> Values { get; } = [];
 
@@ -151,10 +152,41 @@ internal sealed class Lookup
         }
     }
 
-    public void Vote(IPEndPoint address) => Votes[address] = Votes.GetValueOrDefault(address) + 1;
+    /// <summary>Counts a reply from <paramref name="voter"/> saying that we are <paramref name="address"/>.</summary>
+    public void Vote(IPEndPoint address, IPAddress voter)
+    {
+        if (!Votes.TryGetValue(address, out var votes))
+        {
+            votes = (0, []);
+        }
 
-    /// <summary>The most-voted external address, if any.</summary>
-    public IPEndPoint? ElectedAddress() => Votes.Count == 0 ? null : Votes.MaxBy(kv => kv.Value).Key;
+        votes.Networks.Add(Network24(voter));
+        Votes[address] = (votes.Count + 1, votes.Networks);
+    }
+
+    /// <summary>
+    /// The most-voted external address, if any (§5). Hardening the spec recommends: a public address needs votes
+    /// from at least two /24 networks, so that one network (or one liar) cannot move our address and id; a
+    /// loopback or private address (testnets, LANs), which BEP 42 does not constrain either, needs one.
+    /// </summary>
+    public IPEndPoint? ElectedAddress()
+    {
+        if (Votes.Count == 0)
+        {
+            return null;
+        }
+
+        var (address, (_, networks)) = Votes.MaxBy(kv => kv.Value.Count);
+        return networks.Count >= 2 || NodeId.IsExempt(address.Address) ? address : null;
+    }
+
+    private static int Network24(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        return address.TryWriteBytes(bytes, out int written) && written >= 3
+            ? (bytes[0] << 16) | (bytes[1] << 8) | bytes[2]
+            : 0;
+    }
 
     /// <summary>Result nodes: first 20 candidates for find_node, the edk-cut responders otherwise.</summary>
     public List<Candidate> Result(double sizeEstimate, double subnets) =>
