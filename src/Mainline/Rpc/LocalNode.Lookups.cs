@@ -23,6 +23,13 @@ internal sealed partial class LocalNode
         var lookup = new Lookup(key, salt, now);
         _lookups[key] = lookup;
 
+        // The closest node we know gets its query first, before the candidate list is built (that takes ~100 µs
+        // with a full table): it is the likeliest to hold the value, and the first reply is what callers wait for.
+        foreach (var first in _table.Closest(key.Target, 1))
+        {
+            Visit(lookup, first.EndPoint);
+        }
+
         var all = new ClosestNodes(key.Target);
         foreach (var entry in _table.Entries)
         {
