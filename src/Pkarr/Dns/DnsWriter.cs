@@ -81,6 +81,34 @@ internal ref struct DnsWriter
         }
     }
 
+    /// <summary>
+    /// Writes the UTF-8 form of <paramref name="text"/> (<paramref name="utf8Length"/> bytes) as character-strings
+    /// of <paramref name="chunk"/> bytes (the last shorter), encoded straight into the output.
+    /// </summary>
+    public void WriteTextStrings(string text, int utf8Length, int chunk)
+    {
+        if (utf8Length <= chunk)
+        {
+            WriteByte((byte)utf8Length);
+            if (Reserve(utf8Length, out var span))
+            {
+                System.Text.Encoding.UTF8.GetBytes(text, span);
+            }
+
+            return;
+        }
+
+        // Longer texts are cut at byte boundaries (the reference cuts UTF-8 bytes, not characters).
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        ReadOnlySpan<byte> rest = bytes;
+        while (!rest.IsEmpty)
+        {
+            int n = Math.Min(chunk, rest.Length);
+            WriteCharacterString(rest[..n]);
+            rest = rest[n..];
+        }
+    }
+
     /// <summary>Writes one character-string: a length byte and up to 255 bytes.</summary>
     public void WriteCharacterString(scoped ReadOnlySpan<byte> value)
     {

@@ -16,7 +16,11 @@ public sealed class TxtData : RecordData
     /// <summary>Longest character-string in bytes.</summary>
     public const int MaxStringLength = 255;
 
-    private readonly ReadOnlyMemory<byte>[] _strings;
+    // From text: the text itself, encoded to UTF-8 and cut into 254-byte strings as it is written (the list of
+    // strings is only built when asked for): a builder adding TXT records copies nothing. Otherwise the strings.
+    private readonly string? _text;
+    private readonly int _textLength;
+    private ReadOnlyMemory<byte>[]? _strings;
 
     /// <summary>Builds TXT data from text: UTF-8 cut into 254-byte character-strings; "" gives none.</summary>
     /// <param name="text">The text.</param>
@@ -24,19 +28,15 @@ public sealed class TxtData : RecordData
     public TxtData(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        byte[] bytes = Encoding.UTF8.GetBytes(text);
-        int count = (bytes.Length + TextChunkLength - 1) / TextChunkLength;
-        if (bytes.Length + count > ushort.MaxValue)
+        int length = Encoding.UTF8.GetByteCount(text);
+        int count = (length + TextChunkLength - 1) / TextChunkLength;
+        if (length + count > ushort.MaxValue)
         {
             throw DnsExceptions.RDataTooLong(RecordType.TXT);
         }
 
-        _strings = new ReadOnlyMemory<byte>[count];
-        for (int i = 0; i < count; i++)
-        {
-            int start = i * TextChunkLength;
-            _strings[i] = bytes.AsMemory(start, Math.Min(TextChunkLength, bytes.Length - start));
-        }
+        _text = text;
+        _textLength = length;
     }
 
     /// <summary>Builds TXT data from explicit character-strings.</summary>
@@ -79,22 +79,30 @@ public sealed class TxtData : RecordData
     }
 
     /// <summary>The character-strings, in order.</summary>
-    public IReadOnlyList<ReadOnlyMemory<byte>> Strings => _strings;
+    public IReadOnlyList<ReadOnlyMemory<byte>> Strings => StringArray;
+
+    private ReadOnlyMemory<byte>[] StringArray => _strings ??= Chunk(Encoding.UTF8.GetBytes(_text!));
 
     /// <summary>All character-strings concatenated and decoded as UTF-8 (invalid bytes become U+FFFD).</summary>
     public string Text
     {
         get
         {
+            if (_text is not null)
+            {
+                // As decoding the bytes would give: invalid UTF-16 (lone surrogates) became U+FFFD on encoding.
+                return Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(_text));
+            }
+
             int total = 0;
-            foreach (var s in _strings)
+            foreach (var s in StringArray)
             {
                 total += s.Length;
             }
 
             byte[] all = new byte[total];
             int at = 0;
-            foreach (var s in _strings)
+            foreach (var s in StringArray)
             {
                 s.Span.CopyTo(all.AsSpan(at));
                 at += s.Length;
@@ -110,13 +118,14 @@ public sealed class TxtData : RecordData
     /// <inheritdoc/>
     public override string ToString()
     {
-        if (_strings.Length == 0)
+        var strings = StringArray;
+        if (strings.Length == 0)
         {
             return "\"\"";
         }
 
         var builder = new StringBuilder();
-        foreach (var s in _strings)
+        foreach (var s in strings)
         {
             if (builder.Length > 0)
             {
@@ -134,15 +143,35 @@ public sealed class TxtData : RecordData
 
     internal override void WriteTo(ref DnsWriter writer)
     {
-        if (_strings.Length == 0)
+        if (_text is not null)
+        {
+            // "" gives one empty character-string (a single 00 byte), as below.
+            writer.WriteTextStrings(_text, _textLength, TextChunkLength);
+            return;
+        }
+
+        var strings = StringArray;
+        if (strings.Length == 0)
         {
             writer.WriteByte(0);
             return;
         }
 
-        foreach (var s in _strings)
+        foreach (var s in strings)
         {
             writer.WriteCharacterString(s.Span);
         }
+    }
+
+    private static ReadOnlyMemory<byte>[] Chunk(byte[] bytes)
+    {
+        var strings = new ReadOnlyMemory<byte>[(bytes.Length + TextChunkLength - 1) / TextChunkLength];
+        for (int i = 0; i < strings.Length; i++)
+        {
+            int start = i * TextChunkLength;
+            strings[i] = bytes.AsMemory(start, Math.Min(TextChunkLength, bytes.Length - start));
+        }
+
+        return strings;
     }
 }

@@ -22,7 +22,7 @@ public sealed class SignedPacketBuilder
     [ThreadStatic]
     private static byte[]? t_signable;
 
-    private readonly List<(DnsName Name, DnsClass Class, uint Ttl, RecordData Data)> _records = [];
+    private readonly List<(DnsName Name, DnsClass Class, uint Ttl, RecordData Data)> _records = new(8);
     private Timestamp? _timestamp;
     private bool _compress = true;
 
