@@ -111,12 +111,25 @@ public sealed partial class Dht
     private async IAsyncEnumerable<LookupValue> Stream(
         LookupKey key, byte[]? salt, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // The lookup starts on the loop while this caller goes straight to waiting on the channel: no round trip
+        // through the thread pool for the command's acknowledgement before the first value can be read.
         var channel = Channel.CreateUnbounded<LookupValue>(new UnboundedChannelOptions { SingleReader = true });
-        await _node.InvokeAsync(() =>
+        var posted = _node.Post(() =>
         {
-            _node.StartLookup(key, salt).Subscribe(channel.Writer);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _node.StartLookup(key, salt).Subscribe(channel.Writer);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                channel.Writer.TryComplete(e);
+            }
+        });
+        if (!posted)
+        {
+            throw Error.Stopped();
+        }
+
         await foreach (var value in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return value;

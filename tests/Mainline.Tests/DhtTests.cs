@@ -314,5 +314,34 @@ public sealed class DhtTests
         var node = net.Nodes[0];
         await net.DisposeAsync();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => node.GetInfoAsync(Ct()));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () =>
+        {
+            await foreach (var _ in node.GetMutableAsync(new byte[32], null, null, Ct()))
+            {
+            }
+        });
+    }
+
+    [Fact]
+    public async Task Streams_started_as_the_node_stops_complete()
+    {
+        // A get posted just before the stop runs during shutdown; its lookup must end, not leave the caller waiting.
+        await using var net = await Testnet.CreateAsync(5, cancellationToken: Ct());
+        var node = await Dht.CreateAsync(net.ClientOptions(), Ct());
+        var streams = Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var _ in node.GetMutableAsync([.. Enumerable.Repeat((byte)i, 32)], null, null, Ct()))
+                {
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // posted after the stop: refused at once, which is fine too
+            }
+        })).ToList();
+        await node.DisposeAsync();
+        await Task.WhenAll(streams).WaitAsync(TimeSpan.FromSeconds(10));
     }
 }

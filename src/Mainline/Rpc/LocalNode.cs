@@ -645,7 +645,18 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     private void Shutdown()
     {
-        // Running lookups end with what they have: streams complete, waiting callers get partial results.
+        // Commands queued before the stop run first, so that their callers never hang (after TryComplete nothing
+        // more gets in); then every lookup, those they started included, ends with what it has (streams complete,
+        // waiting callers get partial results) and every waiting put fails.
+        _inbox.Writer.TryComplete();
+        while (_inbox.Reader.TryRead(out var item))
+        {
+            if (item is Command c)
+            {
+                c.Run();
+            }
+        }
+
         foreach (var lookup in _lookups.Values.ToList())
         {
             FinishLookup(lookup);
@@ -656,16 +667,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
             foreach (var w in put.Waiters)
             {
                 w.TrySetException(Error.Stopped());
-            }
-        }
-
-        // Commands queued before the stop must not hang their callers; after TryComplete nothing more gets in.
-        _inbox.Writer.TryComplete();
-        while (_inbox.Reader.TryRead(out var item))
-        {
-            if (item is Command c)
-            {
-                c.Run();
             }
         }
     }
