@@ -174,6 +174,25 @@ internal ref struct DnsWriter
         WriteByte(0);
     }
 
+    /// <summary>
+    /// Writes a record's fixed fields after its owner name (type, class, TTL) and reserves its 16-bit RDLENGTH in one
+    /// step; returns the length field's position for <see cref="TryEndLength"/>.
+    /// </summary>
+    public int BeginRecord(ushort type, ushort @class, uint ttl)
+    {
+        int at = Position + 8;
+        if (Reserve(10, out var span))
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(span, type);
+            BinaryPrimitives.WriteUInt16BigEndian(span[2..], @class);
+            BinaryPrimitives.WriteUInt32BigEndian(span[4..], ttl);
+            span[8] = 0;
+            span[9] = 0;
+        }
+
+        return at;
+    }
+
     /// <summary>Reserves a 16-bit length field; returns its position for <see cref="TryEndLength"/>.</summary>
     public int BeginLength()
     {

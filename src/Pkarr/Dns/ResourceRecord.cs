@@ -41,10 +41,7 @@ public sealed record ResourceRecord(DnsName Name, DnsClass Class, uint Ttl, Reco
     internal void WriteTo(ref DnsWriter writer)
     {
         writer.WriteName(Name, compressible: true);
-        writer.WriteUInt16((ushort)Type);
-        writer.WriteUInt16((ushort)((ushort)Class | (CacheFlush ? 0x8000 : 0)));
-        writer.WriteUInt32(Ttl);
-        int lengthAt = writer.BeginLength();
+        int lengthAt = writer.BeginRecord((ushort)Type, (ushort)((ushort)Class | (CacheFlush ? 0x8000 : 0)), Ttl);
         Data.WriteTo(ref writer);
         if (!writer.TryEndLength(lengthAt))
         {

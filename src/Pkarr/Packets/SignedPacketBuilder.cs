@@ -147,7 +147,8 @@ public sealed class SignedPacketBuilder
         int start = SignedPacket.SignablePrefixMax - prefixLength;
         prefix[..prefixLength].CopyTo(scratch.AsSpan(start));
 
-        byte[] canonical = new byte[SignedPacket.HeaderLength + length];
+        // Every byte is written below (key, signature, timestamp, DNS): no need to zero it first.
+        byte[] canonical = GC.AllocateUninitializedArray<byte>(SignedPacket.HeaderLength + length);
         keypair.PublicKey.Bytes.CopyTo(canonical);
         timestamp.WriteBigEndian(canonical.AsSpan(96, 8));
         dns[..length].CopyTo(canonical.AsSpan(SignedPacket.HeaderLength));
@@ -178,10 +179,7 @@ public sealed class SignedPacketBuilder
             {
                 var (owner, underOrigin) = Normalize(origin, name);
                 writer.WriteName(owner, underOrigin ? origin : null, compressible: true);
-                writer.WriteUInt16((ushort)data.Type);
-                writer.WriteUInt16((ushort)@class);
-                writer.WriteUInt32(ttl);
-                int lengthAt = writer.BeginLength();
+                int lengthAt = writer.BeginRecord((ushort)data.Type, (ushort)@class, ttl);
                 data.WriteTo(ref writer);
                 if (!writer.TryEndLength(lengthAt))
                 {
