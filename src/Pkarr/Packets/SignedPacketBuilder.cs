@@ -159,6 +159,9 @@ public sealed class SignedPacketBuilder
         return true;
     }
 
+    /// <summary>The DNS message this builder signs for <paramref name="keypair"/>, without signing (benchmarks).</summary>
+    internal int EncodeFor(Keypair keypair, Span<byte> destination) => Encode(keypair.Origin, destination);
+
     /// <summary>
     /// Writes the DNS response (ID 0, flags QR, every record an answer, in order) with owner names under
     /// <paramref name="origin"/>; returns its length, which is more than the span's when it does not fit (the
