@@ -81,33 +81,17 @@ internal ref struct DnsWriter
         }
     }
 
-    /// <summary>
-    /// Writes the UTF-8 form of <paramref name="text"/> (<paramref name="utf8Length"/> bytes) as character-strings
-    /// of <paramref name="chunk"/> bytes (the last shorter), encoded straight into the output.
-    /// </summary>
-    public void WriteTextStrings(string text, int utf8Length, int chunk)
+    /// <summary>Writes one character-string holding the UTF-8 form of <paramref name="text"/>, encoded straight
+    /// into the output; the caller knows its length (<paramref name="utf8Length"/>, at most 255).</summary>
+    public void WriteCharacterString(string text, int utf8Length)
     {
-        if (utf8Length <= chunk)
+        WriteByte((byte)utf8Length);
+        if (Reserve(utf8Length, out var span))
         {
-            WriteByte((byte)utf8Length);
-            if (Reserve(utf8Length, out var span))
-            {
-                System.Text.Encoding.UTF8.GetBytes(text, span);
-            }
-
-            return;
-        }
-
-        // Longer texts are cut at byte boundaries (the reference cuts UTF-8 bytes, not characters).
-        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        ReadOnlySpan<byte> rest = bytes;
-        while (!rest.IsEmpty)
-        {
-            int n = Math.Min(chunk, rest.Length);
-            WriteCharacterString(rest[..n]);
-            rest = rest[n..];
+            System.Text.Encoding.UTF8.GetBytes(text, span);
         }
     }
+
 
     /// <summary>Writes one character-string: a length byte and up to 255 bytes.</summary>
     public void WriteCharacterString(scoped ReadOnlySpan<byte> value)
@@ -193,14 +177,6 @@ internal ref struct DnsWriter
         return at;
     }
 
-    /// <summary>Reserves a 16-bit length field; returns its position for <see cref="TryEndLength"/>.</summary>
-    public int BeginLength()
-    {
-        int at = Position;
-        WriteUInt16(0);
-        return at;
-    }
-
     /// <summary>Fills the length field reserved at <paramref name="at"/> with the number of bytes written since.</summary>
     /// <returns>False when that count does not fit 16 bits.</returns>
     public readonly bool TryEndLength(int at)
@@ -236,7 +212,8 @@ internal ref struct DnsWriter
     /// <summary>
     /// Suffixes written so far and where: open addressing on a hash of the suffix's length and first label (every
     /// owner-name suffix ends in the same 53-byte key label, so hashing all its bytes would read that label again
-    /// for each one; 8 bytes of the first label tell suffixes apart well enough), confirmed byte-wise. Entries keep the name, label index and origin, never a copy of the bytes.
+    /// for each one; 8 bytes of the first label tell suffixes apart well enough), confirmed byte-wise. Entries
+    /// keep the name, label index and origin, never a copy of the bytes.
     /// </summary>
     private sealed class SuffixTable
     {

@@ -143,10 +143,10 @@ public sealed class TxtData : RecordData
 
     internal override void WriteTo(ref DnsWriter writer)
     {
-        if (_text is not null)
+        if (_text is not null && _textLength <= TextChunkLength)
         {
-            // "" gives one empty character-string (a single 00 byte), as below.
-            writer.WriteTextStrings(_text, _textLength, TextChunkLength);
+            // One string, encoded into the output (the common case; "" gives the single 00 byte, as below).
+            writer.WriteCharacterString(_text, _textLength);
             return;
         }
 

@@ -147,8 +147,7 @@ public sealed class SignedPacketBuilder
         int start = SignedPacket.SignablePrefixMax - prefixLength;
         prefix[..prefixLength].CopyTo(scratch.AsSpan(start));
 
-        // Every byte is written below (key, signature, timestamp, DNS): no need to zero it first.
-        byte[] canonical = GC.AllocateUninitializedArray<byte>(SignedPacket.HeaderLength + length);
+        byte[] canonical = new byte[SignedPacket.HeaderLength + length];
         keypair.PublicKey.Bytes.CopyTo(canonical);
         timestamp.WriteBigEndian(canonical.AsSpan(96, 8));
         dns[..length].CopyTo(canonical.AsSpan(SignedPacket.HeaderLength));
