@@ -305,8 +305,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 // MaxReceivesPerSend received): a lookup's first reply is handled, and its value delivered, while
                 // the rest of its 20 queries are still going out, instead of after all of them.
                 _bursting = false;
-                long nextTick = lastTick + (_pending.Count > 0 ? TickMs : _idleTickMs);
-                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(nextTick - Now, 0, _idleTickMs);
+                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(lastTick + TickInterval - Now, 0, _idleTickMs);
                 if ((_outbox.Count == 0 || receivedInARow < MaxReceivesPerSend) && Readable((int)(wait * 1000)))
                 {
                     receivedInARow++;
@@ -319,17 +318,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 }
 
                 DrainInbox();
-                if (Now >= lastTick + (_pending.Count > 0 ? TickMs : _idleTickMs))
+                if (Now >= lastTick + TickInterval)
                 {
                     lastTick = Now;
-                    try
-                    {
-                        OnTick();
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        Log.HandlerFailed(_log, e);
-                    }
+                    Guarded(static (node, _) => node.OnTick(), 0);
                 }
             }
         }
@@ -337,6 +329,22 @@ internal sealed partial class LocalNode : IAsyncDisposable
         {
             Shutdown();
             _exited.TrySetResult();
+        }
+    }
+
+    /// <summary>Ticks often while requests are in flight (their timeouts), rarely otherwise.</summary>
+    private long TickInterval => _pending.Count > 0 ? TickMs : _idleTickMs;
+
+    /// <summary>Runs a handler; a bug in one handler must not stop the node, so it is logged.</summary>
+    private void Guarded<T>(Action<LocalNode, T> handler, T state)
+    {
+        try
+        {
+            handler(this, state);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.HandlerFailed(_log, e);
         }
     }
 
@@ -386,14 +394,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
 
         // The decoded message copies what it keeps, so the buffer is reused for the next datagram.
-        try
-        {
-            OnDatagram(buffer.AsMemory(0, received), from);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Log.HandlerFailed(_log, e);
-        }
+        Guarded(static (node, d) => node.OnDatagram(d.Data, d.From), (Data: buffer.AsMemory(0, received), From: from));
     }
 
     private void DrainInbox()
@@ -405,25 +406,20 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one inbox item; a bug in one handler must not stop the node, so it is logged.</summary>
-    private void Handle(LoopItem item)
-    {
-        try
+    /// <summary>Runs one inbox item: an injected datagram or a command.</summary>
+    private void Handle(LoopItem item) => Guarded(
+        static (node, item) =>
         {
             if (item is Received r)
             {
-                OnDatagram(r.Data, r.From);
+                node.OnDatagram(r.Data, r.From);
             }
             else
             {
                 ((Command)item).Run();
             }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Log.HandlerFailed(_log, e);
-        }
-    }
+        },
+        item);
 
     private void OnTick()
     {
