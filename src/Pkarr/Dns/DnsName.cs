@@ -88,26 +88,91 @@ public sealed class DnsName : IEquatable<DnsName>
     public static bool TryParse([NotNullWhen(true)] string? text, out DnsName name)
     {
         name = Root;
-        if (text is null)
+        Span<byte> wire = stackalloc byte[MaxWireLength - 1];
+        if (text is null || !TryWriteWire(text, wire, out int length, out _))
         {
             return false;
         }
 
-        if (Ascii.IsValid(text))
+        name = FromWire(wire[..length]);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the labels of a textual name (the lenient rules of <see cref="TryParse"/>) in wire form without the
+    /// terminating zero into <paramref name="destination"/>, which holds the longest name (254 bytes) or at least
+    /// three bytes per character of <paramref name="text"/> plus one.
+    /// </summary>
+    /// <param name="text">The name.</param>
+    /// <param name="destination">Where the labels go.</param>
+    /// <param name="length">Bytes written.</param>
+    /// <param name="lastLabel">Where the last label's length byte is (0 for the root).</param>
+    /// <returns>False when a label's UTF-8 form exceeds 63 bytes or the name exceeds 255 bytes on the wire.</returns>
+    internal static bool TryWriteWire(ReadOnlySpan<char> text, Span<byte> destination, out int length, out int lastLabel)
+    {
+        // The common case, all ASCII (one byte per character), in one pass: each label's length byte is reserved
+        // at `at` and filled in when the label ends. Names are short: a plain loop beats vectorised searches.
+        length = 0;
+        lastLabel = 0;
+        int at = 0;
+        int next = 1;
+        foreach (char c in text)
         {
-            return TryParseAscii(text, out name);
+            if (c != '.')
+            {
+                if (c >= 0x80)
+                {
+                    return TryWriteWireUtf8(text, destination, out length, out lastLabel);
+                }
+
+                if (next >= MaxWireLength - 1)
+                {
+                    return false;
+                }
+
+                destination[next++] = (byte)c;
+                continue;
+            }
+
+            if (next > at + 1)
+            {
+                if (!EndLabel(destination, at, next))
+                {
+                    return false;
+                }
+
+                lastLabel = at;
+                at = next++;
+            }
         }
 
-        // Labels straight into wire form, with their offsets.
-        Span<byte> wire = stackalloc byte[MaxWireLength];
-        Span<byte> offsets = stackalloc byte[MaxWireLength / 2];
-        int length = 0;
-        int count = 0;
-        for (int start = 0; start <= text.Length;)
+        if (next == at + 1)
         {
-            int dot = text.IndexOf('.', start);
-            var label = text.AsSpan(start, (dot < 0 ? text.Length : dot) - start);
-            start += label.Length + 1;
+            length = at; // no label after the last dot (or none at all)
+            return true;
+        }
+
+        length = next;
+        lastLabel = at;
+        return EndLabel(destination, at, next);
+
+        static bool EndLabel(Span<byte> destination, int at, int next)
+        {
+            int count = next - at - 1;
+            destination[at] = (byte)count;
+            return count <= MaxLabelLength;
+        }
+    }
+
+    private static bool TryWriteWireUtf8(ReadOnlySpan<char> text, Span<byte> destination, out int length, out int lastLabel)
+    {
+        length = 0;
+        lastLabel = 0;
+        while (!text.IsEmpty)
+        {
+            int dot = text.IndexOf('.');
+            var label = dot < 0 ? text : text[..dot];
+            text = dot < 0 ? default : text[(dot + 1)..];
             if (label.IsEmpty)
             {
                 continue;
@@ -119,92 +184,12 @@ public sealed class DnsName : IEquatable<DnsName>
                 return false;
             }
 
-            offsets[count++] = (byte)length;
-            wire[length] = (byte)byteCount;
-            Encoding.UTF8.GetBytes(label, wire.Slice(length + 1));
-
+            lastLabel = length;
+            destination[length] = (byte)byteCount;
+            Encoding.UTF8.GetBytes(label, destination[(length + 1)..]);
             length += 1 + byteCount;
         }
 
-        name = length == 0 ? Root : new DnsName(wire[..length], offsets[..count]);
-        return true;
-    }
-
-    /// <summary>
-    /// The common case, all ASCII (one byte per character): a first pass measures and checks the labels, a second
-    /// writes them into the name's only array, sized exactly.
-    /// </summary>
-    private static bool TryParseAscii(string text, out DnsName name)
-    {
-        // Names are short: plain loops beat vectorised searches here.
-        name = Root;
-        int labels = 0;
-        int wireLength = 0;
-        int length = 0;
-        foreach (char c in text)
-        {
-            if (c != '.')
-            {
-                length++;
-                continue;
-            }
-
-            if (length > 0)
-            {
-                labels++;
-                wireLength += 1 + length;
-                if (length > MaxLabelLength)
-                {
-                    return false;
-                }
-            }
-
-            length = 0;
-        }
-
-        if (length > 0)
-        {
-            labels++;
-            wireLength += 1 + length;
-        }
-
-        if (length > MaxLabelLength || wireLength + 1 > MaxWireLength)
-        {
-            return false;
-        }
-
-        if (labels == 0)
-        {
-            return true;
-        }
-
-        byte[] data = new byte[wireLength + labels];
-        int at = 0;  // the current label's length byte
-        int next = 1; // where its next byte goes
-        int label = 0;
-        foreach (char c in text)
-        {
-            if (c != '.')
-            {
-                data[next++] = (byte)c;
-                continue;
-            }
-
-            if (next > at + 1)
-            {
-                data[at] = (byte)(next - at - 1);
-                data[wireLength + label++] = (byte)at;
-                at = next++;
-            }
-        }
-
-        if (next > at + 1)
-        {
-            data[at] = (byte)(next - at - 1);
-            data[wireLength + label] = (byte)at;
-        }
-
-        name = new DnsName(data, wireLength);
         return true;
     }
 
@@ -351,6 +336,9 @@ public sealed class DnsName : IEquatable<DnsName>
 
     /// <summary>The whole wire form without the terminating zero.</summary>
     internal ReadOnlySpan<byte> Wire => WireSpan;
+
+    /// <summary>The array whose first <see cref="WireLength"/> - 1 bytes are <see cref="Wire"/> (never to be written).</summary>
+    internal byte[] WireArray => _data;
 
     /// <summary>Creates a name from already-validated wire labels (no terminator).</summary>
     internal static DnsName FromWire(ReadOnlySpan<byte> wire)

@@ -81,6 +81,15 @@ internal ref struct DnsWriter
         }
     }
 
+    /// <summary>Writes the 4 or 16 bytes of an IPv4 or IPv6 address.</summary>
+    public void WriteAddress(System.Net.IPAddress address)
+    {
+        if (Reserve(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 4 : 16, out var span))
+        {
+            address.TryWriteBytes(span, out _);
+        }
+    }
+
     /// <summary>Writes one character-string holding the UTF-8 form of <paramref name="text"/>, encoded straight
     /// into the output; the caller knows its length (<paramref name="utf8Length"/>, at most 255).</summary>
     public void WriteCharacterString(string text, int utf8Length)
@@ -101,20 +110,28 @@ internal ref struct DnsWriter
     }
 
     /// <summary>Writes a name; with <paramref name="compressible"/> it may become (or end in) a pointer and is remembered.</summary>
-    public void WriteName(DnsName name, bool compressible) => WriteName(name, null, compressible);
+    public void WriteName(DnsName name, bool compressible) => WriteName(name.WireArray, 0, name.WireLength - 1, null, compressible);
 
     /// <summary>
     /// Writes the labels of <paramref name="name"/> followed by those of <paramref name="origin"/> (when not null) as
-    /// one name, exactly as if the two had been joined first (the signing path writes owner names under the key
-    /// this way, without building a joined name per record). The caller checks the joined length.
+    /// one name, exactly as if the two had been joined first. The caller checks the joined length.
     /// </summary>
-    public void WriteName(DnsName name, DnsName? origin, bool compressible)
+    public void WriteName(DnsName name, DnsName? origin, bool compressible) =>
+        WriteName(name.WireArray, 0, name.WireLength - 1, origin, compressible);
+
+    /// <summary>
+    /// Writes the wire-form labels in <paramref name="source"/> (<paramref name="length"/> bytes from
+    /// <paramref name="start"/>, no terminating zero) followed by those of <paramref name="origin"/> as one name.
+    /// The compression table keeps a reference to <paramref name="source"/>: its bytes must not change while this
+    /// writer is in use. The signing path writes owner names under the key this way, without joining them.
+    /// </summary>
+    public void WriteName(byte[] source, int start, int length, DnsName? origin, bool compressible)
     {
         var names = compressible ? _names : null;
         if (names is null)
         {
-            // Uncompressed: the stored wire forms are the bytes to write, then the terminating zero.
-            WriteBytes(name.Wire);
+            // Uncompressed: the wire forms are the bytes to write, then the terminating zero.
+            WriteBytes(source.AsSpan(start, length));
             if (origin is not null)
             {
                 WriteBytes(origin.Wire);
@@ -124,38 +141,41 @@ internal ref struct DnsWriter
             return;
         }
 
-        int own = name.LabelCount;
-        int total = own + (origin?.LabelCount ?? 0);
-        var tail = origin is null ? default : origin.Wire;
-        for (int i = 0; i < total; i++)
+        bool pointer = WriteLabels(names, source, start, length, origin)
+            || (origin is not null && WriteLabels(names, origin.WireArray, 0, origin.WireLength - 1, null));
+        if (!pointer)
         {
-            // A suffix is at most two slices: the rest of the name, then the whole origin.
-            var head = i < own ? name.SuffixWire(i) : origin!.SuffixWire(i - own);
-            var rest = i < own ? tail : default;
-            int hash = SuffixTable.Hash(head, head.Length + rest.Length);
-            if (names.TryFind(head, rest, hash, out int offset))
+            WriteByte(0);
+        }
+    }
+
+    /// <summary>
+    /// Writes labels, each suffix (the rest of them, then all of <paramref name="origin"/>) either found in the
+    /// table, which ends the name with a pointer (returns true), or remembered and written as one label.
+    /// </summary>
+    private bool WriteLabels(SuffixTable names, byte[] source, int start, int length, DnsName? origin)
+    {
+        var tail = origin is null ? default : origin.Wire;
+        int end = start + length;
+        for (int at = start; at < end; at += 1 + source[at])
+        {
+            var head = source.AsSpan(at, end - at);
+            int hash = SuffixTable.Hash(head, head.Length + tail.Length);
+            if (names.TryFind(head, tail, hash, out int offset))
             {
                 WriteUInt16((ushort)(0xC000 | offset));
-                return;
+                return true;
             }
 
             if (Position <= MaxPointerOffset)
             {
-                if (i < own)
-                {
-                    names.Add(name, i, origin, hash, Position);
-                }
-                else
-                {
-                    names.Add(origin!, i - own, null, hash, Position);
-                }
+                names.Add(source, at, end - at, origin, hash, Position);
             }
 
-            // The label with its length byte, straight from the wire form.
             WriteBytes(head[..(1 + head[0])]);
         }
 
-        WriteByte(0);
+        return false;
     }
 
     /// <summary>
@@ -213,7 +233,7 @@ internal ref struct DnsWriter
     /// Suffixes written so far and where: open addressing on a hash of the suffix's length and first label (every
     /// owner-name suffix ends in the same 53-byte key label, so hashing all its bytes would read that label again
     /// for each one; 8 bytes of the first label tell suffixes apart well enough), confirmed byte-wise. Entries
-    /// keep the name, label index and origin, never a copy of the bytes.
+    /// keep where the bytes are (an array slice and an origin), never a copy of them.
     /// </summary>
     private sealed class SuffixTable
     {
@@ -261,7 +281,7 @@ internal ref struct DnsWriter
         }
 
         /// <summary>Adds a suffix that <see cref="TryFind"/> just did not find.</summary>
-        public void Add(DnsName name, int label, DnsName? origin, int hash, int offset)
+        public void Add(byte[] source, int start, int length, DnsName? origin, int hash, int offset)
         {
             if (_count == _entries.Length)
             {
@@ -274,7 +294,7 @@ internal ref struct DnsWriter
             }
 
             int bucket = Place(hash);
-            _entries[_count] = new Entry(name, label, origin, hash, offset, bucket);
+            _entries[_count] = new Entry(source, start, length, origin, hash, offset, bucket);
             _buckets[bucket] = ++_count;
         }
 
@@ -312,13 +332,13 @@ internal ref struct DnsWriter
             }
         }
 
-        /// <summary>The labels of <c>Name</c> from <c>Label</c> on, then all of <c>Origin</c>, written at <c>Offset</c>.</summary>
-        private readonly record struct Entry(DnsName Name, int Label, DnsName? Origin, int Hash, int Offset, int Bucket)
+        /// <summary><c>Length</c> bytes of labels in <c>Source</c> from <c>Start</c>, then all of <c>Origin</c>, written at <c>Offset</c>.</summary>
+        private readonly record struct Entry(byte[] Source, int Start, int Length, DnsName? Origin, int Hash, int Offset, int Bucket)
         {
             /// <summary>Whether this suffix has the bytes of <paramref name="head"/> followed by <paramref name="rest"/>.</summary>
             public bool Matches(ReadOnlySpan<byte> head, ReadOnlySpan<byte> rest)
             {
-                var mine = Name.SuffixWire(Label);
+                ReadOnlySpan<byte> mine = Source.AsSpan(Start, Length);
                 var myRest = Origin is null ? default : Origin.Wire;
                 if (mine.Length + myRest.Length != head.Length + rest.Length)
                 {

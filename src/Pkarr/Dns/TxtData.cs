@@ -27,16 +27,30 @@ public sealed class TxtData : RecordData
     /// <exception cref="ArgumentException">The text does not fit one record (65535 bytes of rdata).</exception>
     public TxtData(string text)
     {
+        _textLength = CheckText(text);
+        _text = text;
+    }
+
+    /// <summary>The UTF-8 length of <paramref name="text"/>, which must fit one record once cut into strings.</summary>
+    /// <exception cref="ArgumentException">The text does not fit one record (65535 bytes of rdata).</exception>
+    internal static int CheckText(string text)
+    {
         ArgumentNullException.ThrowIfNull(text);
         int length = Encoding.UTF8.GetByteCount(text);
         int count = (length + TextChunkLength - 1) / TextChunkLength;
-        if (length + count > ushort.MaxValue)
+        return length + count > ushort.MaxValue ? throw DnsExceptions.RDataTooLong(RecordType.TXT) : length;
+    }
+
+    /// <summary>Writes the TXT data of <paramref name="text"/>, checked by <see cref="CheckText"/> that returned <paramref name="length"/>, as an instance made from it would.</summary>
+    internal static void WriteText(ref DnsWriter writer, string text, int length)
+    {
+        if (length <= TextChunkLength)
         {
-            throw DnsExceptions.RDataTooLong(RecordType.TXT);
+            writer.WriteCharacterString(text, length);
+            return;
         }
 
-        _text = text;
-        _textLength = length;
+        new TxtData(text).WriteTo(ref writer);
     }
 
     /// <summary>Builds TXT data from explicit character-strings.</summary>

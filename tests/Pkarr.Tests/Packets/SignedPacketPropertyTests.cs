@@ -76,6 +76,42 @@ public sealed class SignedPacketPropertyTests
             iter: 2_000);
     }
 
+    // Owner names as callers write them: unicode labels, empty labels, trailing dots, the key in any position.
+    private static readonly Gen<string> LooseName = Gen.OneOf(
+        Name,
+        Gen.Select(Label, Gen.Char["äé€😀"].Array[1, 5], Label, (a, b, c) => $"{a}.{new string(b)}..{c}."),
+        Gen.Select(Label, Label, (a, b) => $"{a}.{Key}.{b}"),
+        Gen.Select(Label.Array[1, 3], labels => "." + string.Join("..", labels) + "."));
+
+    [Fact]
+    public void Owner_names_are_normalised_like_the_text_rule()
+    {
+        // Names are kept in wire form as they are added and normalised under the key at signing; the result must
+        // be the text rule (spec §3.4.1, Names.Normalize) applied to what the caller wrote, whichever method added it.
+        Gen.Select(LooseName.Array[1, 8], Gen.Bool.Array[8]).Sample(
+            input =>
+            {
+                var (names, asRecord) = input;
+                var builder = SignedPacket.Builder();
+                for (int i = 0; i < names.Length; i++)
+                {
+                    if (asRecord[i])
+                    {
+                        builder.Record(new ResourceRecord(DnsName.Parse(names[i]), DnsClass.IN, 60, new TxtData("r")));
+                    }
+                    else
+                    {
+                        builder.A(names[i], IPAddress.Loopback, 60);
+                    }
+                }
+
+                var packet = builder.Sign(Signer);
+                var expected = names.Select(n => DnsName.Parse(Names.Normalize(Key, n)));
+                Assert.Equal(expected, packet.AllResourceRecords.Select(r => r.Name));
+            },
+            iter: 2_000);
+    }
+
     [Fact]
     public void Signing_writes_the_bytes_of_the_normalised_message()
     {
