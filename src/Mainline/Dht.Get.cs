@@ -55,13 +55,7 @@ public sealed partial class Dht
         var key = new LookupKey(MutableItem.TargetOf(publicKey, salt), LookupKind.Get, moreRecentThan);
         var channel = Channel.CreateUnbounded<LookupValue>(new UnboundedChannelOptions { SingleReader = true });
         var diagnostics = new TaskCompletionSource<GetDiagnostics>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _node.InvokeAsync(() =>
-        {
-            var lookup = _node.StartLookup(key, salt);
-            lookup.Subscribe(channel.Writer);
-            lookup.OnCompleted(l => diagnostics.TrySetResult(l.Diagnostics with { }));
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+        StartLookup(key, salt, channel.Writer, lookup => lookup.OnCompleted(l => diagnostics.TrySetResult(l.Diagnostics with { })));
         var items = new List<MutableItem>();
         MutableItem? best = null;
         await foreach (var value in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -108,21 +102,27 @@ public sealed partial class Dht
         }
     }
 
-    private async IAsyncEnumerable<LookupValue> Stream(
-        LookupKey key, byte[]? salt, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts (or joins) a lookup whose values go to <paramref name="values"/>. This thread queues the command,
+    /// sends the lookup's first query itself, and only then wakes the loop, which starts the rest of the lookup;
+    /// the caller goes straight to reading the channel. So the first datagram does not wait for the loop thread
+    /// to wake, and the first value does not wait for a round trip through the thread pool for the command's
+    /// acknowledgement.
+    /// </summary>
+    private void StartLookup(LookupKey key, byte[]? salt, ChannelWriter<LookupValue> values, Action<Lookup>? started)
     {
-        // The lookup starts on the loop while this caller goes straight to waiting on the channel: no round trip
-        // through the thread pool for the command's acknowledgement before the first value can be read.
-        var channel = Channel.CreateUnbounded<LookupValue>(new UnboundedChannelOptions { SingleReader = true });
-        var posted = _node.Post(() =>
+        var first = _node.PrepareFirstQuery(key);
+        var posted = _node.Post(wake: first is null, action: () =>
         {
             try
             {
-                _node.StartLookup(key, salt).Subscribe(channel.Writer);
+                var lookup = _node.StartLookup(key, salt, first);
+                lookup.Subscribe(values);
+                started?.Invoke(lookup);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                channel.Writer.TryComplete(e);
+                values.TryComplete(e);
             }
         });
         if (!posted)
@@ -130,6 +130,18 @@ public sealed partial class Dht
             throw Error.Stopped();
         }
 
+        if (first is not null)
+        {
+            _node.SendFirst(first);
+            _node.Wake();
+        }
+    }
+
+    private async IAsyncEnumerable<LookupValue> Stream(
+        LookupKey key, byte[]? salt, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<LookupValue>(new UnboundedChannelOptions { SingleReader = true });
+        StartLookup(key, salt, channel.Writer, null);
         await foreach (var value in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return value;

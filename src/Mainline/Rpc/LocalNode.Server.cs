@@ -55,7 +55,7 @@ internal sealed partial class LocalNode
         var oldNodes = _table.Entries.Select(e => e.Node).ToList();
         _table = new RoutingTable(newId);
         Log.IdChanged(_log, newId, publicAddress);
-        StartLookup(new LookupKey(newId, LookupKind.FindNode, null), null, oldNodes);
+        StartLookup(new LookupKey(newId, LookupKind.FindNode, null), null, extraSeeds: oldNodes);
     }
 
     internal (Response? Response, KrpcError? Error) Answer(Query query, IPEndPoint from, long now)

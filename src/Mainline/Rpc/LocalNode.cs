@@ -65,6 +65,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private const byte WakeByte = (byte)'w';
     private const long TokenFreshMs = 5 * 60 * 1000;
     private const long EmptyTableRetryMs = 5_000;
+    private const long FirstReplyWaitMs = 2;
 
     private readonly Socket _socket;
     // Written by any thread, read only by the loop (TryRead: the loop never awaits it, it polls the socket).
@@ -88,7 +89,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private int _wakePending;
     private bool _bursting;
     private volatile bool _stopping;
-    private uint _nextTid = (uint)Random.Shared.Next();
+    private uint _nextTid = (uint)Random.Shared.Next(); // Interlocked: callers' threads take ids too
+    private volatile RoutingSnapshot? _snapshot;
+    private volatile bool _snapshotUsed;
+    private long _lastSnapshot = long.MinValue / 2;
     private RoutingTable _table;
     private Lookup? _selfLookup;
     private long _lastRefresh;
@@ -131,6 +135,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
     public IPEndPoint? PublicEndPoint { get; private set; }
 
     public RoutingTable Table => _table;
+
+    /// <summary>The copy of the table that callers' threads read (tests).</summary>
+    internal RoutingSnapshot? Snapshot => _snapshot;
 
     public LookupCache Cache => _cache;
 
@@ -271,22 +278,34 @@ internal sealed partial class LocalNode : IAsyncDisposable
     internal bool Inject(byte[] datagram, IPEndPoint from) => Enqueue(new Received(datagram, from));
 
     /// <summary>Runs <paramref name="action"/> on the loop, fire and forget.</summary>
-    public bool Post(Action action) => Enqueue(new Command(action));
+    /// <param name="action">What to run.</param>
+    /// <param name="wake">False when the caller wakes the loop itself (<see cref="Wake"/>) after sending a datagram
+    /// that matters more: on loopback a send wakes its receiver inside the system call, 0.1 ms here.</param>
+    public bool Post(Action action, bool wake = true) => Enqueue(new Command(action), wake);
 
-    private bool Enqueue(LoopItem item)
+    private bool Enqueue(LoopItem item, bool wake = true)
     {
         if (!_inbox.Writer.TryWrite(item))
         {
             return false; // stopped
         }
 
+        if (wake)
+        {
+            Wake();
+        }
+
+        return true;
+    }
+
+    /// <summary>Makes the loop drain its inbox now rather than at its next datagram or tick.</summary>
+    public void Wake()
+    {
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             // If this datagram is lost (a full receive buffer), the loop still drains the inbox at its next tick.
             SendRaw([WakeByte], _wakeEndPoint);
         }
-
-        return true;
     }
 
     // ---- loop ----
@@ -305,7 +324,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 // MaxReceivesPerSend received): a lookup's first reply is handled, and its value delivered, while
                 // the rest of its 20 queries are still going out, instead of after all of them.
                 _bursting = false;
-                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(lastTick + TickInterval - Now, 0, _idleTickMs);
+                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(lastTick + TickInterval - Now, 0, AnyHeld ? 1 : _idleTickMs);
                 if ((_outbox.Count == 0 || receivedInARow < MaxReceivesPerSend) && Readable((int)(wait * 1000)))
                 {
                     receivedInARow++;
@@ -318,6 +337,11 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 }
 
                 DrainInbox();
+                if (AnyHeld)
+                {
+                    ReleaseHeld(Now);
+                }
+
                 if (Now >= lastTick + TickInterval)
                 {
                     lastTick = Now;
@@ -393,6 +417,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
             return; // our own wake-up: the inbox is drained next
         }
 
+        // Commands first: a lookup's first query is sent by its caller right after queueing the command that
+        // registers it, so its reply can arrive before the loop has seen the command.
+        DrainInbox();
+
         // The decoded message copies what it keeps, so the buffer is reused for the next datagram.
         Guarded(static (node, d) => node.OnDatagram(d.Data, d.From), (Data: buffer.AsMemory(0, received), From: from));
     }
@@ -443,6 +471,27 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
 
         Maintain(now);
+        PublishSnapshot(now);
+    }
+
+    /// <summary>
+    /// Refreshes the copy of the table that callers' threads read (<see cref="PrepareFirstQuery"/>), at most once a
+    /// tick: the first time the table has nodes, then only on nodes whose API has used it (a testnet's or a relay's
+    /// serving nodes never copy their tables).
+    /// </summary>
+    private void PublishSnapshot(long now)
+    {
+        var current = _snapshot;
+        if (_table.IsEmpty
+            || (current is not null && !_snapshotUsed)
+            || (current is not null && current.Version == _table.Version && current.Id == Id && current.ReadOnly != ServerMode)
+            || now - _lastSnapshot < TickMs)
+        {
+            return;
+        }
+
+        _lastSnapshot = now;
+        _snapshot = new RoutingSnapshot(_table, readOnly: !ServerMode);
     }
 
     /// <summary>A request is over (timed out): advance its lookup or put.</summary>
@@ -585,7 +634,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
         uint tid;
         do
         {
-            tid = _nextTid++;
+            tid = NextTid();
         }
         while (_pending.ContainsKey(tid));
 
@@ -606,6 +655,8 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
         return tid;
     }
+
+    private uint NextTid() => Interlocked.Increment(ref _nextTid);
 
     private void SendRaw(byte[] datagram, IPEndPoint to)
     {

@@ -110,6 +110,9 @@ internal sealed class Lookup
 
     public bool Done { get; set; }
 
+    /// <summary>Until when the lookup waits for the reply to its caller's first query before visiting the rest.</summary>
+    public long HeldUntil { get; set; }
+
     /// <summary>Result nodes, set when the lookup is done.</summary>
     public IReadOnlyList<Candidate> ResultNodes { get; set; } = [];
 
@@ -124,6 +127,25 @@ internal sealed class Lookup
         {
             Completed.Add(action);
         }
+    }
+
+    /// <summary>
+    /// A mutable item this lookup has verified with exactly these fields (same key, seq, value and signature), or
+    /// null. The nodes of a store set mostly return the same item: one Ed25519 verification (60 µs for 1000 bytes)
+    /// serves them all, and the loop's CPU goes to the replies still arriving instead of verifying copies.
+    /// </summary>
+    public MutableItem? AlreadyVerified(byte[] key, long seq, byte[] encodedValue, byte[] signature)
+    {
+        foreach (var value in Values)
+        {
+            if (value is MutableValue { Item: var item } && item.Seq == seq && item.Signature.AsSpan().SequenceEqual(signature)
+                && item.EncodedValue.AsSpan().SequenceEqual(encodedValue) && item.Key.AsSpan().SequenceEqual(key))
+            {
+                return item;
+            }
+        }
+
+        return null;
     }
 
     public void Deliver(LookupValue value)
