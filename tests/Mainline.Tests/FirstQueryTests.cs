@@ -104,7 +104,7 @@ public sealed class FirstQueryTests
         var node = client.Node;
         Assert.True(await node.InvokeAsync(() => node.Table.Add(fake, LocalNode.Now), Ct()));
 
-        // A first get marks the table copy as used; the loop then refreshes it at its next ticks (bounded wait).
+        // The loop copies the changed table at the end of a lookup, or at a tick (bounded wait).
         await client.GetImmutableAsync(NodeId.Random(), Ct());
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (node.Snapshot?.Closest(item.Target) != fake && waited.Elapsed < TimeSpan.FromSeconds(10))

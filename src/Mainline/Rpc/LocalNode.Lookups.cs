@@ -27,7 +27,6 @@ internal sealed partial class LocalNode
     public FirstQuery? PrepareFirstQuery(LookupKey key)
     {
         var snapshot = _snapshot;
-        _snapshotUsed = true;
         if (snapshot?.Closest(key.Target) is not { } node || node.EndPoint.Equals(LocalEndPoint))
         {
             return null;
@@ -364,6 +363,7 @@ internal sealed partial class LocalNode
     {
         lookup.Done = true;
         _lookups.Remove(lookup.Key);
+        PublishSnapshot(Now, throttled: false);
         lookup.ResultNodes = lookup.Result(_cache.ResponderSizeEstimate(), _cache.AverageSubnets());
         Log.LookupDone(_log, lookup.Key.Kind, lookup.Target, Now - lookup.StartedAt, lookup.Visited.Count, lookup.Responders.Count, lookup.Values.Count);
 

@@ -91,7 +91,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private volatile bool _stopping;
     private uint _nextTid = (uint)Random.Shared.Next(); // Interlocked: callers' threads take ids too
     private volatile RoutingSnapshot? _snapshot;
-    private volatile bool _snapshotUsed;
     private long _lastSnapshot = long.MinValue / 2;
     private RoutingTable _table;
     private Lookup? _selfLookup;
@@ -471,21 +470,20 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
 
         Maintain(now);
-        PublishSnapshot(now);
+        PublishSnapshot(now, throttled: true);
     }
 
     /// <summary>
-    /// Refreshes the copy of the table that callers' threads read (<see cref="PrepareFirstQuery"/>), at most once a
-    /// tick: the first time the table has nodes, then only on nodes whose API has used it (a testnet's or a relay's
-    /// serving nodes never copy their tables).
+    /// Refreshes the copy of the table that callers' threads read (<see cref="PrepareFirstQuery"/>) when the table
+    /// changed: at the end of every lookup (so the first get after a bootstrap starts from the whole table) and at
+    /// most once a tick otherwise. An idle node's table rarely changes, so it rarely copies it.
     /// </summary>
-    private void PublishSnapshot(long now)
+    private void PublishSnapshot(long now, bool throttled)
     {
         var current = _snapshot;
         if (_table.IsEmpty
-            || (current is not null && !_snapshotUsed)
             || (current is not null && current.Version == _table.Version && current.Id == Id && current.ReadOnly != ServerMode)
-            || now - _lastSnapshot < TickMs)
+            || (throttled && now - _lastSnapshot < TickMs))
         {
             return;
         }
