@@ -36,6 +36,7 @@ internal static class InstructionCount
         "decode-verify" => benchmarks.DecodeAndVerify,
         "raw-verify" => () => benchmarks.RawVerify(),
         "encode" => () => benchmarks.EncodeOnly(),
-        _ => throw new ArgumentException($"unknown method {method}: build-sign, sign-filled, fill, raw-sign, decode-verify, raw-verify, encode"),
+        "encode-filled" => () => benchmarks.EncodeFilledBuilder(),
+        _ => throw new ArgumentException($"unknown method {method}: build-sign, sign-filled, fill, raw-sign, decode-verify, raw-verify, encode, encode-filled"),
     };
 }

@@ -6,6 +6,7 @@
 // pass tells the caller how many bytes a second pass needs (offsets, and hence compression, are identical).
 
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Pkarr.Dns;
 
@@ -49,6 +50,7 @@ internal ref struct DnsWriter
     /// <summary>Whether the span was too small for everything written.</summary>
     public readonly bool Overflow => Position > _buffer.Length;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteByte(byte value)
     {
         if (Reserve(1, out var span))
@@ -57,6 +59,7 @@ internal ref struct DnsWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteUInt16(ushort value)
     {
         if (Reserve(2, out var span))
@@ -73,6 +76,7 @@ internal ref struct DnsWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteBytes(scoped ReadOnlySpan<byte> value)
     {
         if (Reserve(value.Length, out var span))
@@ -156,12 +160,14 @@ internal ref struct DnsWriter
     private bool WriteLabels(SuffixTable names, byte[] source, int start, int length, DnsName? origin)
     {
         var tail = origin is null ? default : origin.Wire;
+        int tailSource = origin is null ? -1 : names.Source(origin.WireArray);
+        int own = -1;
         int end = start + length;
         for (int at = start; at < end; at += 1 + source[at])
         {
             var head = source.AsSpan(at, end - at);
             int hash = SuffixTable.Hash(head, head.Length + tail.Length);
-            if (names.TryFind(head, tail, hash, out int offset))
+            if (names.TryFind(head, tail, tailSource, hash, out int offset))
             {
                 WriteUInt16((ushort)(0xC000 | offset));
                 return true;
@@ -169,7 +175,12 @@ internal ref struct DnsWriter
 
             if (Position <= MaxPointerOffset)
             {
-                names.Add(source, at, end - at, origin, hash, Position);
+                if (own < 0)
+                {
+                    own = names.Source(source);
+                }
+
+                names.Add(own, at, end - at, tailSource, tail.Length, hash, Position);
             }
 
             WriteBytes(head[..(1 + head[0])]);
@@ -182,6 +193,7 @@ internal ref struct DnsWriter
     /// Writes a record's fixed fields after its owner name (type, class, TTL) and reserves its 16-bit RDLENGTH in one
     /// step; returns the length field's position for <see cref="TryEndLength"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int BeginRecord(ushort type, ushort @class, uint ttl)
     {
         int at = Position + 8;
@@ -199,6 +211,7 @@ internal ref struct DnsWriter
 
     /// <summary>Fills the length field reserved at <paramref name="at"/> with the number of bytes written since.</summary>
     /// <returns>False when that count does not fit 16 bits.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool TryEndLength(int at)
     {
         int length = Position - at - 2;
@@ -215,6 +228,7 @@ internal ref struct DnsWriter
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Reserve(int count, out Span<byte> span)
     {
         int start = Position;
@@ -233,21 +247,29 @@ internal ref struct DnsWriter
     /// Suffixes written so far and where: open addressing on a hash of the suffix's length and first label (every
     /// owner-name suffix ends in the same 53-byte key label, so hashing all its bytes would read that label again
     /// for each one; 8 bytes of the first label tell suffixes apart well enough), confirmed byte-wise. Entries
-    /// keep where the bytes are (an array slice and an origin), never a copy of them.
+    /// say where the bytes are (a slice of one of the message's name arrays, then the start of another), never a
+    /// copy of them, and hold no references: a reference in each entry cost two GC write barriers per entry.
     /// </summary>
     private sealed class SuffixTable
     {
         private int[] _buckets = new int[64]; // entry index + 1; 0 = empty
         private Entry[] _entries = new Entry[32];
+        private byte[]?[] _sources = new byte[]?[8];
         private int _count;
+        private int _sourceCount;
 
         /// <summary>Hash of a suffix of <paramref name="length"/> bytes whose first label starts <paramref name="head"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Hash(ReadOnlySpan<byte> head, int length)
         {
             // The length and up to 8 bytes of the first label (its length byte and up to 7 of its bytes): only the
             // first label, which is whole in `head` however the suffix is split, so equal suffixes hash equally.
+            // One unaligned read, masked to the label, when `head` has 8 bytes (nearly always: it holds the rest of
+            // the name too).
             int n = Math.Min(8, 1 + head[0]);
-            ulong first = n == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(head) : Pack(head[..n]);
+            ulong first = head.Length >= 8
+                ? BinaryPrimitives.ReadUInt64LittleEndian(head) & (ulong.MaxValue >> (64 - (8 * n)))
+                : Pack(head[..n]);
             ulong hash = ((ulong)length * 0x9E3779B97F4A7C15UL) ^ (first * 0xC2B2AE3D27D4EB4FUL);
             return (int)(hash ^ (hash >> 29) ^ (hash >> 47));
         }
@@ -263,13 +285,41 @@ internal ref struct DnsWriter
             return value;
         }
 
-        public bool TryFind(ReadOnlySpan<byte> head, ReadOnlySpan<byte> rest, int hash, out int offset)
+        /// <summary>The index of <paramref name="array"/> among the arrays entries point into, added when new.</summary>
+        public int Source(byte[] array)
+        {
+            // A builder's names come from one array and its origin from another: look at the last few first.
+            for (int i = _sourceCount - 1; i >= Math.Max(0, _sourceCount - 4); i--)
+            {
+                if (ReferenceEquals(_sources[i], array))
+                {
+                    return i;
+                }
+            }
+
+            if (_sourceCount == _sources.Length)
+            {
+                GrowSources();
+            }
+
+            _sources[_sourceCount] = array;
+            return _sourceCount++;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void GrowSources() => Array.Resize(ref _sources, _sources.Length * 2);
+
+        /// <summary>
+        /// Finds the suffix made of <paramref name="head"/> then <paramref name="rest"/>, which is the start of source
+        /// <paramref name="restSource"/> (or -1 when it is not one of the sources).
+        /// </summary>
+        public bool TryFind(ReadOnlySpan<byte> head, ReadOnlySpan<byte> rest, int restSource, int hash, out int offset)
         {
             int mask = _buckets.Length - 1;
             for (int at = hash & mask; _buckets[at] != 0; at = (at + 1) & mask)
             {
                 ref readonly var entry = ref _entries[_buckets[at] - 1];
-                if (entry.Hash == hash && entry.Matches(head, rest))
+                if (entry.Hash == hash && Matches(entry, head, rest, restSource))
                 {
                     offset = entry.Offset;
                     return true;
@@ -281,20 +331,15 @@ internal ref struct DnsWriter
         }
 
         /// <summary>Adds a suffix that <see cref="TryFind"/> just did not find.</summary>
-        public void Add(byte[] source, int start, int length, DnsName? origin, int hash, int offset)
+        public void Add(int source, int start, int length, int restSource, int restLength, int hash, int offset)
         {
-            if (_count == _entries.Length)
-            {
-                Array.Resize(ref _entries, _count * 2);
-            }
-
             if ((_count + 1) * 2 > _buckets.Length)
             {
-                Rehash(_buckets.Length * 2);
+                Grow();
             }
 
             int bucket = Place(hash);
-            _entries[_count] = new Entry(source, start, length, origin, hash, offset, bucket);
+            _entries[_count] = new Entry(source, start, length, restSource, restLength, hash, offset, bucket);
             _buckets[bucket] = ++_count;
         }
 
@@ -303,10 +348,55 @@ internal ref struct DnsWriter
             for (int i = 0; i < _count; i++)
             {
                 _buckets[_entries[i].Bucket] = 0;
-                _entries[i] = default;
             }
 
+            Array.Clear(_sources, 0, _sourceCount);
             _count = 0;
+            _sourceCount = 0;
+        }
+
+        /// <summary>Whether <paramref name="entry"/>'s suffix has the bytes of <paramref name="head"/> followed by <paramref name="rest"/>.</summary>
+        private bool Matches(in Entry entry, ReadOnlySpan<byte> head, ReadOnlySpan<byte> rest, int restSource)
+        {
+            ReadOnlySpan<byte> mine = _sources[entry.Source].AsSpan(entry.Start, entry.Length);
+            if (entry.RestSource == restSource && entry.RestLength == rest.Length)
+            {
+                // The same origin after both (owner names under the key): only the heads can differ.
+                return mine.SequenceEqual(head);
+            }
+
+            ReadOnlySpan<byte> myRest = entry.RestSource < 0 ? default : _sources[entry.RestSource].AsSpan(0, entry.RestLength);
+            if (mine.Length + myRest.Length != head.Length + rest.Length)
+            {
+                return false;
+            }
+
+            // Both sides are two slices of equal total length: compare them piece by piece.
+            while (!head.IsEmpty || !rest.IsEmpty)
+            {
+                if (mine.IsEmpty)
+                {
+                    mine = myRest;
+                    myRest = default;
+                }
+
+                if (head.IsEmpty)
+                {
+                    head = rest;
+                    rest = default;
+                }
+
+                int n = Math.Min(mine.Length, head.Length);
+                if (!mine[..n].SequenceEqual(head[..n]))
+                {
+                    return false;
+                }
+
+                mine = mine[n..];
+                head = head[n..];
+            }
+
+            return true;
         }
 
         private int Place(int hash)
@@ -321,8 +411,12 @@ internal ref struct DnsWriter
             return at;
         }
 
-        private void Rehash(int size)
+        /// <summary>Doubles the table (rare: 32 suffixes fit the first one); kept out of the inlined hot path.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Grow()
         {
+            Array.Resize(ref _entries, _entries.Length * 2);
+            int size = _buckets.Length * 2;
             _buckets = new int[size];
             for (int i = 0; i < _count; i++)
             {
@@ -332,46 +426,10 @@ internal ref struct DnsWriter
             }
         }
 
-        /// <summary><c>Length</c> bytes of labels in <c>Source</c> from <c>Start</c>, then all of <c>Origin</c>, written at <c>Offset</c>.</summary>
-        private readonly record struct Entry(byte[] Source, int Start, int Length, DnsName? Origin, int Hash, int Offset, int Bucket)
-        {
-            /// <summary>Whether this suffix has the bytes of <paramref name="head"/> followed by <paramref name="rest"/>.</summary>
-            public bool Matches(ReadOnlySpan<byte> head, ReadOnlySpan<byte> rest)
-            {
-                ReadOnlySpan<byte> mine = Source.AsSpan(Start, Length);
-                var myRest = Origin is null ? default : Origin.Wire;
-                if (mine.Length + myRest.Length != head.Length + rest.Length)
-                {
-                    return false;
-                }
-
-                // Both sides are two slices of equal total length: compare them piece by piece.
-                while (!head.IsEmpty || !rest.IsEmpty)
-                {
-                    if (mine.IsEmpty)
-                    {
-                        mine = myRest;
-                        myRest = default;
-                    }
-
-                    if (head.IsEmpty)
-                    {
-                        head = rest;
-                        rest = default;
-                    }
-
-                    int n = Math.Min(mine.Length, head.Length);
-                    if (!mine[..n].SequenceEqual(head[..n]))
-                    {
-                        return false;
-                    }
-
-                    mine = mine[n..];
-                    head = head[n..];
-                }
-
-                return true;
-            }
-        }
+        /// <summary>
+        /// <c>Length</c> bytes of labels at <c>Start</c> in source <c>Source</c>, then the first <c>RestLength</c> bytes
+        /// of source <c>RestSource</c> (none when -1), written at <c>Offset</c>.
+        /// </summary>
+        private readonly record struct Entry(int Source, int Start, int Length, int RestSource, int RestLength, int Hash, int Offset, int Bucket);
     }
 }

@@ -115,6 +115,10 @@ public partial class DnsMessageTests
 
         Assert.True(bytes.Length > 4000);
         Assert.Equal(records, DnsMessage.Parse(bytes).Answers);
+
+        // 41 suffixes and 40 name arrays: more than the compression table first holds. Every name after the first
+        // ends in a pointer to "example" (9 bytes with the terminator, replaced by 2).
+        Assert.Equal(message.Encode(compress: false).Length - (39 * 7), bytes.Length);
     }
 
     [Fact]
