@@ -11,7 +11,10 @@
 // into the inbox channel and wake the thread with a one-byte datagram to its own socket; they await a
 // TaskCompletionSource whose continuations run asynchronously (never on the loop). Queries the loop sends wait
 // in an outbox and go out between received datagrams, so a lookup's first reply is handled while the rest of
-// its queries are still being sent.
+// its queries are still being sent. One exception to "only the loop sends queries": a caller's lookup sends its
+// first query from the caller's thread (to the closest node of a read-only copy of the table that the loop
+// publishes), after queueing the command that registers it; the loop runs queued commands before it handles
+// any datagram, so the reply always finds its request (LocalNode.Lookups.cs, PrepareFirstQuery).
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
