@@ -1,7 +1,8 @@
 // One iterative lookup (shared spec §8): find_node, get_peers or BEP 44 get.
 //
 // Visit = the query (a ping follows only when the query gets an error reply). Every step visits the first 20
-// candidates not yet visited; there is no α limit. The lookup is done when none of its requests is in flight.
+// candidates not yet visited; there is no α limit, except that a caller's lookup whose first query the caller sent
+// waits for that reply (or 2 ms) before its first step (LocalNode.StartLookup). The lookup is done when none of its requests is in flight.
 // Values stream to every attached subscriber as soon as a reply is processed; late subscribers first receive
 // what was collected so far.
 using System.Net;

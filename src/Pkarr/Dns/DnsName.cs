@@ -337,6 +337,9 @@ public sealed class DnsName : IEquatable<DnsName>
     /// <summary>The whole wire form without the terminating zero.</summary>
     internal ReadOnlySpan<byte> Wire => WireSpan;
 
+    /// <summary>Where the last label's length byte is in <see cref="Wire"/> (0 for the root).</summary>
+    internal int LastLabelOffset => LabelCount == 0 ? 0 : _data[^1];
+
     /// <summary>The array whose first <see cref="WireLength"/> - 1 bytes are <see cref="Wire"/> (never to be written).</summary>
     internal byte[] WireArray => _data;
 

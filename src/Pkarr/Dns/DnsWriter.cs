@@ -105,7 +105,6 @@ internal ref struct DnsWriter
         }
     }
 
-
     /// <summary>Writes one character-string: a length byte and up to 255 bytes.</summary>
     public void WriteCharacterString(scoped ReadOnlySpan<byte> value)
     {
@@ -117,15 +116,9 @@ internal ref struct DnsWriter
     public void WriteName(DnsName name, bool compressible) => WriteName(name.WireArray, 0, name.WireLength - 1, null, compressible);
 
     /// <summary>
-    /// Writes the labels of <paramref name="name"/> followed by those of <paramref name="origin"/> (when not null) as
-    /// one name, exactly as if the two had been joined first. The caller checks the joined length.
-    /// </summary>
-    public void WriteName(DnsName name, DnsName? origin, bool compressible) =>
-        WriteName(name.WireArray, 0, name.WireLength - 1, origin, compressible);
-
-    /// <summary>
     /// Writes the wire-form labels in <paramref name="source"/> (<paramref name="length"/> bytes from
-    /// <paramref name="start"/>, no terminating zero) followed by those of <paramref name="origin"/> as one name.
+    /// <paramref name="start"/>, no terminating zero) followed by those of <paramref name="origin"/> as one name,
+    /// exactly as if the two had been joined first (the caller checks the joined length).
     /// The compression table keeps a reference to <paramref name="source"/>: its bytes must not change while this
     /// writer is in use. The signing path writes owner names under the key this way, without joining them.
     /// </summary>

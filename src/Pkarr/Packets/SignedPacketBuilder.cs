@@ -50,13 +50,7 @@ public sealed class SignedPacketBuilder
         ArgumentNullException.ThrowIfNull(record);
         var wire = record.Name.Wire;
         wire.CopyTo(ReserveName(wire.Length));
-        int last = 0;
-        while (last < wire.Length && last + 1 + wire[last] < wire.Length)
-        {
-            last += 1 + wire[last];
-        }
-
-        return Add(new Entry(record.Data, _namesLength, wire.Length, last, record.Ttl, record.Data.Type, record.Class, 0));
+        return Add(new Entry(record.Data, _namesLength, wire.Length, record.Name.LastLabelOffset, record.Ttl, record.Data.Type, record.Class, 0));
     }
 
     /// <summary>Adds an A or AAAA record, by the address family.</summary>
