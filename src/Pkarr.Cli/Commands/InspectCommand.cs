@@ -130,7 +130,7 @@ internal static class PacketJson
                 writer.WriteString("name", record.Name.ToString());
                 writer.WriteNumber("ttl", record.Ttl);
                 writer.WriteString("class", record.Class.ToString());
-                writer.WriteString("type", SignedPacket.TypeName(record.Type));
+                writer.WriteString("type", record.TypeName);
                 writer.WriteString("data", record.Data.ToString());
                 writer.WriteEndObject();
             }

@@ -48,9 +48,9 @@ internal static class SignCommand
         {
             using var keypair = Keypair.FromSecretKeyFile(result.GetValue(secret)!.FullName);
             string text = File.ReadAllText(result.GetValue(zone)!.FullName);
-            if (!ZoneFile.TryParse(text, keypair.PublicKey.ToZ32(), out var records, out string? zoneError))
+            if (!ZoneFile.TryParse(text, keypair.PublicKey.ToZ32(), out var records, out var zoneError))
             {
-                console.Fail($"{result.GetValue(zone)!.Name}: {zoneError}");
+                console.Fail($"{result.GetValue(zone)!.Name}: {zoneError.Message}");
                 return 1;
             }
 

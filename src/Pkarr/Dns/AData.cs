@@ -20,7 +20,7 @@ public sealed class AData : RecordData
         ArgumentNullException.ThrowIfNull(address);
         if (address.AddressFamily != AddressFamily.InterNetwork)
         {
-            throw DnsExceptions.WrongAddressFamily(nameof(address), "IPv4");
+            throw Error.WrongAddressFamily(nameof(address), "IPv4");
         }
 
         Address = address;

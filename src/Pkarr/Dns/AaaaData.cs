@@ -17,7 +17,7 @@ public sealed class AaaaData : RecordData
         ArgumentNullException.ThrowIfNull(address);
         if (address.AddressFamily != AddressFamily.InterNetworkV6)
         {
-            throw DnsExceptions.WrongAddressFamily(nameof(address), "IPv6");
+            throw Error.WrongAddressFamily(nameof(address), "IPv6");
         }
 
         Address = address.ScopeId == 0 ? address : new IPAddress(address.GetAddressBytes());

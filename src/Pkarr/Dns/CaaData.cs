@@ -23,12 +23,12 @@ public sealed class CaaData : RecordData
         ArgumentNullException.ThrowIfNull(tag);
         if (tag.Length is 0 or > 255 || tag.Any(c => c > 0xFF))
         {
-            throw DnsExceptions.InvalidCaaTag(nameof(tag));
+            throw Error.InvalidCaaTag(nameof(tag));
         }
 
         if (2 + tag.Length + value.Length > ushort.MaxValue)
         {
-            throw DnsExceptions.RDataTooLong(RecordType.CAA);
+            throw Error.RDataTooLong(RecordType.CAA);
         }
 
         Flags = flags;

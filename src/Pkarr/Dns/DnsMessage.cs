@@ -32,16 +32,16 @@ public sealed class DnsMessage
     public ushort Flags { get; init; }
 
     /// <summary>The question section.</summary>
-    public IReadOnlyList<DnsQuestion> Questions { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
+    public IReadOnlyList<DnsQuestion> Questions { get; init => field = value ?? throw Error.ArgumentNull(nameof(value)); } = [];
 
     /// <summary>The answer section (where pkarr keeps all its records).</summary>
-    public IReadOnlyList<ResourceRecord> Answers { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
+    public IReadOnlyList<ResourceRecord> Answers { get; init => field = value ?? throw Error.ArgumentNull(nameof(value)); } = [];
 
     /// <summary>The authority section.</summary>
-    public IReadOnlyList<ResourceRecord> Authorities { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
+    public IReadOnlyList<ResourceRecord> Authorities { get; init => field = value ?? throw Error.ArgumentNull(nameof(value)); } = [];
 
     /// <summary>The additional section.</summary>
-    public IReadOnlyList<ResourceRecord> Additionals { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = [];
+    public IReadOnlyList<ResourceRecord> Additionals { get; init => field = value ?? throw Error.ArgumentNull(nameof(value)); } = [];
 
     /// <summary>A pkarr-style response: ID 0, flags 0x8000, the records as answers in the given order.</summary>
     /// <param name="answers">The answer records.</param>
@@ -122,7 +122,7 @@ public sealed class DnsMessage
     /// <returns>The message.</returns>
     /// <exception cref="FormatException">The bytes are not a valid message.</exception>
     public static DnsMessage Parse(ReadOnlySpan<byte> bytes)
-        => TryParse(bytes, out var message, out var error) ? message : throw DnsExceptions.InvalidMessage(error);
+        => TryParse(bytes, out var message, out var error) ? message : throw Error.InvalidDnsMessage(error);
 
     /// <summary>Runs exactly the checks of <see cref="TryParse"/> without building anything (allocates nothing).</summary>
     /// <param name="bytes">The wire bytes.</param>
@@ -158,5 +158,5 @@ public sealed class DnsMessage
     }
 
     private static ushort Count(int count, string section)
-        => count <= ushort.MaxValue ? (ushort)count : throw DnsExceptions.TooManyEntries(section);
+        => count <= ushort.MaxValue ? (ushort)count : throw Error.TooManyEntries(section);
 }

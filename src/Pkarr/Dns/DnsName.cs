@@ -78,7 +78,7 @@ public sealed class DnsName : IEquatable<DnsName>
     public static DnsName Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return TryParse(text, out var name) ? name : throw DnsExceptions.InvalidName(text);
+        return TryParse(text, out var name) ? name : throw Error.InvalidName(text);
     }
 
     /// <summary>Parses a textual name leniently: any character but '.' may appear in a label (including '*', '@', '_').</summary>
@@ -207,12 +207,12 @@ public sealed class DnsName : IEquatable<DnsName>
             ArgumentNullException.ThrowIfNull(label, nameof(labels));
             if (label.Length is 0 or > MaxLabelLength)
             {
-                throw DnsExceptions.InvalidLabel(label.Length);
+                throw Error.InvalidLabel(label.Length);
             }
 
             if (length + 1 + label.Length + 1 > MaxWireLength)
             {
-                throw DnsExceptions.NameTooLong();
+                throw Error.NameTooLong();
             }
 
             wire[length] = (byte)label.Length;
@@ -228,7 +228,7 @@ public sealed class DnsName : IEquatable<DnsName>
     /// <returns>The concatenation.</returns>
     /// <exception cref="ArgumentException">The result would exceed 255 bytes.</exception>
     public DnsName Append(DnsName suffix)
-        => TryAppend(suffix, out var result) ? result : throw DnsExceptions.NameTooLong();
+        => TryAppend(suffix, out var result) ? result : throw Error.NameTooLong();
 
     /// <summary>This name followed by the labels of <paramref name="suffix"/>.</summary>
     /// <param name="suffix">The name to append.</param>

@@ -10,8 +10,8 @@ namespace Pkarr.Dns;
 public sealed record DnsQuestion(DnsName Name, RecordType Type, DnsClass Class)
 {
     /// <summary>The name asked about.</summary>
-    public DnsName Name { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } =
-        Name ?? throw new ArgumentNullException(nameof(Name));
+    public DnsName Name { get; init => field = value ?? throw Error.ArgumentNull(nameof(value)); } =
+        Name ?? throw Error.ArgumentNull(nameof(Name));
 
     /// <summary>The mDNS unicast-response bit (top bit of the class field).</summary>
     public bool UnicastResponse { get; init; }

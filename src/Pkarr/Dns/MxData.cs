@@ -19,7 +19,7 @@ public sealed class MxData(ushort preference, DnsName exchange) : RecordData
     public ushort Preference { get; } = preference;
 
     /// <summary>The mail exchange's host name.</summary>
-    public DnsName Exchange { get; } = exchange ?? throw new ArgumentNullException(nameof(exchange));
+    public DnsName Exchange { get; } = exchange ?? throw Error.ArgumentNull(nameof(exchange));
 
     /// <inheritdoc/>
     public override RecordType Type => RecordType.MX;

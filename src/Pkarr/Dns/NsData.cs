@@ -7,7 +7,7 @@ namespace Pkarr.Dns;
 public sealed class NsData(DnsName nameServer) : RecordData
 {
     /// <summary>The name server's host name.</summary>
-    public DnsName NameServer { get; } = nameServer ?? throw new ArgumentNullException(nameof(nameServer));
+    public DnsName NameServer { get; } = nameServer ?? throw Error.ArgumentNull(nameof(nameServer));
 
     /// <inheritdoc/>
     public override RecordType Type => RecordType.NS;

@@ -7,7 +7,7 @@ namespace Pkarr.Dns;
 public sealed class PtrData(DnsName target) : RecordData
 {
     /// <summary>The name pointed to.</summary>
-    public DnsName Target { get; } = target ?? throw new ArgumentNullException(nameof(target));
+    public DnsName Target { get; } = target ?? throw Error.ArgumentNull(nameof(target));
 
     /// <inheritdoc/>
     public override RecordType Type => RecordType.PTR;

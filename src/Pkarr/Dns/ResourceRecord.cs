@@ -18,18 +18,21 @@ namespace Pkarr.Dns;
 public sealed record ResourceRecord(DnsName Name, DnsClass Class, uint Ttl, RecordData Data)
 {
     /// <summary>The owner name.</summary>
-    public DnsName Name { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } =
-        Name ?? throw new ArgumentNullException(nameof(Name));
+    public DnsName Name { get; init => field = value ?? throw Error.ArgumentNull(nameof(value)); } =
+        Name ?? throw Error.ArgumentNull(nameof(Name));
 
     /// <summary>The rdata, which also determines <see cref="Type"/>.</summary>
-    public RecordData Data { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } =
-        Data ?? throw new ArgumentNullException(nameof(Data));
+    public RecordData Data { get; init => field = value ?? throw Error.ArgumentNull(nameof(value)); } =
+        Data ?? throw Error.ArgumentNull(nameof(Data));
 
     /// <summary>The mDNS cache-flush bit (top bit of the class field). Pkarr builders never set it.</summary>
     public bool CacheFlush { get; init; }
 
     /// <summary>The record type, taken from <see cref="Data"/>.</summary>
     public RecordType Type => Data.Type;
+
+    /// <summary>The type's mnemonic (<c>A</c>, <c>TXT</c>, …), or <c>TYPE</c> and its number for types without one (RFC 3597 §5).</summary>
+    public string TypeName => Presentation.TypeName(Type);
 
     /// <summary>Zone-file form: <c>name. TTL CLASS TYPE rdata</c>.</summary>
     /// <returns>A line that <see cref="ZoneFile"/> parses back into an equal record.</returns>
@@ -45,7 +48,7 @@ public sealed record ResourceRecord(DnsName Name, DnsClass Class, uint Ttl, Reco
         Data.WriteTo(ref writer);
         if (!writer.TryEndLength(lengthAt))
         {
-            throw DnsExceptions.RDataTooLong(Type);
+            throw Error.RDataTooLong(Type);
         }
     }
 }

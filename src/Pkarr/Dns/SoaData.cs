@@ -24,10 +24,10 @@ public sealed class SoaData(
     uint minimum) : RecordData
 {
     /// <summary>MNAME: the zone's primary name server.</summary>
-    public DnsName PrimaryNameServer { get; } = primaryNameServer ?? throw new ArgumentNullException(nameof(primaryNameServer));
+    public DnsName PrimaryNameServer { get; } = primaryNameServer ?? throw Error.ArgumentNull(nameof(primaryNameServer));
 
     /// <summary>RNAME: the mailbox of the person responsible, as a name.</summary>
-    public DnsName ResponsibleMailbox { get; } = responsibleMailbox ?? throw new ArgumentNullException(nameof(responsibleMailbox));
+    public DnsName ResponsibleMailbox { get; } = responsibleMailbox ?? throw Error.ArgumentNull(nameof(responsibleMailbox));
 
     /// <summary>Version number of the zone.</summary>
     public uint Serial { get; } = serial;

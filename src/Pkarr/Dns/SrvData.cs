@@ -24,7 +24,7 @@ public sealed class SrvData(ushort priority, ushort weight, ushort port, DnsName
     public ushort Port { get; } = port;
 
     /// <summary>The host providing the service.</summary>
-    public DnsName Target { get; } = target ?? throw new ArgumentNullException(nameof(target));
+    public DnsName Target { get; } = target ?? throw Error.ArgumentNull(nameof(target));
 
     /// <inheritdoc/>
     public override RecordType Type => RecordType.SRV;

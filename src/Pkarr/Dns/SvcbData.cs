@@ -35,7 +35,7 @@ public sealed class SvcbData : RecordData
         ArgumentNullException.ThrowIfNull(target);
         if (type is not (RecordType.SVCB or RecordType.HTTPS))
         {
-            throw DnsExceptions.NotServiceBindingType(type);
+            throw Error.NotServiceBindingType(type);
         }
 
         Type = type;
@@ -131,7 +131,7 @@ public sealed class SvcbData : RecordData
     {
         if (value.Length > ushort.MaxValue || CheckParam(key, value, out _) != DnsErrorKind.None)
         {
-            throw DnsExceptions.InvalidSvcParam(key);
+            throw Error.InvalidSvcParam(key);
         }
 
         return WithValidatedParam(key, value.ToArray());
@@ -179,7 +179,7 @@ public sealed class SvcbData : RecordData
             byte[] bytes = Encoding.UTF8.GetBytes(id);
             if (bytes.Length is 0 or > 255)
             {
-                throw DnsExceptions.CharacterStringTooLong(nameof(protocolIds));
+                throw Error.CharacterStringTooLong(nameof(protocolIds));
             }
 
             value.Add((byte)bytes.Length);
@@ -216,7 +216,7 @@ public sealed class SvcbData : RecordData
     {
         if (echConfigs.Length > ushort.MaxValue - 2)
         {
-            throw DnsExceptions.InvalidSvcParam((ushort)SvcParamKey.Ech);
+            throw Error.InvalidSvcParam((ushort)SvcParamKey.Ech);
         }
 
         byte[] value = new byte[2 + echConfigs.Length];
@@ -385,7 +385,7 @@ public sealed class SvcbData : RecordData
             ArgumentNullException.ThrowIfNull(address, nameof(addresses));
             if (address.AddressFamily != family)
             {
-                throw DnsExceptions.WrongAddressFamily(nameof(addresses), size == 4 ? "IPv4" : "IPv6");
+                throw Error.WrongAddressFamily(nameof(addresses), size == 4 ? "IPv4" : "IPv6");
             }
 
             value.AddRange(address.GetAddressBytes());

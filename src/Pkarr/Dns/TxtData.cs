@@ -38,7 +38,7 @@ public sealed class TxtData : RecordData
         ArgumentNullException.ThrowIfNull(text);
         int length = Encoding.UTF8.GetByteCount(text);
         int count = (length + TextChunkLength - 1) / TextChunkLength;
-        return length + count > ushort.MaxValue ? throw DnsExceptions.RDataTooLong(RecordType.TXT) : length;
+        return length + count > ushort.MaxValue ? throw Error.RDataTooLong(RecordType.TXT) : length;
     }
 
     /// <summary>Writes the TXT data of <paramref name="text"/>, checked by <see cref="CheckText"/> that returned <paramref name="length"/>, as an instance made from it would.</summary>
@@ -66,13 +66,13 @@ public sealed class TxtData : RecordData
             ArgumentNullException.ThrowIfNull(s, nameof(strings));
             if (s.Length > MaxStringLength)
             {
-                throw DnsExceptions.CharacterStringTooLong(nameof(strings));
+                throw Error.CharacterStringTooLong(nameof(strings));
             }
 
             total += 1 + s.Length;
             if (total > ushort.MaxValue)
             {
-                throw DnsExceptions.RDataTooLong(RecordType.TXT);
+                throw Error.RDataTooLong(RecordType.TXT);
             }
 
             list.Add(s.ToArray());

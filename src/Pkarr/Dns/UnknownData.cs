@@ -16,7 +16,7 @@ public sealed class UnknownData : RecordData
     {
         if (data.Length > ushort.MaxValue)
         {
-            throw DnsExceptions.RDataTooLong(type);
+            throw Error.RDataTooLong(type);
         }
 
         Type = type;

@@ -19,10 +19,10 @@ public static partial class ZoneFile
         int line,
         DnsName origin,
         [NotNullWhen(true)] out RecordData? data,
-        out string? error)
+        out ZoneFileError error)
     {
         data = null;
-        error = null;
+        error = default;
         var args = tokens.Skip(start).ToList();
         string typeName = Presentation.TypeName(type);
         if (args.Count > 0 && args[0] is { Quoted: false, Text: "\\#" })
@@ -30,15 +30,15 @@ public static partial class ZoneFile
             return TryGeneric(type, args, line, out data, out error);
         }
 
-        bool Fail(string message, out string? err)
+        bool Fail(string message, out ZoneFileError err)
         {
-            err = Error(line, $"{typeName}: {message}");
+            err = Failure(ZoneFileErrorKind.InvalidRecordData, line, $"{typeName}: {message}");
             return false;
         }
 
-        bool Count(int expected, out string? err)
+        bool Count(int expected, out ZoneFileError err)
         {
-            err = null;
+            err = default;
             return args.Count == expected || Fail($"expected {expected} fields, found {args.Count}", out err);
         }
 
@@ -67,7 +67,7 @@ public static partial class ZoneFile
                 {
                     if (!Count(1, out error) || !TryName(args[0], origin, out var name, out error))
                     {
-                        return error is null ? Fail("bad name", out error) : false;
+                        return false;
                     }
 
                     data = type switch
@@ -201,19 +201,20 @@ public static partial class ZoneFile
                 return TryServiceBinding(type, args, line, origin, out data, out error);
 
             default:
-                return Fail("unsupported record type (use the generic form TYPEnnn \\# length hex)", out error);
+                error = Failure(ZoneFileErrorKind.UnsupportedType, line, $"{typeName}: no presentation form is supported (use the generic form TYPEnnn \\# length hex)");
+                return false;
         }
     }
 
     /// <summary>RFC 3597 §5: <c>\# length hex…</c> (hex may be split over several tokens).</summary>
-    private static bool TryGeneric(RecordType type, List<Token> args, int line, [NotNullWhen(true)] out RecordData? data, out string? error)
+    private static bool TryGeneric(RecordType type, List<Token> args, int line, [NotNullWhen(true)] out RecordData? data, out ZoneFileError error)
     {
         data = null;
-        error = null;
+        error = default;
         if (args.Count < 2 || !int.TryParse(args[1].Text, NumberStyles.None, CultureInfo.InvariantCulture, out int length)
             || length > ushort.MaxValue)
         {
-            error = Error(line, "generic rdata needs '\\# <length> <hex>'");
+            error = Failure(ZoneFileErrorKind.InvalidRecordData, line, "generic rdata needs '\\# <length> <hex>'");
             return false;
         }
 
@@ -225,13 +226,13 @@ public static partial class ZoneFile
         }
         catch (FormatException)
         {
-            error = Error(line, "generic rdata is not hexadecimal");
+            error = Failure(ZoneFileErrorKind.InvalidRecordData, line, "generic rdata is not hexadecimal");
             return false;
         }
 
         if (bytes.Length != length)
         {
-            error = Error(line, $"generic rdata has {bytes.Length} bytes, not {length}");
+            error = Failure(ZoneFileErrorKind.InvalidRecordData, line, $"generic rdata has {bytes.Length} bytes, not {length}");
             return false;
         }
 
@@ -245,12 +246,12 @@ public static partial class ZoneFile
         int line,
         DnsName origin,
         [NotNullWhen(true)] out RecordData? data,
-        out string? error)
+        out ZoneFileError error)
     {
         data = null;
         if (args.Count < 2 || !TryUInt16(args[0].Text, out ushort priority))
         {
-            error = Error(line, $"{type}: expected '<priority> <target> [key=value ...]'");
+            error = Failure(ZoneFileErrorKind.InvalidRecordData, line, $"{type}: expected '<priority> <target> [key=value ...]'");
             return false;
         }
 
@@ -268,20 +269,20 @@ public static partial class ZoneFile
             string? value = eq < 0 ? null : arg.Text[(eq + 1)..];
             if (SvcParamPresentation.KeyOf(keyName, out bool generic) is not { } key)
             {
-                error = Error(line, $"{type}: unknown SvcParamKey '{keyName}'");
+                error = Failure(ZoneFileErrorKind.InvalidRecordData, line, $"{type}: unknown SvcParamKey '{keyName}'");
                 return false;
             }
 
             if (!seen.Add(key))
             {
-                error = Error(line, $"{type}: SvcParamKey '{keyName}' appears twice");
+                error = Failure(ZoneFileErrorKind.InvalidRecordData, line, $"{type}: SvcParamKey '{keyName}' appears twice");
                 return false;
             }
 
             if (!TrySvcParamValue(key, generic, value, out byte[]? wire)
                 || SvcbData.CheckParam(key, wire, out _) != DnsErrorKind.None)
             {
-                error = Error(line, $"{type}: invalid value for '{keyName}'");
+                error = Failure(ZoneFileErrorKind.InvalidRecordData, line, $"{type}: invalid value for '{keyName}'");
                 return false;
             }
 
@@ -423,10 +424,10 @@ public static partial class ZoneFile
     }
 
     /// <summary>A name token: '@' is the origin; absolute names end with an unescaped '.'; others get the origin appended.</summary>
-    internal static bool TryName(Token token, DnsName origin, out DnsName name, out string? error)
+    internal static bool TryName(Token token, DnsName origin, out DnsName name, out ZoneFileError error)
     {
         name = DnsName.Root;
-        error = null;
+        error = default;
         string text = token.Text;
         if (text == "@" && !token.Quoted)
         {
@@ -446,7 +447,7 @@ public static partial class ZoneFile
             {
                 if (!TryEscape(text, ref i, out byte[]? bytes))
                 {
-                    error = Error(token.Line, $"bad escape in name '{text}'");
+                    error = Failure(ZoneFileErrorKind.InvalidName, token.Line, $"bad escape in name '{text}'");
                     return false;
                 }
 
@@ -472,7 +473,7 @@ public static partial class ZoneFile
 
             if (label.Count > DnsName.MaxLabelLength)
             {
-                error = Error(token.Line, $"label longer than 63 bytes in '{text}'");
+                error = Failure(ZoneFileErrorKind.InvalidName, token.Line, $"label longer than 63 bytes in '{text}'");
                 return false;
             }
         }
@@ -484,14 +485,14 @@ public static partial class ZoneFile
 
         if (labels.Sum(l => l.Length + 1) + 1 > DnsName.MaxWireLength)
         {
-            error = Error(token.Line, $"name '{text}' is longer than 255 bytes");
+            error = Failure(ZoneFileErrorKind.InvalidName, token.Line, $"name '{text}' is longer than 255 bytes");
             return false;
         }
 
         name = DnsName.FromLabels(labels);
         if (!absolute && !name.TryAppend(origin, out name))
         {
-            error = Error(token.Line, $"name '{text}' under the origin is longer than 255 bytes");
+            error = Failure(ZoneFileErrorKind.InvalidName, token.Line, $"name '{text}' under the origin is longer than 255 bytes");
             return false;
         }
 

@@ -13,10 +13,10 @@ public static partial class ZoneFile
     /// <summary>One entry (logical line).</summary>
     internal sealed record Entry(int Line, bool HasOwner, List<Token> Tokens);
 
-    internal static bool TryTokenize(string text, out List<Entry> entries, out string? error)
+    internal static bool TryTokenize(string text, out List<Entry> entries, out ZoneFileError error)
     {
         entries = [];
-        error = null;
+        error = default;
         Entry? current = null;
         int depth = 0;
         int line = 1;
@@ -57,7 +57,7 @@ public static partial class ZoneFile
                 case ')':
                     if (depth == 0)
                     {
-                        error = Error(line, "unbalanced ')'");
+                        error = Failure(ZoneFileErrorKind.Syntax, line, "unbalanced ')'");
                         return false;
                     }
 
@@ -76,7 +76,7 @@ public static partial class ZoneFile
 
         if (depth != 0)
         {
-            error = Error(line, "unbalanced '('");
+            error = Failure(ZoneFileErrorKind.Syntax, line, "unbalanced '(' (a record opened with '(' is never closed)");
             return false;
         }
 
@@ -88,9 +88,9 @@ public static partial class ZoneFile
         return true;
     }
 
-    private static bool TryReadToken(string text, ref int i, ref int line, out Token token, out string? error)
+    private static bool TryReadToken(string text, ref int i, ref int line, out Token token, out ZoneFileError error)
     {
-        error = null;
+        error = default;
         int startLine = line;
         bool quoted = text[i] == '"';
         bool inQuotes = false;
@@ -110,7 +110,7 @@ public static partial class ZoneFile
                 if (i + 1 >= text.Length)
                 {
                     token = default;
-                    error = Error(line, "backslash at the end of the text");
+                    error = Failure(ZoneFileErrorKind.Syntax, line, "backslash at the end of the text");
                     return false;
                 }
 
@@ -136,13 +136,12 @@ public static partial class ZoneFile
         token = new Token(builder.ToString(), quoted, startLine);
         if (inQuotes)
         {
-            error = Error(startLine, "unterminated quoted string");
+            error = Failure(ZoneFileErrorKind.Syntax, startLine, "unterminated quoted string");
             return false;
         }
 
         return true;
     }
 
-    private static string Error(int line, string message)
-        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"line {line}: {message}");
+    private static ZoneFileError Failure(ZoneFileErrorKind kind, int line, string detail) => new(kind, line, detail);
 }

@@ -23,20 +23,20 @@ public static partial class ZoneFile
     /// <param name="text">The zone text.</param>
     /// <param name="origin">The origin (the z-base32 key); relative names are placed under it, '@' is it.</param>
     /// <param name="records">The records, in file order, with absolute owner names (no trailing dot).</param>
-    /// <param name="error">"line N: …" when the text is refused.</param>
+    /// <param name="error">Why the text is refused and on which line, or <c>default</c>.</param>
     /// <returns>Whether the text was valid.</returns>
     public static bool TryParse(
         string text,
         string origin,
         [NotNullWhen(true)] out IReadOnlyList<ResourceRecord>? records,
-        out string? error)
+        out ZoneFileError error)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(origin);
         records = null;
         if (!DnsName.TryParse(origin, out var originName))
         {
-            error = $"origin '{origin}' is not a valid name";
+            error = Failure(ZoneFileErrorKind.InvalidOrigin, 0, $"the origin '{origin}' is not a valid DNS name");
             return false;
         }
 
@@ -78,7 +78,7 @@ public static partial class ZoneFile
             }
             else
             {
-                error = Error(entry.Line, "the first record has no owner name");
+                error = Failure(ZoneFileErrorKind.MissingOwner, entry.Line, "the first record has no owner name (only later lines may start with a blank)");
                 return false;
             }
 
@@ -92,7 +92,7 @@ public static partial class ZoneFile
         }
 
         records = result;
-        error = null;
+        error = default;
         return true;
     }
 
@@ -100,23 +100,23 @@ public static partial class ZoneFile
     /// <param name="text">The zone text.</param>
     /// <param name="origin">The origin (the z-base32 key).</param>
     /// <returns>The records.</returns>
-    /// <exception cref="FormatException">The text is not valid; the message names the line.</exception>
+    /// <exception cref="InvalidZoneFileException">The text is not valid; its <see cref="InvalidZoneFileException.Error"/> says where and why.</exception>
     public static IReadOnlyList<ResourceRecord> Parse(string text, string origin)
-        => TryParse(text, origin, out var records, out string? error) ? records : throw new FormatException(error);
+        => TryParse(text, origin, out var records, out var error) ? records : throw Pkarr.Error.ZoneFile(error);
 
     /// <summary>Parses the presentation form of one rdata, as <see cref="RecordData.ToString"/> prints it.</summary>
     /// <param name="type">The record type.</param>
     /// <param name="presentation">The rdata text, e.g. <c>10 mail.example.com.</c>.</param>
     /// <param name="origin">Origin for relative names in the text.</param>
     /// <param name="data">The rdata.</param>
-    /// <param name="error">Why the text was refused.</param>
+    /// <param name="error">Why the text was refused, or <c>default</c>.</param>
     /// <returns>Whether the text was valid.</returns>
     public static bool TryParseRecordData(
         RecordType type,
         string presentation,
         DnsName origin,
         [NotNullWhen(true)] out RecordData? data,
-        out string? error)
+        out ZoneFileError error)
     {
         ArgumentNullException.ThrowIfNull(presentation);
         ArgumentNullException.ThrowIfNull(origin);
@@ -130,9 +130,9 @@ public static partial class ZoneFile
         return TryRecordData(type, tokens, 0, 1, origin, out data, out error);
     }
 
-    private static bool TryDirective(Entry entry, ref uint defaultTtl, ref DnsName origin, out string? error)
+    private static bool TryDirective(Entry entry, ref uint defaultTtl, ref DnsName origin, out ZoneFileError error)
     {
-        error = null;
+        error = default;
         var tokens = entry.Tokens;
         string directive = tokens[0].Text.ToUpperInvariant();
         switch (directive)
@@ -143,7 +143,7 @@ public static partial class ZoneFile
             case "$ORIGIN" when tokens.Count == 2:
                 return TryName(tokens[1], origin, out origin, out error);
             default:
-                error = Error(entry.Line, $"unsupported or malformed directive '{tokens[0].Text}'");
+                error = Failure(ZoneFileErrorKind.UnsupportedDirective, entry.Line, $"unsupported or malformed directive '{tokens[0].Text}' (only $TTL <ttl> and $ORIGIN <name>)");
                 return false;
         }
     }
@@ -156,7 +156,7 @@ public static partial class ZoneFile
         DnsName origin,
         uint defaultTtl,
         [NotNullWhen(true)] out ResourceRecord? record,
-        out string? error)
+        out ZoneFileError error)
     {
         record = null;
         uint? ttl = null;
@@ -178,13 +178,13 @@ public static partial class ZoneFile
 
         if (next >= tokens.Count)
         {
-            error = Error(entry.Line, "missing record type");
+            error = Failure(ZoneFileErrorKind.MissingType, entry.Line, "missing record type");
             return false;
         }
 
         if (!TryType(tokens[next].Text, out var type))
         {
-            error = Error(entry.Line, $"unsupported record type '{tokens[next].Text}'");
+            error = Failure(ZoneFileErrorKind.UnsupportedType, entry.Line, $"unsupported record type '{tokens[next].Text}'");
             return false;
         }
 

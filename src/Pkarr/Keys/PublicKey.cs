@@ -29,7 +29,7 @@ public readonly struct PublicKey : IEquatable<PublicKey>, ISpanParsable<PublicKe
 
     /// <summary>Creates a key from 32 raw bytes; throws <see cref="InvalidPublicKeyException"/> if they are not a key.</summary>
     public static PublicKey FromBytes(ReadOnlySpan<byte> bytes) =>
-        TryFromBytes(bytes, out var key, out var error) ? key : throw new InvalidPublicKeyException(error);
+        TryFromBytes(bytes, out var key, out var error) ? key : throw Error.PublicKey(error);
 
     /// <summary>Creates a key from 32 raw bytes that must decompress to an Ed25519 point. Never throws.</summary>
     public static bool TryFromBytes(ReadOnlySpan<byte> bytes, out PublicKey key, out PublicKeyError error)
@@ -64,7 +64,7 @@ public readonly struct PublicKey : IEquatable<PublicKey>, ISpanParsable<PublicKe
     /// <summary>Parses a key from text (see <see cref="Parse(string)"/>).</summary>
     /// <exception cref="InvalidPublicKeyException">The text is not a key.</exception>
     public static PublicKey Parse(ReadOnlySpan<char> text) =>
-        TryParse(text, out var key, out var error) ? key : throw new InvalidPublicKeyException(error);
+        TryParse(text, out var key, out var error) ? key : throw Error.PublicKey(error);
 
     /// <summary>Parses a key from text; never throws.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, out PublicKey key) =>

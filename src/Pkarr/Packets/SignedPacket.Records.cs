@@ -1,4 +1,4 @@
-// Record lookup, TTLs and ordering (spec §3.7–3.9).
+// Record lookup, TTL and ordering (spec §3.7–3.9). Ages and expiry need a last-seen time: CachedPacket.
 
 using Pkarr.Dns;
 
@@ -47,16 +47,6 @@ public sealed partial class SignedPacket
         }
     }
 
-    /// <summary>
-    /// The records at <paramref name="name"/> whose own TTL has not run out since <see cref="LastSeen"/>
-    /// (raw record TTL, strictly greater than <see cref="Elapsed"/>).
-    /// </summary>
-    public IEnumerable<ResourceRecord> FreshResourceRecords(string name)
-    {
-        uint elapsed = Elapsed();
-        return ResourceRecords(name).Where(record => record.Ttl > elapsed);
-    }
-
     /// <summary>The smallest answer TTL clamped into [<paramref name="min"/>, <paramref name="max"/>]; <paramref name="min"/> when there are no answers.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="min"/> is above <paramref name="max"/>.</exception>
     public uint Ttl(uint min = DefaultMinimumTtl, uint max = DefaultMaximumTtl)
@@ -81,25 +71,6 @@ public sealed partial class SignedPacket
         return Math.Clamp(smallest, min, max);
     }
 
-    /// <summary>Whole seconds since <see cref="LastSeen"/> (0 if it lies in the future).</summary>
-    public uint Elapsed()
-    {
-        ulong now = Timestamp.WallClock().Microseconds;
-        ulong seen = LastSeen.Microseconds;
-        return now <= seen ? 0 : (uint)Math.Min((now - seen) / 1_000_000, uint.MaxValue);
-    }
-
-    /// <summary>Seconds until this packet is stale: <see cref="Ttl"/> minus <see cref="Elapsed"/>, at least 0.</summary>
-    public uint ExpiresIn(uint min = DefaultMinimumTtl, uint max = DefaultMaximumTtl)
-    {
-        uint ttl = Ttl(min, max);
-        uint elapsed = Elapsed();
-        return ttl > elapsed ? ttl - elapsed : 0;
-    }
-
-    /// <summary>True when <see cref="ExpiresIn"/> is 0 (so always, when <paramref name="max"/> is 0).</summary>
-    public bool IsExpired(uint min = DefaultMinimumTtl, uint max = DefaultMaximumTtl) => ExpiresIn(min, max) == 0;
-
     /// <summary>
     /// True when this packet supersedes <paramref name="other"/> (same key assumed): a larger timestamp wins; on
     /// equal timestamps the lexicographically larger DNS message wins; identical packets win neither way.
@@ -111,7 +82,7 @@ public sealed partial class SignedPacket
         return byTime != 0 ? byTime > 0 : EncodedPacket.Span.SequenceCompareTo(other.EncodedPacket.Span) > 0;
     }
 
-    /// <summary>True when both packets have the same canonical bytes (<see cref="LastSeen"/> is ignored).</summary>
+    /// <summary>True when both packets have the same canonical bytes.</summary>
     public bool IsSameAs(SignedPacket other)
     {
         ArgumentNullException.ThrowIfNull(other);

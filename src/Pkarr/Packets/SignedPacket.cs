@@ -6,9 +6,10 @@
 //   96      8     timestamp, u64 big-endian, microseconds
 //   104     n     DNS message (RFC 1035), 0 <= n <= 1000
 //
-// An instance exists only after signing or after a decode that verified the signature (or, for the storage
-// form, after reading bytes this process verified before). Records are parsed lazily on first access; decode
-// validates the DNS bytes without allocating.
+// An instance exists only after signing, after a decode that verified the signature, or after reading bytes whose
+// signature was verified before (a cache's storage form, a DHT item Mainline verified). It is immutable and can be
+// shared by any number of readers; how long ago a cache saw it lives in CachedPacket. Records are parsed lazily on
+// first access; decode validates the DNS bytes without allocating.
 
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
@@ -35,11 +36,10 @@ public sealed partial class SignedPacket
     private readonly byte[] _bytes;
     private DnsMessage? _message;
 
-    private SignedPacket(byte[] canonical, PublicKey publicKey, Timestamp lastSeen)
+    private SignedPacket(byte[] canonical, PublicKey publicKey)
     {
         _bytes = canonical;
         PublicKey = publicKey;
-        LastSeen = lastSeen;
     }
 
     /// <summary>The signer: the domain this packet describes.</summary>
@@ -60,17 +60,11 @@ public sealed partial class SignedPacket
     /// <summary>The relay HTTP body: the canonical bytes without the key (72–1072 bytes).</summary>
     public ReadOnlyMemory<byte> RelayPayload => _bytes.AsMemory(PublicKey.Length);
 
-    /// <summary>When this process last saw the packet (not signed, not transmitted in packet bytes).</summary>
-    public Timestamp LastSeen { get; set; }
-
     /// <summary>The full DNS message, parsed on first use.</summary>
     public DnsMessage Message => _message ?? ParseMessage();
 
     /// <summary>The answer records, in packet order.</summary>
     public IReadOnlyList<ResourceRecord> AllResourceRecords => Message.Answers;
-
-    /// <summary>Sets <see cref="LastSeen"/> to now.</summary>
-    public void Refresh() => LastSeen = Timestamp.WallClock();
 
     /// <summary>A builder for a new packet.</summary>
     public static SignedPacketBuilder Builder() => new();
@@ -89,7 +83,7 @@ public sealed partial class SignedPacket
             return false;
         }
 
-        return TryCreateVerified(bytes.ToArray(), out packet, out error);
+        return TryCreate(bytes.ToArray(), verifySignature: true, out packet, out error);
     }
 
     /// <summary>Decodes and verifies a relay payload (signature, timestamp, DNS) for <paramref name="publicKey"/>.</summary>
@@ -109,14 +103,43 @@ public sealed partial class SignedPacket
         byte[] canonical = new byte[PublicKey.Length + payload.Length];
         publicKey.Bytes.CopyTo(canonical);
         payload.CopyTo(canonical.AsSpan(PublicKey.Length));
-        return TryCreateVerified(canonical, out packet, out error);
+        return TryCreate(canonical, verifySignature: true, out packet, out error);
     }
 
     /// <summary>
     /// Builds and verifies a packet from the parts of a BEP 44 mutable item (spec §4.3): <c>k</c>, <c>seq</c>,
     /// <c>sig</c> and <c>v</c>, without salt. A negative <c>seq</c> is rejected.
     /// </summary>
-    public static bool TryFromMutableItem(PublicKey publicKey, long seq, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> value, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error)
+    public static bool TryFromMutableItem(PublicKey publicKey, long seq, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> value, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error) =>
+        TryFromMutableItem(publicKey, seq, signature, value, verifySignature: true, out packet, out error);
+
+    /// <summary>
+    /// <see cref="TryFromMutableItem(PublicKey, long, ReadOnlySpan{byte}, ReadOnlySpan{byte}, out SignedPacket?, out SignedPacketError)"/>
+    /// without the Ed25519 verification, which costs as much as the rest of a decode many times over: every other
+    /// check (negative <c>seq</c>, lengths, the DNS message) still runs.
+    /// <para>
+    /// Only for the parts of a Mainline <c>MutableItem</c>, passed on unchanged: that type exists only once its
+    /// signature has verified over exactly these <c>k</c>, <c>seq</c> and <c>v</c> without salt (a salted item
+    /// lives at another target and is never a pkarr packet). The one caller is Pkarr.Client (hence internal, with
+    /// <c>InternalsVisibleTo</c>), which gets items only from Mainline. Anything else, such as bytes from a relay,
+    /// a file or a user, goes through the verifying method.
+    /// </para>
+    /// </summary>
+    internal static bool TryFromVerifiedMutableItem(PublicKey publicKey, long seq, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> value, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error) =>
+        TryFromMutableItem(publicKey, seq, signature, value, verifySignature: false, out packet, out error);
+
+    /// <summary>
+    /// Reads canonical bytes this process verified before (a cache's storage form, spec §3.1): lengths and the DNS
+    /// message are checked, the signature is not, as the reference does for its trusted storage.
+    /// </summary>
+    internal static bool TryFromStorage(ReadOnlySpan<byte> canonical, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error)
+    {
+        packet = null;
+        return CheckLength(canonical.Length, out error)
+            && TryCreate(canonical.ToArray(), verifySignature: false, out packet, out error);
+    }
+
+    private static bool TryFromMutableItem(PublicKey publicKey, long seq, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> value, bool verifySignature, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error)
     {
         packet = null;
         if (seq < 0)
@@ -141,7 +164,7 @@ public sealed partial class SignedPacket
         signature.CopyTo(canonical.AsSpan(PublicKey.Length));
         BinaryPrimitives.WriteUInt64BigEndian(canonical.AsSpan(96), (ulong)seq);
         value.CopyTo(canonical.AsSpan(HeaderLength));
-        return TryCreateVerified(canonical, out packet, out error);
+        return TryCreate(canonical, verifySignature, out packet, out error);
     }
 
     /// <summary>
@@ -190,13 +213,33 @@ public sealed partial class SignedPacket
         return true;
     }
 
-    /// <summary>Verifies canonical bytes this method takes ownership of; the length is already checked.</summary>
-    private static bool TryCreateVerified(byte[] canonical, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error)
+    /// <summary>
+    /// Checks canonical bytes this method takes ownership of, in the order of spec §3.5: the signature (unless the
+    /// caller knows it verified already), then the DNS message. The length is already checked.
+    /// </summary>
+    private static bool TryCreate(byte[] canonical, bool verifySignature, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error)
     {
         packet = null;
-        var key = canonical.AsSpan(0, PublicKey.Length);
-        var dns = canonical.AsSpan(HeaderLength);
+        var publicKey = PublicKey.FromTrustedBytes(canonical.AsSpan(0, PublicKey.Length));
+        if (verifySignature && !TryVerify(canonical, publicKey, out error))
+        {
+            return false;
+        }
 
+        if (!DnsMessage.TryValidate(canonical.AsSpan(HeaderLength), out var dnsError))
+        {
+            error = new SignedPacketError(SignedPacketErrorKind.InvalidDnsPacket, Dns: dnsError);
+            return false;
+        }
+
+        packet = new SignedPacket(canonical, publicKey);
+        error = default;
+        return true;
+    }
+
+    private static bool TryVerify(byte[] canonical, PublicKey publicKey, out SignedPacketError error)
+    {
+        var dns = canonical.AsSpan(HeaderLength);
         Span<byte> signable = stackalloc byte[SignablePrefixMax + MaxDnsLength];
         int prefix = WriteSignablePrefix(BinaryPrimitives.ReadUInt64BigEndian(canonical.AsSpan(96, 8)), dns.Length, signable);
         dns.CopyTo(signable[prefix..]);
@@ -204,29 +247,20 @@ public sealed partial class SignedPacket
 
         // libsodium decompresses the key while verifying, so a valid signature proves a valid point; the
         // (slower) exact point check only runs to tell a bad key from a bad signature (spec §3.5 order).
-        var publicKey = PublicKey.FromTrustedBytes(key);
-        if (!publicKey.Verify(signable, canonical.AsSpan(PublicKey.Length, Keypair.SignatureLength)))
+        if (publicKey.Verify(signable, canonical.AsSpan(PublicKey.Length, Keypair.SignatureLength)))
         {
-            error = Ed25519Point.IsOnCurve(key)
-                ? new SignedPacketError(SignedPacketErrorKind.InvalidSignature)
-                : new SignedPacketError(SignedPacketErrorKind.InvalidEd25519PublicKey);
-            return false;
+            error = default;
+            return true;
         }
 
-        if (!DnsMessage.TryValidate(dns, out var dnsError))
-        {
-            error = new SignedPacketError(SignedPacketErrorKind.InvalidDnsPacket, Dns: dnsError);
-            return false;
-        }
-
-        packet = new SignedPacket(canonical, publicKey, Timestamp.WallClock());
-        error = default;
-        return true;
+        error = Ed25519Point.IsOnCurve(publicKey.Bytes)
+            ? new SignedPacketError(SignedPacketErrorKind.InvalidSignature)
+            : new SignedPacketError(SignedPacketErrorKind.InvalidEd25519PublicKey);
+        return false;
     }
 
     /// <summary>Wraps canonical bytes just produced by signing (records are parsed from them on first use).</summary>
-    internal static SignedPacket FromSigned(byte[] canonical, PublicKey publicKey) =>
-        new(canonical, publicKey, Timestamp.WallClock());
+    internal static SignedPacket FromSigned(byte[] canonical, PublicKey publicKey) => new(canonical, publicKey);
 
     private DnsMessage ParseMessage()
     {

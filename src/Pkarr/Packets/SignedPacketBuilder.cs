@@ -66,7 +66,7 @@ public sealed class SignedPacketBuilder
         ArgumentNullException.ThrowIfNull(address);
         return address.AddressFamily == AddressFamily.InterNetwork
             ? Add(name, RecordType.A, address, ttl)
-            : throw DnsExceptions.WrongAddressFamily(nameof(address), "IPv4");
+            : throw Error.WrongAddressFamily(nameof(address), "IPv4");
     }
 
     /// <summary>Adds an AAAA record.</summary>
@@ -75,12 +75,12 @@ public sealed class SignedPacketBuilder
         ArgumentNullException.ThrowIfNull(address);
         return address.AddressFamily == AddressFamily.InterNetworkV6
             ? Add(name, RecordType.AAAA, address, ttl)
-            : throw DnsExceptions.WrongAddressFamily(nameof(address), "IPv6");
+            : throw Error.WrongAddressFamily(nameof(address), "IPv6");
     }
 
     /// <summary>Adds a CNAME record; the target is used as given (not normalised).</summary>
     public SignedPacketBuilder Cname(string name, string target, uint ttl = SignedPacket.DefaultMinimumTtl) =>
-        Record(name, new CnameData(ParseTarget(target)), ttl);
+        Record(name, new CnameData(DnsName.Parse(target)), ttl);
 
     /// <summary>Adds a TXT record; the UTF-8 text is cut into 254-byte character-strings.</summary>
     public SignedPacketBuilder Txt(string name, string text, uint ttl = SignedPacket.DefaultMinimumTtl)
@@ -91,11 +91,11 @@ public sealed class SignedPacketBuilder
 
     /// <summary>Adds an NS record.</summary>
     public SignedPacketBuilder Ns(string name, string nameServer, uint ttl = SignedPacket.DefaultMinimumTtl) =>
-        Record(name, new NsData(ParseTarget(nameServer)), ttl);
+        Record(name, new NsData(DnsName.Parse(nameServer)), ttl);
 
     /// <summary>Adds an MX record.</summary>
     public SignedPacketBuilder Mx(string name, ushort preference, string exchange, uint ttl = SignedPacket.DefaultMinimumTtl) =>
-        Record(name, new MxData(preference, ParseTarget(exchange)), ttl);
+        Record(name, new MxData(preference, DnsName.Parse(exchange)), ttl);
 
     /// <summary>Adds an HTTPS record (RFC 9460), e.g. <c>SvcbData.Https(1, DnsName.Root).WithAlpn("h2", "h3")</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> is SVCB data, not HTTPS.</exception>
@@ -132,12 +132,12 @@ public sealed class SignedPacketBuilder
 
     /// <summary>Encodes and signs the packet.</summary>
     /// <exception cref="InvalidSignedPacketException">The DNS message is over 1000 bytes (<see cref="SignedPacketErrorKind.PacketTooLarge"/>).</exception>
-    /// <exception cref="ArgumentException">A name becomes longer than 255 bytes under the key.</exception>
+    /// <exception cref="FormatException">An owner name becomes longer than 255 bytes under the key.</exception>
     public SignedPacket Sign(Keypair keypair) =>
         TrySign(keypair, out var packet, out var error) ? packet : throw Error.SignedPacket(error);
 
     /// <summary>Encodes and signs the packet; returns false with <see cref="SignedPacketErrorKind.PacketTooLarge"/> when it does not fit.</summary>
-    /// <exception cref="ArgumentException">A name becomes longer than 255 bytes under the key.</exception>
+    /// <exception cref="FormatException">An owner name becomes longer than 255 bytes under the key.</exception>
     public bool TrySign(Keypair keypair, [NotNullWhen(true)] out SignedPacket? packet, out SignedPacketError error)
     {
         ArgumentNullException.ThrowIfNull(keypair);
@@ -222,7 +222,7 @@ public sealed class SignedPacketBuilder
 
                 if (!writer.TryEndLength(lengthAt))
                 {
-                    throw DnsExceptions.RDataTooLong(record.Type);
+                    throw Error.RDataTooLong(record.Type);
                 }
             }
         }
@@ -242,7 +242,7 @@ public sealed class SignedPacketBuilder
         var room = ReserveName(Math.Min(DnsName.MaxWireLength - 1, (3 * name.Length) + 1));
         if (!DnsName.TryWriteWire(name, room, out int length, out int last))
         {
-            throw Error.InvalidName(name, "labels must be 1 to 63 bytes and the whole name at most 255");
+            throw Error.InvalidName(name);
         }
 
         return Add(new Entry(data, _namesLength, length, last, ttl, type, DnsClass.IN, (ushort)textLength));
@@ -305,7 +305,7 @@ public sealed class SignedPacketBuilder
 
         return wire.Length + origin.WireLength <= DnsName.MaxWireLength
             ? Owner.UnderOrigin
-            : throw Error.InvalidName(DnsName.FromWire(wire).ToString(), "it is longer than 255 bytes under the key");
+            : throw Error.NameTooLongUnderKey(DnsName.FromWire(wire).ToString());
     }
 
     /// <summary>
@@ -334,9 +334,4 @@ public sealed class SignedPacketBuilder
 
         public int LastLabel => _lastLabel;
     }
-
-    private static DnsName ParseTarget(string target) =>
-        DnsName.TryParse(target, out var name)
-            ? name
-            : throw Error.InvalidName(target, "labels must be 1 to 63 bytes and the whole name at most 255");
 }

@@ -1,11 +1,10 @@
 // Pkarr timestamps (spec §2): unsigned microseconds since the Unix epoch, 8 bytes big-endian on the wire and
-// the BEP 44 `seq` (signed 64-bit) on the DHT. Now() is strictly increasing within a process, like the
-// reference's generator: last = max(wall & 0x00FF_FFFF_FFFF_FFFF, last + 256), result = last | clockId.
+// the BEP 44 `seq` (signed 64-bit) on the DHT. Now() comes from TimestampClock, which keeps it strictly
+// increasing; WallClock() is the plain time of a TimeProvider.
 
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Security.Cryptography;
 
 namespace Pkarr.Packets;
 
@@ -13,7 +12,6 @@ namespace Pkarr.Packets;
 /// <param name="Microseconds">The count of microseconds since 1970-01-01T00:00:00Z.</param>
 public readonly record struct Timestamp(ulong Microseconds) : IComparable<Timestamp>, ISpanFormattable
 {
-    private const ulong WallMask = 0x00FF_FFFF_FFFF_FFFF;
     private const string Crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private static readonly string[] HttpDateFormats =
     [
@@ -23,37 +21,22 @@ public readonly record struct Timestamp(ulong Microseconds) : IComparable<Timest
         "ddd MMM dd HH:mm:ss yyyy",
     ];
 
-    private static readonly Lock Gate = new();
-    private static readonly ulong ClockId = (ulong)RandomNumberGenerator.GetInt32(256);
-    private static ulong s_last;
-
     /// <summary>The largest timestamp that is also a valid BEP 44 <c>seq</c> (2^63 − 1).</summary>
     public static Timestamp MaxSeq => new(long.MaxValue);
 
     /// <summary>
-    /// The current time in microseconds, strictly greater than any value returned before in this process,
-    /// even when the wall clock steps back.
+    /// The current time in microseconds from <see cref="TimestampClock.System"/>: strictly greater than any value it
+    /// returned before in this process, even when the wall clock steps back.
     /// </summary>
-    public static Timestamp Now()
-    {
-        ulong wall = WallClockMicros() & WallMask;
-        lock (Gate)
-        {
-            s_last = Math.Max(wall, s_last + 256);
-            return new Timestamp(s_last | ClockId);
-        }
-    }
+    public static Timestamp Now() => TimestampClock.System.Now();
 
     /// <summary>
-    /// The wall-clock time, not forced to increase. <see cref="SignedPacket.LastSeen"/> uses it: the reference
-    /// sets last_seen with Now(), but every call of Now() made faster than 256 µs apart moves it 256 µs ahead,
-    /// so a process decoding thousands of packets a second would run its publishing clock far into the future.
+    /// The wall-clock time of <paramref name="time"/> (the system's by default), not forced to increase. Cache ages
+    /// use it (<see cref="CachedPacket.LastSeen"/>): every call of <see cref="Now"/> made faster than 256 µs apart
+    /// moves it 256 µs ahead, so a process seeing thousands of packets a second would otherwise run its publishing
+    /// clock far into the future.
     /// </summary>
-    public static Timestamp WallClock() => new(WallClockMicros());
-
-    /// <summary>The wall clock in whole microseconds (from 100 ns ticks, never milliseconds × 1000).</summary>
-    internal static ulong WallClockMicros() =>
-        (ulong)((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / (TimeSpan.TicksPerMillisecond / 1000));
+    public static Timestamp WallClock(TimeProvider? time = null) => FromDateTimeOffset((time ?? TimeProvider.System).GetUtcNow());
 
     /// <summary>The timestamp of a point in time (truncated to microseconds; times before 1970 give 0).</summary>
     public static Timestamp FromDateTimeOffset(DateTimeOffset time)

@@ -147,29 +147,15 @@ public sealed class SignedPacketTests
 
         var packet = builder.Sign(keypair);
         Assert.Equal(expected, packet.Ttl(min, max));
-        Assert.False(packet.IsExpired(min, max) && expected > 0);
     }
 
     [Fact]
-    public void Expiry_follows_last_seen()
+    public void Ttl_refuses_a_minimum_above_the_maximum()
     {
         using var keypair = Keypair.Random();
-        var packet = SignedPacket.Builder().Txt("t", "x", 30).Txt("u", "y", 600).Sign(keypair);
-        Assert.Equal(300u, packet.ExpiresIn());
-        Assert.True(packet.IsExpired(0, 0));
-
-        packet.LastSeen = Timestamp.WallClock().SubtractMicroseconds(100_000_000);
-        Assert.InRange(packet.Elapsed(), 100u, 101u);
-        Assert.InRange(packet.ExpiresIn(), 199u, 200u);
-        Assert.Empty(packet.FreshResourceRecords("t"));
-        Assert.Single(packet.FreshResourceRecords("u"));
-
-        packet.LastSeen = Timestamp.WallClock().SubtractMicroseconds(400_000_000);
-        Assert.True(packet.IsExpired());
-
-        packet.Refresh();
-        Assert.False(packet.IsExpired());
+        var packet = SignedPacket.Builder().Txt("t", "x", 30).Sign(keypair);
         Assert.Throws<ArgumentOutOfRangeException>(() => packet.Ttl(10, 5));
+        Assert.Equal(10u, packet.Ttl(10, 10));
     }
 
     public static TheoryData<string, string> NormalizeCases()
@@ -241,7 +227,11 @@ public sealed class SignedPacketTests
             [RecordType.A, RecordType.AAAA, RecordType.CNAME, RecordType.NS, RecordType.MX, RecordType.TXT],
             packet.AllResourceRecords.Select(r => r.Type).ToArray());
         Assert.Equal(2, packet.ResourceRecords("@").Count(r => r.Type is RecordType.A or RecordType.AAAA));
-        Assert.Throws<ArgumentException>(() => SignedPacket.Builder().Txt(new string('a', 64), "x"));
+        Assert.Throws<FormatException>(() => SignedPacket.Builder().Txt(new string('a', 64), "x"));
+        Assert.Throws<FormatException>(() => SignedPacket.Builder().Cname("www", new string('a', 64)));
+        string longName = string.Join('.', Enumerable.Repeat(new string('a', 50), 4)); // 205 bytes alone, 257 under the key
+        var tooLong = Assert.Throws<FormatException>(() => SignedPacket.Builder().Txt(longName, "x").Sign(keypair));
+        Assert.Contains("under the key", tooLong.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -296,48 +286,13 @@ public sealed class SignedPacketTests
     }
 
     [Fact]
-    public void Mutable_items_become_packets_and_negative_seq_is_refused()
-    {
-        var vector = Packet("single_a_record");
-        var key = PublicKey.Parse(vector.GetProperty("public_key_z32").GetString()!);
-        long seq = vector.GetProperty("timestamp").GetInt64();
-        Assert.True(SignedPacket.TryFromMutableItem(key, seq, Hex(vector, "signature_hex"), Hex(vector, "dns_packet_hex"), out var packet, out _));
-        Assert.Equal(Hex(vector, "signed_packet_hex"), packet.Bytes.ToArray());
-
-        Assert.False(SignedPacket.TryFromMutableItem(key, -1, Hex(vector, "signature_hex"), Hex(vector, "dns_packet_hex"), out _, out var error));
-        Assert.Equal(SignedPacketErrorKind.NegativeSeq, error.Kind);
-        Assert.False(SignedPacket.TryFromMutableItem(key, seq + 1, Hex(vector, "signature_hex"), Hex(vector, "dns_packet_hex"), out _, out error));
-        Assert.Equal(SignedPacketErrorKind.InvalidSignature, error.Kind);
-    }
-
-    [Fact]
-    public void Storage_form_round_trips_and_resets_future_last_seen()
-    {
-        var packet = SignedPacket.FromBytes(Hex(Packet("multi_record_compressed"), "signed_packet_hex"));
-        packet.LastSeen = new Timestamp(1_700_000_000_000_000);
-        byte[] stored = packet.Serialize();
-        Assert.Equal(8 + packet.Bytes.Length, stored.Length);
-
-        Assert.True(SignedPacket.TryDeserialize(stored, out var read, out _));
-        Assert.True(read.IsSameAs(packet));
-        Assert.Equal(packet.LastSeen, read.LastSeen);
-
-        // A little-endian last_seen reads as far in the future and is reset to 0.
-        BitConverter.GetBytes(1_700_000_000_000_000UL).CopyTo(stored, 0);
-        Assert.True(SignedPacket.TryDeserialize(stored, out read, out _));
-        Assert.Equal(0UL, read.LastSeen.Microseconds);
-
-        Assert.False(SignedPacket.TryDeserialize(stored.AsSpan(0, 50), out _, out var error));
-        Assert.Equal(SignedPacketErrorKind.InvalidSignedPacketBytesLength, error.Kind);
-    }
-
-    [Fact]
     public void Display_text_has_the_reference_shape()
     {
         var packet = SignedPacket.FromBytes(Hex(Packet("multi_record_compressed"), "signed_packet_hex"));
         string text = packet.ToString();
         string key = packet.PublicKey.ToString();
-        Assert.StartsWith($"SignedPacket ({key}):\n    last_seen: 0 seconds ago\n    timestamp: ", text, StringComparison.Ordinal);
+        Assert.StartsWith($"SignedPacket ({key}):\n    timestamp: {packet.Timestamp} {packet.Timestamp.ToHttpDate()},\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("last_seen", text, StringComparison.Ordinal);
         Assert.Contains($"        {key}  IN  300  A  1.1.1.1\n", text, StringComparison.Ordinal);
         Assert.Contains($"        subdomain.{key}  IN  30  CNAME  example.com\n", text, StringComparison.Ordinal);
         Assert.Contains($"        _proto.{key}  IN  30  TXT  \"foo=bar\"\n", text, StringComparison.Ordinal);

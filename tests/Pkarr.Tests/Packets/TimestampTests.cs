@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Pkarr.Packets;
 
 namespace Pkarr.Tests.Packets;
@@ -70,31 +71,76 @@ public sealed class TimestampTests
     [InlineData("Sun, 32 Nov 1994 08:49:37 GMT")]
     public void Bad_http_dates_are_rejected(string? text) => Assert.False(Timestamp.TryParseHttpDate(text, out _));
 
-    [Fact]
-    public void Now_is_strictly_increasing_never_behind_the_wall_clock_and_drifts_at_most_256_us_per_call()
-    {
-        var start = Timestamp.Now();
-        ulong wallStart = Timestamp.WallClock().Microseconds;
-        var previous = start;
-        for (int i = 0; i < 10_000; i++)
-        {
-            var next = Timestamp.Now();
-            Assert.True(next > previous);
-            previous = next;
-        }
+    // 2023-11-14T22:13:20Z: its microseconds end in the byte 00, so the clock id shows whole in the low byte.
+    private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+    private const ulong StartMicros = 1_700_000_000_000_000;
 
-        ulong wallEnd = Timestamp.WallClock().Microseconds;
-        Assert.True(previous.Microseconds >= (wallEnd & 0x00FF_FFFF_FFFF_FFFF) - 1_000_000, "Now() fell behind the wall clock");
-        // Other tests in this process call Now() too, so only the growth over this loop is bounded.
-        Assert.True(previous.Microseconds - start.Microseconds <= (10_000UL * 256) + (wallEnd - wallStart) + 256);
-        Assert.Equal(start.Microseconds & 0xFF, previous.Microseconds & 0xFF);
+    [Fact]
+    public void Clock_returns_the_wall_clock_ored_with_its_id()
+    {
+        var time = new FakeTimeProvider(Start);
+        var clock = new TimestampClock(time, clockId: 0x5A);
+        Assert.Equal(0x5A, clock.ClockId);
+        Assert.Equal(StartMicros | 0x5A, clock.Now().Microseconds);
+
+        time.Advance(TimeSpan.FromTicks(10_000_010)); // 1 s and 1 µs: the wall clock's low byte shows through
+        Assert.Equal((StartMicros + 1_000_001) | 0x5A, clock.Now().Microseconds);
     }
 
     [Fact]
-    public void Wall_clock_matches_the_system_clock()
+    public void Clock_steps_256_us_when_the_wall_clock_does_not_move_or_steps_back()
     {
-        ulong system = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
-        Assert.InRange(Timestamp.WallClock().Microseconds, system - 2_000_000, system + 2_000_000);
+        var time = new SettableTime { UtcNow = Start };
+        var clock = new TimestampClock(time, clockId: 7);
+        Assert.Equal(StartMicros | 7, clock.Now().Microseconds);
+        for (ulong i = 1; i <= 1_000; i++)
+        {
+            Assert.Equal((StartMicros + (256 * i)) | 7, clock.Now().Microseconds);
+        }
+
+        // The wall clock steps back an hour: values keep increasing by 256 µs.
+        time.UtcNow = Start.AddHours(-1);
+        Assert.Equal((StartMicros + (256 * 1_001)) | 7, clock.Now().Microseconds);
+
+        // Once the wall clock passes the last value again, it is followed exactly.
+        time.UtcNow = Start.AddSeconds(10);
+        Assert.Equal((StartMicros + 10_000_000) | 7, clock.Now().Microseconds);
+    }
+
+    [Fact]
+    public void Clock_clears_the_top_byte_of_the_wall_clock()
+    {
+        // 2^56 + 5 µs (the year 4253) loses its top byte, as in the reference, and reads as 5 µs; a new clock's
+        // previous value is 0, so its first value is 256 µs.
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddTicks((long)((1UL << 56) + 5) * 10));
+        var clock = new TimestampClock(time, clockId: 3);
+        Assert.Equal(256UL | 3, clock.Now().Microseconds);
+        Assert.Equal(512UL | 3, clock.Now().Microseconds);
+    }
+
+    [Fact]
+    public void Now_comes_from_the_system_clock()
+    {
+        var now = Timestamp.Now();
+        Assert.Equal(TimestampClock.System.ClockId, (byte)now.Microseconds & TimestampClock.System.ClockId);
+        Assert.True(Timestamp.Now() > now);
+    }
+
+    [Fact]
+    public void Wall_clock_reads_the_time_provider_to_the_microsecond()
+    {
+        Assert.Equal(StartMicros + 1_234_567, Timestamp.WallClock(new FakeTimeProvider(Start.AddTicks(12_345_678))).Microseconds);
+
+        // Before 1970 there is no timestamp: 0.
+        Assert.Equal(0UL, Timestamp.WallClock(new SettableTime { UtcNow = DateTimeOffset.UnixEpoch.AddSeconds(-5) }).Microseconds);
+    }
+
+    /// <summary>A clock the test sets to any time, backwards too (FakeTimeProvider only moves forward).</summary>
+    private sealed class SettableTime : TimeProvider
+    {
+        public DateTimeOffset UtcNow { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => UtcNow;
     }
 
     [Fact]
