@@ -133,12 +133,13 @@ public sealed class DnsMessage
 
     private void WriteTo(ref DnsWriter writer)
     {
-        writer.WriteUInt16(Id);
-        writer.WriteUInt16(Flags);
-        writer.WriteUInt16(Count(Questions.Count, "question"));
-        writer.WriteUInt16(Count(Answers.Count, "answer"));
-        writer.WriteUInt16(Count(Authorities.Count, "authority"));
-        writer.WriteUInt16(Count(Additionals.Count, "additional"));
+        writer.WriteHeader(
+            Id,
+            Flags,
+            Count(Questions.Count, "question"),
+            Count(Answers.Count, "answer"),
+            Count(Authorities.Count, "authority"),
+            Count(Additionals.Count, "additional"));
         foreach (var question in Questions)
         {
             question.WriteTo(ref writer);

@@ -17,7 +17,7 @@ internal ref struct DnsWriter
     private readonly Span<byte> _buffer;
     private readonly SuffixTable? _names;
 
-    // One compression table per thread, reused: a new one per message was most of an encode's allocations.
+    // One compression table per thread, reused from message to message: encoding then allocates nothing of its own.
     [ThreadStatic]
     private static SuffixTable? t_spareNames;
 
@@ -49,6 +49,20 @@ internal ref struct DnsWriter
 
     /// <summary>Whether the span was too small for everything written.</summary>
     public readonly bool Overflow => Position > _buffer.Length;
+
+    /// <summary>Writes the 12-byte message header (RFC 1035 §4.1.1): ID, flags and the four section counts.</summary>
+    public void WriteHeader(ushort id, ushort flags, ushort questions, ushort answers, ushort authorities, ushort additionals)
+    {
+        if (Reserve(12, out var span))
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(span, id);
+            BinaryPrimitives.WriteUInt16BigEndian(span[2..], flags);
+            BinaryPrimitives.WriteUInt16BigEndian(span[4..], questions);
+            BinaryPrimitives.WriteUInt16BigEndian(span[6..], answers);
+            BinaryPrimitives.WriteUInt16BigEndian(span[8..], authorities);
+            BinaryPrimitives.WriteUInt16BigEndian(span[10..], additionals);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteByte(byte value)
@@ -241,7 +255,7 @@ internal ref struct DnsWriter
     /// owner-name suffix ends in the same 53-byte key label, so hashing all its bytes would read that label again
     /// for each one; 8 bytes of the first label tell suffixes apart well enough), confirmed byte-wise. Entries
     /// say where the bytes are (a slice of one of the message's name arrays, then the start of another), never a
-    /// copy of them, and hold no references: a reference in each entry cost two GC write barriers per entry.
+    /// copy of them, and hold no references, so adding one is a plain store with no GC write barrier.
     /// </summary>
     private sealed class SuffixTable
     {

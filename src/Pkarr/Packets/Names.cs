@@ -1,32 +1,63 @@
 // Owner-name normalisation (spec §3.4.1): names are relative to the signer's key. Only the last label is
-// inspected, comparisons are byte-exact and case-sensitive, and `@` or an empty last label means the apex.
+// inspected, comparisons are byte-exact and case-sensitive, and `@` or no label at all means the apex. The rule
+// runs on wire labels, where empty labels have already collapsed as they do in the reference's name type
+// ("a..b" is "a.b", a trailing dot is dropped), so the builder and record lookups share it.
+
+using Pkarr.Dns;
 
 namespace Pkarr.Packets;
 
+/// <summary>Where a normalised owner name ends up relative to the key.</summary>
+internal enum OwnerName
+{
+    /// <summary>The key itself (no labels, or a last label <c>@</c>).</summary>
+    Apex,
+
+    /// <summary>The name already ends in the key: kept as it is.</summary>
+    AsGiven,
+
+    /// <summary>Any other name: the key is appended.</summary>
+    UnderOrigin,
+}
+
 internal static class Names
 {
-    /// <summary>Makes <paramref name="name"/> end in <paramref name="origin"/> (the key's z-base32), without a trailing dot.</summary>
-    internal static string Normalize(string origin, string name)
+    /// <summary>
+    /// Classifies owner-name labels in wire form (<paramref name="wire"/>, no terminating zero, the last label's
+    /// length byte at <paramref name="lastLabel"/>) against the key's one label <paramref name="origin"/>.
+    /// </summary>
+    internal static OwnerName Classify(ReadOnlySpan<byte> wire, int lastLabel, ReadOnlySpan<byte> origin)
     {
-        var text = name.AsSpan();
-        if (text.EndsWith('.'))
+        if (wire.IsEmpty)
         {
-            text = text[..^1];
+            return OwnerName.Apex;
         }
 
-        int dot = text.LastIndexOf('.');
-        var last = dot < 0 ? text : text[(dot + 1)..];
-
-        if (last.SequenceEqual(origin))
+        var label = wire.Slice(lastLabel + 1, wire[lastLabel]);
+        if (label.SequenceEqual("@"u8))
         {
-            return text.Length == name.Length ? name : text.ToString();
+            return OwnerName.Apex;
         }
 
-        if (last.IsEmpty || last is "@")
+        return label.SequenceEqual(origin) ? OwnerName.AsGiven : OwnerName.UnderOrigin;
+    }
+
+    /// <summary>The text of <paramref name="name"/> normalised under <paramref name="origin"/> (the key's z-base32), without a trailing dot.</summary>
+    internal static string Normalize(DnsName origin, string name)
+    {
+        Span<byte> wire = stackalloc byte[DnsName.MaxWireLength - 1];
+        if (!DnsName.TryWriteWire(name, wire, out int length, out int lastLabel))
         {
-            return origin;
+            // Too long to be a DNS name: it cannot match any record, so only its form matters.
+            return string.Concat(name, ".", origin.ToString());
         }
 
-        return string.Concat(text, ".", origin);
+        var labels = wire[..length];
+        return Classify(labels, lastLabel, origin.Label(0)) switch
+        {
+            OwnerName.Apex => origin.ToString(),
+            OwnerName.AsGiven => DnsName.FromWire(labels).ToString(),
+            _ => string.Concat(DnsName.FromWire(labels).ToString(), ".", origin.ToString()),
+        };
     }
 }

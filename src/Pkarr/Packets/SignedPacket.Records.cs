@@ -19,7 +19,7 @@ public sealed partial class SignedPacket
     /// </summary>
     public IEnumerable<ResourceRecord> ResourceRecords(string name)
     {
-        string query = Names.Normalize(PublicKey.ToZ32(), name);
+        string query = Names.Normalize(DnsName.Parse(PublicKey.ToZ32()), name);
         return query.StartsWith('*') ? Wildcard(query[1..]) : Exact(query);
 
         IEnumerable<ResourceRecord> Exact(string owner)

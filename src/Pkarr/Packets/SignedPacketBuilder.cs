@@ -18,14 +18,14 @@ public sealed class SignedPacketBuilder
     /// <summary>The flags of every packet the builder makes: a response (QR) and nothing else.</summary>
     public const ushort ResponseFlags = DnsMessage.ResponseFlags;
 
-    // Per thread: signing is synchronous, and a 1 KB buffer per packet would double the garbage of a sign.
+    // The signable is encoded into one buffer per thread (signing is synchronous), so signing allocates only the
+    // packet itself.
     [ThreadStatic]
     private static byte[]? t_signable;
 
-    // What the caller added, kept close to how it was given: the owner names' wire forms one after the other in
-    // one array (no name object per record), and the data as a RecordData, or the text of a TXT record, or the
-    // address of an A or AAAA record (no data object for the common records). A builder filling 14 records
-    // allocated 30 objects more than this, and that garbage was a tenth of a large build+sign.
+    // What the caller added, kept as it was given: the owner names' wire labels one after the other in one array
+    // (no name object per record), and for A, AAAA and TXT records the caller's address or text (no record data
+    // object for the common records). The first arrays hold a full packet's worth, so they rarely grow.
     private Entry[] _records = new Entry[16];
     private int _count;
     private byte[] _names = new byte[256];
@@ -41,7 +41,7 @@ public sealed class SignedPacketBuilder
     public SignedPacketBuilder Record(string name, RecordData data, uint ttl = SignedPacket.DefaultMinimumTtl)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Add(name, data.Type, data, ttl);
+        return Add(name, data.Type, ttl, new Entry { Data = data });
     }
 
     /// <summary>Adds a complete record; its owner name is normalised like any other.</summary>
@@ -50,7 +50,7 @@ public sealed class SignedPacketBuilder
         ArgumentNullException.ThrowIfNull(record);
         var wire = record.Name.Wire;
         wire.CopyTo(ReserveName(wire.Length));
-        return Add(new Entry(record.Data, _namesLength, wire.Length, record.Name.LastLabelOffset, record.Ttl, record.Data.Type, record.Class, 0));
+        return Add(new Entry(_namesLength, wire.Length, record.Name.LastLabelOffset, record.Ttl, record.Data.Type, record.Class) { Data = record.Data });
     }
 
     /// <summary>Adds an A or AAAA record, by the address family.</summary>
@@ -65,7 +65,7 @@ public sealed class SignedPacketBuilder
     {
         ArgumentNullException.ThrowIfNull(address);
         return address.AddressFamily == AddressFamily.InterNetwork
-            ? Add(name, RecordType.A, address, ttl)
+            ? Add(name, RecordType.A, ttl, new Entry { Address = address })
             : throw Error.WrongAddressFamily(nameof(address), "IPv4");
     }
 
@@ -74,7 +74,7 @@ public sealed class SignedPacketBuilder
     {
         ArgumentNullException.ThrowIfNull(address);
         return address.AddressFamily == AddressFamily.InterNetworkV6
-            ? Add(name, RecordType.AAAA, address, ttl)
+            ? Add(name, RecordType.AAAA, ttl, new Entry { Address = address })
             : throw Error.WrongAddressFamily(nameof(address), "IPv6");
     }
 
@@ -86,7 +86,7 @@ public sealed class SignedPacketBuilder
     public SignedPacketBuilder Txt(string name, string text, uint ttl = SignedPacket.DefaultMinimumTtl)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Add(name, RecordType.TXT, text, ttl, TxtData.CheckText(text));
+        return Add(name, RecordType.TXT, ttl, new Entry { Text = text, TextLength = TxtData.CheckText(text) });
     }
 
     /// <summary>Adds an NS record.</summary>
@@ -178,46 +178,31 @@ public sealed class SignedPacketBuilder
     /// <summary>
     /// Writes the DNS response (ID 0, flags QR, every record an answer, in order) with owner names under
     /// <paramref name="origin"/>; returns its length, which is more than the span's when it does not fit (the
-    /// writer keeps counting). Owner names are written as name + origin, never joined into new names.
+    /// writer keeps counting). An owner name under the key is written as its labels followed by the key's, with
+    /// the same bytes and compression as the joined name, so no joined name is ever built.
     /// </summary>
     private int Encode(DnsName origin, Span<byte> destination)
     {
         var writer = new DnsWriter(destination, _compress);
         try
         {
-            writer.WriteUInt16(0);
-            writer.WriteUInt16(ResponseFlags);
-            writer.WriteUInt16(0);
-            writer.WriteUInt16((ushort)Math.Min(_count, ushort.MaxValue)); // more never fits in 1000 bytes
-            writer.WriteUInt16(0);
-            writer.WriteUInt16(0);
+            // More than 65535 records never fit in 1000 bytes: the count is clamped, the length check refuses them.
+            writer.WriteHeader(0, ResponseFlags, questions: 0, answers: (ushort)Math.Min(_count, ushort.MaxValue), authorities: 0, additionals: 0);
             foreach (ref readonly var record in _records.AsSpan(0, _count))
             {
-                switch (Normalize(origin, record))
-                {
-                    case Owner.Apex:
-                        writer.WriteName(origin, compressible: true);
-                        break;
-                    case Owner.AsGiven:
-                        writer.WriteName(_names, record.NameStart, record.NameLength, null, compressible: true);
-                        break;
-                    default:
-                        writer.WriteName(_names, record.NameStart, record.NameLength, origin, compressible: true);
-                        break;
-                }
-
+                WriteOwnerName(ref writer, origin, record);
                 int lengthAt = writer.BeginRecord((ushort)record.Type, (ushort)record.Class, record.Ttl);
-                switch (record.Data)
+                if (record.Address is not null)
                 {
-                    case RecordData data:
-                        data.WriteTo(ref writer);
-                        break;
-                    case string text:
-                        TxtData.WriteText(ref writer, text, record.TextLength);
-                        break;
-                    default:
-                        writer.WriteAddress((IPAddress)record.Data);
-                        break;
+                    writer.WriteAddress(record.Address);
+                }
+                else if (record.Text is not null)
+                {
+                    TxtData.WriteText(ref writer, record.Text, record.TextLength);
+                }
+                else
+                {
+                    record.Data!.WriteTo(ref writer);
                 }
 
                 if (!writer.TryEndLength(lengthAt))
@@ -234,8 +219,30 @@ public sealed class SignedPacketBuilder
         return writer.Position;
     }
 
-    /// <summary>Adds a record whose data is a <see cref="RecordData"/>, a TXT text or an address (see <see cref="Entry"/>).</summary>
-    private SignedPacketBuilder Add(string name, RecordType type, object data, uint ttl, int textLength = 0)
+    /// <summary>Writes a record's owner name normalised under the key (spec §3.4.1, <see cref="Names.Classify"/>).</summary>
+    private void WriteOwnerName(ref DnsWriter writer, DnsName origin, in Entry record)
+    {
+        switch (Names.Classify(_names.AsSpan(record.NameStart, record.NameLength), record.LastLabel, origin.Label(0)))
+        {
+            case OwnerName.Apex:
+                writer.WriteName(origin, compressible: true);
+                break;
+            case OwnerName.AsGiven:
+                writer.WriteName(_names, record.NameStart, record.NameLength, null, compressible: true);
+                break;
+            default:
+                if (record.NameLength + origin.WireLength > DnsName.MaxWireLength)
+                {
+                    throw Error.NameTooLongUnderKey(DnsName.FromWire(_names.AsSpan(record.NameStart, record.NameLength)).ToString());
+                }
+
+                writer.WriteName(_names, record.NameStart, record.NameLength, origin, compressible: true);
+                break;
+        }
+    }
+
+    /// <summary>Adds a record at <paramref name="name"/> whose data is set in <paramref name="data"/>.</summary>
+    private SignedPacketBuilder Add(string name, RecordType type, uint ttl, Entry data)
     {
         ArgumentNullException.ThrowIfNull(name);
         // A UTF-16 character takes at most 3 bytes of UTF-8, and the labels one length byte more than their dots.
@@ -245,7 +252,15 @@ public sealed class SignedPacketBuilder
             throw Error.InvalidName(name);
         }
 
-        return Add(new Entry(data, _namesLength, length, last, ttl, type, DnsClass.IN, (ushort)textLength));
+        return Add(data with
+        {
+            NameStart = _namesLength,
+            NameLength = length,
+            LastLabel = last,
+            Ttl = ttl,
+            Type = type,
+            Class = DnsClass.IN,
+        });
     }
 
     /// <summary>Adds a record whose owner name was just written after the others.</summary>
@@ -272,66 +287,19 @@ public sealed class SignedPacketBuilder
         return _names.AsSpan(_namesLength, length);
     }
 
-    private enum Owner
-    {
-        Apex,
-        AsGiven,
-        UnderOrigin,
-    }
-
-    /// <summary>
-    /// Owner-name normalisation (spec §3.4.1, the same rule as <see cref="Names.Normalize"/>) on wire labels,
-    /// whose empty labels are already collapsed: only the last label counts; the key itself keeps the name,
-    /// <c>@</c> (or the root) means the apex, anything else gets the key appended (by the writer).
-    /// </summary>
-    private Owner Normalize(DnsName origin, in Entry record)
-    {
-        var wire = _names.AsSpan(record.NameStart, record.NameLength);
-        if (wire.IsEmpty)
-        {
-            return Owner.Apex;
-        }
-
-        var label = wire.Slice(record.LastLabel + 1, wire[record.LastLabel]);
-        if (label.SequenceEqual("@"u8))
-        {
-            return Owner.Apex;
-        }
-
-        if (label.SequenceEqual(origin.Label(0)))
-        {
-            return Owner.AsGiven;
-        }
-
-        return wire.Length + origin.WireLength <= DnsName.MaxWireLength
-            ? Owner.UnderOrigin
-            : throw Error.NameTooLongUnderKey(DnsName.FromWire(wire).ToString());
-    }
-
     /// <summary>
     /// A record as added: its owner name is <c>NameLength</c> bytes of wire labels at <c>NameStart</c> in the names
-    /// array, the last label's length byte <c>LastLabel</c> bytes in; <c>Data</c> is a <see cref="RecordData"/>, the
-    /// text of a TXT record (<c>TextLength</c> bytes of UTF-8) or the address of an A/AAAA record. 24 bytes.
+    /// array, the last label's length byte <c>LastLabel</c> bytes in. Its data is one of: <c>Address</c> (A, AAAA),
+    /// <c>Text</c> (TXT, <c>TextLength</c> bytes of UTF-8) or <c>Data</c> (any other).
     /// </summary>
-    private readonly struct Entry(object data, int nameStart, int nameLength, int lastLabel, uint ttl, RecordType type, DnsClass @class, ushort textLength)
+    private readonly record struct Entry(int NameStart, int NameLength, int LastLabel, uint Ttl, RecordType Type, DnsClass Class)
     {
-        public object Data { get; } = data;
+        public IPAddress? Address { get; init; }
 
-        public int NameStart { get; } = nameStart;
+        public string? Text { get; init; }
 
-        public uint Ttl { get; } = ttl;
+        public int TextLength { get; init; }
 
-        public RecordType Type { get; } = type;
-
-        public DnsClass Class { get; } = @class;
-
-        public ushort TextLength { get; } = textLength;
-
-        private readonly byte _nameLength = (byte)nameLength;
-        private readonly byte _lastLabel = (byte)lastLabel;
-
-        public int NameLength => _nameLength;
-
-        public int LastLabel => _lastLabel;
+        public RecordData? Data { get; init; }
     }
 }
