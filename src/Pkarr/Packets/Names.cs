@@ -42,9 +42,24 @@ internal static class Names
         return label.SequenceEqual(origin) ? OwnerName.AsGiven : OwnerName.UnderOrigin;
     }
 
-    /// <summary>The text of <paramref name="name"/> normalised under <paramref name="origin"/> (the key's z-base32), without a trailing dot.</summary>
+    /// <summary>
+    /// The text of a queried <paramref name="name"/> normalised under <paramref name="origin"/> (the key's z-base32),
+    /// without a trailing dot. A query is text, not a name: the spec's rule looks at its last piece before empty
+    /// labels collapse, so <c>x..</c> (last piece empty) is the apex, as in the reference's record lookup.
+    /// </summary>
     internal static string Normalize(DnsName origin, string name)
     {
+        var text = name.AsSpan();
+        if (text.EndsWith('.'))
+        {
+            text = text[..^1];
+        }
+
+        if (text.IsEmpty || text[^1] == '.')
+        {
+            return origin.ToString();
+        }
+
         Span<byte> wire = stackalloc byte[DnsName.MaxWireLength - 1];
         if (!DnsName.TryWriteWire(name, wire, out int length, out int lastLabel))
         {

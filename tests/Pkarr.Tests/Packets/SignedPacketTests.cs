@@ -179,6 +179,19 @@ public sealed class SignedPacketTests
     }
 
     [Theory]
+    [InlineData("x..", "")]
+    [InlineData("foo..", "")]
+    [InlineData("a..b", "a.b.")]
+    [InlineData("a.b.", "a.b.")]
+    public void Queries_follow_the_text_rule_before_empty_labels_collapse(string name, string expectedPrefix)
+    {
+        // Spec §3.4.1 on the query's text: "x.." drops one dot, its last piece is empty, so it is the apex; the
+        // builder's names never see that case because the name type collapses "x.." to "x" first.
+        string origin = Vectors.Load().RootElement.GetProperty("normalize_name").GetProperty("origin").GetString()!;
+        Assert.Equal(expectedPrefix + origin, Names.Normalize(DnsName.Parse(origin), name));
+    }
+
+    [Theory]
     [MemberData(nameof(NormalizeCases))]
     public void Builder_normalises_owner_names_like_the_reference(string name, string expected)
     {
