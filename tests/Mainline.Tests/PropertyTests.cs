@@ -62,7 +62,7 @@ public sealed class PropertyTests
             {
                 var item = MutableItem.Sign(seed, [value], seq);
                 var error = storage.PutMutable(
-                    new PutMutableQuery(id, [1], item.Key, null, seq, item.Signature, item.EncodedValue, cas, null), 0);
+                    new PutMutableQuery(id, [1], item.KeyArray, null, seq, item.SignatureArray, item.EncodedValueArray, cas, null), 0);
                 var now = storage.GetMutable(item.Target, 0)?.Seq;
                 if (error is null)
                 {

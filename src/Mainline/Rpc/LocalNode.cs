@@ -97,6 +97,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private uint _nextTid = (uint)Random.Shared.Next();
     private RoutingTable _table;
     private Lookup? _selfLookup;
+    private long _lastTick;
     private long _lastRefresh;
     private long _lastPurge;
     private long _lastEmptyRetry = long.MinValue / 2;
@@ -134,6 +135,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
     public long Now => (long)_time.GetElapsedTime(_startedAt).TotalMilliseconds;
 
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>When the loop last ran its tick (timeouts, maintenance), in <see cref="Now"/> milliseconds.</summary>
+    internal long LastTick => _lastTick;
 
     // ---- loop-owned state exposed to the loop's own code ----
     public NodeId Id => _table.Id;
@@ -308,7 +312,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
     {
         var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024);
         EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        long lastTick = Now;
+        _lastTick = Now;
         try
         {
             var receivedInARow = 0;
@@ -318,7 +322,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 // MaxReceivesPerSend received): a lookup's first reply is handled, and its value delivered, while
                 // the rest of its 20 queries are still going out, instead of after all of them.
                 _bursting = false;
-                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(lastTick + TickInterval - Now, 0, _idleTickMs);
+                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(_lastTick + TickInterval - Now, 0, _idleTickMs);
                 if ((_outbox.Count == 0 || receivedInARow < MaxReceivesPerSend) && Readable((int)(wait * 1000)))
                 {
                     receivedInARow++;
@@ -331,9 +335,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 }
 
                 DrainInbox();
-                if (Now >= lastTick + TickInterval)
+                if (Now >= _lastTick + TickInterval)
                 {
-                    lastTick = Now;
+                    _lastTick = Now;
                     Guarded(static (node, _) => node.OnTick(), 0);
                 }
             }

@@ -33,7 +33,7 @@ public sealed class StorageTests
     private static readonly NodeId Id = NodeId.Random();
 
     private static PutMutableQuery Put(MutableItem item, long? cas = null, NodeId? target = null) =>
-        new(Id, [1], item.Key, item.Salt, item.Seq, item.Signature, item.EncodedValue, cas, target);
+        new(Id, [1], item.KeyArray, item.SaltArray, item.Seq, item.SignatureArray, item.EncodedValueArray, cas, target);
 
     [Fact]
     public void Mutable_rules()
