@@ -80,8 +80,8 @@ internal static class LookupBench
         // whole path: replies with values, verification, delivery), never on the measured key.
         var warmItem = MutableItem.Sign(Enumerable.Repeat((byte)0x22, 32).ToArray(), value, 1);
         Console.WriteLine($"warm-up item: {(await publisher.PutMutableAsync(warmItem, cancellationToken: ct)).Status}");
-        WarmKey = Convert.ToHexStringLower(warmItem.Key);
-        var pk = Convert.ToHexStringLower(item.Key);
+        WarmKey = Convert.ToHexStringLower(warmItem.Key.Span);
+        var pk = Convert.ToHexStringLower(item.Key.Span);
         var sizes = await ReplySizes.ProbeGetAsync(net.Nodes.Select(n => n.LocalEndPoint), item.Target, ct);
         Console.WriteLine($"get replies from the {sizes.Count} testnet nodes: max {sizes.DefaultIfEmpty(0).Max()} bytes, " +
                           $"{sizes.Count(x => x > 1500)} over 1500 bytes (libtorrent's receive buffer), {sizes.Count(x => x > 1472)} over 1472 (Ethernet MTU payload)");
@@ -107,10 +107,10 @@ internal static class LookupBench
             string[] boots = [.. Enumerable.Range(0, nodes).OrderBy(_ => pick.Next()).Take(Math.Min(8, nodes))
                 .Select(i => Loopback.Check(net.Nodes[i].LocalEndPoint.ToString()))];
             var boot = string.Join(',', boots);
-            var o = await OurRoundAsync(net, boots, item.Key, seq, joined: true, ct);
+            var o = await OurRoundAsync(net, boots, item.Key.ToArray(), seq, joined: true, ct);
             ours.Add(o);
             Console.WriteLine($"round {r} ours joined: {o}");
-            var c = await OurRoundAsync(net, boots, item.Key, seq, joined: false, ct);
+            var c = await OurRoundAsync(net, boots, item.Key.ToArray(), seq, joined: false, ct);
             oursCold.Add(c);
             Console.WriteLine($"round {r} ours cold:   {c}");
             var x = await OurProcessRoundAsync(net, boot, pk, seq, ct);
