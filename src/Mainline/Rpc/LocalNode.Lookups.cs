@@ -52,7 +52,7 @@ internal sealed partial class LocalNode
 
         if (seeds.Count == 0 || seeds.Count < _bootstrap.Count)
         {
-            // Deviation: at most K bootstrap addresses per lookup (a random sample when the list is longer), so
+            // Unlike the reference: at most K bootstrap addresses per lookup (a random sample when the list is longer), so
             // a long list (a whole testnet, an exported table) cannot make every lookup burst hundreds of
             // datagrams and overflow our own receive buffer with the replies.
             var sample = _bootstrap.Count <= Limits.K ? _bootstrap : [.. _bootstrap.OrderBy(_ => Random.Shared.Next()).Take(Limits.K)];
@@ -75,9 +75,9 @@ internal sealed partial class LocalNode
 
     /// <summary>Sends the lookup's query to <paramref name="address"/>.</summary>
     /// <remarks>
-    /// Deviation: the reference sends a companion ping with every query, so that nodes which reject the query
-    /// (no BEP 44, say) still count as alive and vote on our address. Their error reply is what tells us, so we
-    /// ping only then (see <see cref="OnLookupReply"/>): half the datagrams per lookup, and the first replies are
+    /// The reference sends a companion ping with every query, so that nodes which reject the query (no BEP 44,
+    /// say) still count as alive and vote on our address. Their error reply is what tells us, so this node pings
+    /// only then (see <see cref="OnLookupReply"/>): half the datagrams per lookup, and the first replies are
     /// not queued behind pings. Pings carry our own id, because bittorrent-dht adds every querier under its
     /// <c>a.id</c> and drops a node whose id changes at the same endpoint.
     /// </remarks>

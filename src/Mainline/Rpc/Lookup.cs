@@ -93,8 +93,8 @@ internal sealed class Lookup
 
     /// <summary>
     /// A mutable item this lookup has verified with exactly these fields (same key, seq, value and signature), or
-    /// null. The nodes of a store set mostly return the same item: one Ed25519 verification (60 µs for 1000 bytes)
-    /// serves them all, and the loop's CPU goes to the replies still arriving instead of verifying copies.
+    /// null. The nodes of a store set mostly return the same item, so one Ed25519 verification serves them all;
+    /// for a busy node (a relay running many gets) that is most of a lookup's CPU.
     /// </summary>
     public MutableItem? AlreadyVerified(byte[] key, long seq, byte[] encodedValue, byte[] signature)
     {
