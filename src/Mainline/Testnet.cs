@@ -43,7 +43,12 @@ public sealed class Testnet : IAsyncDisposable
     /// <param name="seeded">True: every routing table starts with all the nodes; false: the nodes bootstrap from node 0.</param>
     /// <param name="timeProvider">The clock of every node.</param>
     /// <param name="cancellationToken">Stops the start.</param>
-    public static async Task<Testnet> CreateAsync(int count, bool seeded, TimeProvider timeProvider, CancellationToken cancellationToken = default)
+    public static Task<Testnet> CreateAsync(int count, bool seeded, TimeProvider timeProvider, CancellationToken cancellationToken = default) =>
+        CreateAsync(count, seeded, timeProvider, null, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="configure"/> adjusts node i's options (tests: request filters).</summary>
+    internal static async Task<Testnet> CreateAsync(
+        int count, bool seeded, TimeProvider timeProvider, Action<int, DhtOptions>? configure, CancellationToken cancellationToken)
     {
         if (count < 1)
         {
@@ -54,12 +59,19 @@ public sealed class Testnet : IAsyncDisposable
         var nodes = new List<Dht>();
         try
         {
-            var first = await Dht.CreateAsync(NodeOptions([], DhtMode.Server, timeProvider), cancellationToken).ConfigureAwait(false);
+            DhtOptions Options(int i, IEnumerable<IPEndPoint> bootstrap)
+            {
+                var options = NodeOptions(bootstrap, DhtMode.Server, timeProvider);
+                configure?.Invoke(i, options);
+                return options;
+            }
+
+            var first = await Dht.CreateAsync(Options(0, []), cancellationToken).ConfigureAwait(false);
             nodes.Add(first);
             IPEndPoint[] bootstrap = seeded ? [] : [first.LocalEndPoint];
             for (var i = 1; i < count; i++)
             {
-                nodes.Add(await Dht.CreateAsync(NodeOptions(bootstrap, DhtMode.Server, timeProvider), cancellationToken).ConfigureAwait(false));
+                nodes.Add(await Dht.CreateAsync(Options(i, bootstrap), cancellationToken).ConfigureAwait(false));
             }
 
             if (seeded)

@@ -49,6 +49,26 @@ public sealed class InteropTests(MixedNetwork net)
     }
 
     [Fact]
+    public async Task Salted_mutable_put_by_bittorrent_dht_is_read_and_verified_by_us()
+    {
+        var seed = Seed(0x36);
+        var bd = await net.Bdht.CommandAsync(new { op = "put-mutable", seed = Hex(seed), seq = 4, value = Hex("salted from bdht"u8), salt = Hex("js-salt"u8), via = 2 }, Op);
+        Ok(bd, "bittorrent-dht salted put-mutable");
+        var key = MutableItem.PublicKeyOf(seed);
+        var got = await net.Client.GetMutableMostRecentAsync(key, "js-salt"u8.ToArray(), Ct());
+        Assert.NotNull(got);
+        Assert.Equal(4, got.Seq);
+        Assert.Equal("salted from bdht"u8.ToArray(), got.Value.ToArray());
+        Assert.Equal("js-salt"u8.ToArray(), got.Salt.ToArray());
+        Assert.Equal(MutableItem.TargetOf(key, "js-salt"u8), got.Target);
+        // The signature covers the salt: the same parts verify with it and fail without it.
+        Assert.True(MutableItem.TryFromSigned(key, "js-salt"u8, 4, "salted from bdht"u8, got.Signature.Span, out _));
+        Assert.False(MutableItem.TryFromSigned(key, default, 4, "salted from bdht"u8, got.Signature.Span, out _));
+        // Without the salt it is another target, where nothing is stored.
+        Assert.Null(await net.Client.GetMutableMostRecentAsync(key, default, Ct()));
+    }
+
+    [Fact]
     public async Task Mutable_items_put_by_them_are_read_by_us()
     {
         var seed = Seed(0x33);
