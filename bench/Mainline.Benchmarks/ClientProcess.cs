@@ -49,8 +49,8 @@ internal static class ClientProcess
         var seed = new byte[32];
         Random.Shared.NextBytes(seed);
         var local = MutableItem.Sign(seed, "warm-up"u8, 1);
-        _ = MutableItem.TryFromSigned(local.Key, default, local.Seq, local.Value, local.Signature, out _);
-        var warmKey = a.Str("--warm-pubkey", "") is { Length: 64 } hex ? Convert.FromHexString(hex) : local.Key;
+        _ = MutableItem.TryFromSigned(local.Key.Span, default, local.Seq, local.Value.Span, local.Signature.Span, out _);
+        var warmKey = a.Str("--warm-pubkey", "") is { Length: 64 } hex ? Convert.FromHexString(hex) : local.Key.ToArray();
         for (var i = 0; i < WarmGets; i++)
         {
             // The same method as the timed get, so that the timed get runs warmed code, its own timing included.

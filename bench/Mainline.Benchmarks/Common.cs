@@ -88,8 +88,8 @@ internal static class Loopback
     /// per-IP rate limit (as the library's Testnet does).</summary>
     public static DhtOptions Options(IReadOnlyList<string> bootstrap, DhtMode mode, Func<IncomingRequest, bool>? filter = null) => new()
     {
-        Logger = Environment.GetEnvironmentVariable("MAINLINE_BENCH_LOG") == "1" ? new ConsoleErrorLogger(mode.ToString()) : null,
-        Bootstrap = bootstrap,
+        LoggerFactory = Environment.GetEnvironmentVariable("MAINLINE_BENCH_LOG") == "1" ? new ConsoleErrorLoggerFactory(mode.ToString()) : null,
+        Bootstrap = [.. bootstrap.Select(DhtEndPoint.Parse)],
         Port = 0,
         BindAddress = IPAddress.Loopback,
         Mode = mode,

@@ -3,6 +3,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Mainline.Benchmarks;
 
+internal sealed class ConsoleErrorLoggerFactory(string name) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new ConsoleErrorLogger(name);
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
 internal sealed class ConsoleErrorLogger(string name) : ILogger
 {
     public IDisposable? BeginScope<TState>(TState state)

@@ -4,6 +4,8 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
+using Mainline.Bencode;
+using Mainline.Krpc;
 
 namespace Mainline.Benchmarks;
 
@@ -32,8 +34,8 @@ public class DecoderBenchmarks
     {
         _datagram = Datagrams.Get(Message);
         // Refuse to measure a datagram the decoder rejects: that would time the error path.
-        var status = Internals.KrpcStatus(_datagram);
-        if (status != "Ok" || Internals.BencodeDecode(_datagram) is null)
+        var status = KrpcCodec.TryDecode(_datagram, out _);
+        if (status != DecodeStatus.Ok || !BencodeReader.TryDecode(_datagram, out _))
         {
             throw new InvalidOperationException($"{Message}: decoder says {status}");
         }
@@ -43,10 +45,10 @@ public class DecoderBenchmarks
     public byte[] Copy() => _datagram.AsSpan().ToArray();
 
     [Benchmark(Description = "bencode decode")]
-    public object? BencodeDecode() => Internals.BencodeDecode(_datagram);
+    public object? BencodeDecode() => BencodeReader.TryDecode(_datagram, out var value) ? value : null;
 
     [Benchmark(Description = "KRPC parse (bencode + message)")]
-    public object? KrpcParse() => Internals.KrpcDecode(_datagram);
+    public object? KrpcParse() => KrpcCodec.TryDecode(_datagram, out var message) == DecodeStatus.Ok ? message : null;
 }
 
 /// <summary>Shows the datagram length of each case.</summary>

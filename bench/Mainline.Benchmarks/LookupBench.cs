@@ -12,7 +12,9 @@
 //          no bootstrap traversal for nodes added after start, so its table is exactly B_r.
 //   kit:   the peer kit's own CLI, `lt_testnet.py get-mutable --first`, timed as a whole process (wall), next to
 //          `lt_testnet.py show-settings` (python + libtorrent start, no session, no lookup) for the start overhead.
-// Messages per lookup: queries the testnet's nodes received from the client's port, by method.
+// Messages per lookup: queries the testnet's nodes received from the client's port, by method. On loopback a round
+// trip costs microseconds, so the times are a regression check reported as ratios to libtorrent; what a lookup
+// costs on a real network is its get queries and rounds, reported next to libtorrent's from the same run.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -80,8 +82,8 @@ internal static class LookupBench
         // whole path: replies with values, verification, delivery), never on the measured key.
         var warmItem = MutableItem.Sign(Enumerable.Repeat((byte)0x22, 32).ToArray(), value, 1);
         Console.WriteLine($"warm-up item: {(await publisher.PutMutableAsync(warmItem, cancellationToken: ct)).Status}");
-        WarmKey = Convert.ToHexStringLower(warmItem.Key);
-        var pk = Convert.ToHexStringLower(item.Key);
+        WarmKey = Convert.ToHexStringLower(warmItem.Key.Span);
+        var pk = Convert.ToHexStringLower(item.Key.Span);
         var sizes = await ReplySizes.ProbeGetAsync(net.Nodes.Select(n => n.LocalEndPoint), item.Target, ct);
         Console.WriteLine($"get replies from the {sizes.Count} testnet nodes: max {sizes.DefaultIfEmpty(0).Max()} bytes, " +
                           $"{sizes.Count(x => x > 1500)} over 1500 bytes (libtorrent's receive buffer), {sizes.Count(x => x > 1472)} over 1472 (Ethernet MTU payload)");
@@ -107,10 +109,10 @@ internal static class LookupBench
             string[] boots = [.. Enumerable.Range(0, nodes).OrderBy(_ => pick.Next()).Take(Math.Min(8, nodes))
                 .Select(i => Loopback.Check(net.Nodes[i].LocalEndPoint.ToString()))];
             var boot = string.Join(',', boots);
-            var o = await OurRoundAsync(net, boots, item.Key, seq, joined: true, ct);
+            var o = await OurRoundAsync(net, boots, item.Key.ToArray(), seq, joined: true, ct);
             ours.Add(o);
             Console.WriteLine($"round {r} ours joined: {o}");
-            var c = await OurRoundAsync(net, boots, item.Key, seq, joined: false, ct);
+            var c = await OurRoundAsync(net, boots, item.Key.ToArray(), seq, joined: false, ct);
             oursCold.Add(c);
             Console.WriteLine($"round {r} ours cold:   {c}");
             var x = await OurProcessRoundAsync(net, boot, pk, seq, ct);
@@ -373,9 +375,7 @@ internal static class LookupBench
             var pd = Stats.Median(Col(oursProcess, r => r.DoneMs));
             Console.WriteLine($"ratio ours own process/libtorrent: first value median {pf / lf:F2}, p90 {p9 / l9:F2}; completion median {pd / ld:F2}; " +
                               $"get queries median {Stats.Median(Col(oursProcess, r => r.Gets)) / Stats.Median(Col(lt, r => r.Gets)):F2}");
-            Console.WriteLine($"target first value ours (own process) <= libtorrent: {(pf <= lf ? "MET" : "NOT MET")} (median {pf:F2} vs {lf:F2} ms)");
             Console.WriteLine($"ratio ours cold/libtorrent: first value median {cf / lf:F2}, p90 {c9 / l9:F2}; completion median {cd / ld:F2}");
-            Console.WriteLine($"target first value ours (in testnet process) <= libtorrent: {(of <= lf ? "MET" : "NOT MET")} (median {of:F2} vs {lf:F2} ms)");
         }
 
         Console.WriteLine($"target stored-on >= 20: {(storedOn.Count > 0 && storedOn.Min() >= 20 ? "MET" : "NOT MET")} (min {storedOn.DefaultIfEmpty(double.NaN).Min():F0})");

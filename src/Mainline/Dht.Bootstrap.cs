@@ -1,3 +1,4 @@
+using System.Net;
 using Mainline.Rpc;
 
 namespace Mainline;
@@ -11,10 +12,11 @@ public sealed partial class Dht
         return nodes.Count > 0;
     }
 
-    /// <summary>"ip:port" of the non-stale routing-table nodes, to persist and pass as bootstrap next time.</summary>
-    public Task<IReadOnlyList<string>> ExportBootstrapAsync(CancellationToken cancellationToken = default) =>
-        _node.InvokeAsync<IReadOnlyList<string>>(
-            () => [.. _node.Table.Export(LocalNode.Now).Select(n => n.EndPoint.ToString())], cancellationToken);
+    /// <summary>The endpoints of the non-stale routing-table nodes, to persist and pass as
+    /// <see cref="DhtOptions.ExtraBootstrap"/> next time.</summary>
+    public Task<IReadOnlyList<IPEndPoint>> ExportBootstrapAsync(CancellationToken cancellationToken = default) =>
+        _node.InvokeAsync<IReadOnlyList<IPEndPoint>>(
+            () => [.. _node.Table.Export(_node.Now).Select(n => n.EndPoint)], cancellationToken);
 
     /// <summary>The 20 nodes closest to <paramref name="target"/> that a find_node lookup heard of (claims, secure first).</summary>
     public Task<IReadOnlyList<DhtNode>> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default) =>

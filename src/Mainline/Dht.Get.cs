@@ -7,77 +7,89 @@ namespace Mainline;
 
 public sealed partial class Dht
 {
-    /// <summary>Streams verified mutable items for (<paramref name="publicKey"/>, <paramref name="salt"/>) as replies
-    /// arrive (arrival order, one per node holding it); completes when the lookup ends.</summary>
+    /// <summary>Streams the distinct verified mutable items for (<paramref name="publicKey"/>, <paramref name="salt"/>)
+    /// in arrival order: an item that many nodes return (same key, seq, value and signature) comes once. Completes
+    /// when the lookup ends.</summary>
     /// <param name="publicKey">The 32-byte Ed25519 public key.</param>
-    /// <param name="salt">The salt, or null/empty for none.</param>
-    /// <param name="moreRecentThan">Only items with a higher seq (also sent to nodes as <c>seq</c>).</param>
+    /// <param name="salt">The salt; empty for none.</param>
+    /// <param name="moreRecentThan">Only items with a higher seq (also sent to nodes as <c>seq</c>, so that nodes
+    /// holding nothing newer answer without the value).</param>
     /// <param name="cancellationToken">Stops the stream.</param>
-    public async IAsyncEnumerable<MutableItem> GetMutableAsync(
-        byte[] publicKey, byte[]? salt = null, long? moreRecentThan = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(publicKey);
-        salt = salt is { Length: > 0 } ? salt : null;
-        var target = MutableItem.TargetOf(publicKey, salt);
-        await foreach (var value in Stream(new LookupKey(target, LookupKind.Get, moreRecentThan), salt, cancellationToken).ConfigureAwait(false))
-        {
-            if (value is MutableValue m && (moreRecentThan is null || m.Item.Seq > moreRecentThan))
-            {
-                yield return m.Item;
-            }
-        }
-    }
+    /// <exception cref="ArgumentException">When the key is not 32 bytes or the salt is longer than 64.</exception>
+    public IAsyncEnumerable<MutableItem> GetMutableAsync(
+        ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt = default, long? moreRecentThan = null,
+        CancellationToken cancellationToken = default) =>
+        StreamMutable(publicKey, salt, moreRecentThan, null, cancellationToken);
 
-    /// <summary>The most recent item (highest seq, then greatest value) after the whole lookup; null when none.</summary>
+    /// <summary>The most recent item (highest seq, then greatest value) once the whole lookup has ended; null when
+    /// no node holds one.</summary>
+    /// <exception cref="ArgumentException">When the key is not 32 bytes or the salt is longer than 64.</exception>
     public async Task<MutableItem?> GetMutableMostRecentAsync(
-        byte[] publicKey, byte[]? salt = null, CancellationToken cancellationToken = default)
+        ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt = default, CancellationToken cancellationToken = default) =>
+        (await GetMutableDetailedAsync(publicKey, salt, null, cancellationToken).ConfigureAwait(false)).MostRecent;
+
+    /// <summary>Runs a whole mutable get: every distinct verified item, the most recent one and the lookup's
+    /// diagnostics (§8.3: values, no values, no more recent, invalid values and responses, errors, timeouts).</summary>
+    /// <exception cref="ArgumentException">When the key is not 32 bytes or the salt is longer than 64.</exception>
+    public async Task<GetMutableOutcome> GetMutableDetailedAsync(
+        ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt = default, long? moreRecentThan = null,
+        CancellationToken cancellationToken = default)
     {
+        var diagnostics = new TaskCompletionSource<GetDiagnostics>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var items = new List<MutableItem>();
         MutableItem? best = null;
-        await foreach (var item in GetMutableAsync(publicKey, salt, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in StreamMutable(publicKey, salt, moreRecentThan, diagnostics, cancellationToken).ConfigureAwait(false))
         {
+            items.Add(item);
             if (best is null || item.IsMoreRecentThan(best))
             {
                 best = item;
             }
         }
 
-        return best;
+        return new GetMutableOutcome(items, best, await diagnostics.Task.WaitAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Runs a whole mutable get and returns every verified item, the most recent one and the lookup's
-    /// diagnostics (§8.3: values, no values, no more recent, invalid values and responses, errors, timeouts).</summary>
-    public async Task<GetMutableOutcome> GetMutableDetailedAsync(
-        byte[] publicKey, byte[]? salt = null, long? moreRecentThan = null, CancellationToken cancellationToken = default)
+    /// <summary>The one mutable get behind the public ones; <paramref name="diagnostics"/>, when given, receives the
+    /// lookup's counters when it ends.</summary>
+    private IAsyncEnumerable<MutableItem> StreamMutable(
+        ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt, long? moreRecentThan,
+        TaskCompletionSource<GetDiagnostics>? diagnostics, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(publicKey);
-        salt = salt is { Length: > 0 } ? salt : null;
-        var key = new LookupKey(MutableItem.TargetOf(publicKey, salt), LookupKind.Get, moreRecentThan);
-        var channel = Channel.CreateUnbounded<LookupValue>(new UnboundedChannelOptions { SingleReader = true });
-        var diagnostics = new TaskCompletionSource<GetDiagnostics>(TaskCreationOptions.RunContinuationsAsynchronously);
-        StartLookup(key, salt, channel.Writer, lookup => lookup.OnCompleted(l => diagnostics.TrySetResult(l.Diagnostics with { })));
-        var items = new List<MutableItem>();
-        MutableItem? best = null;
-        await foreach (var value in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        if (publicKey.Length != 32)
         {
-            if (value is MutableValue { Item: var item } && (moreRecentThan is null || item.Seq > moreRecentThan))
+            throw Error.InvalidLength(nameof(publicKey), 32, publicKey.Length);
+        }
+
+        if (salt.Length > MutableItem.MaxSaltLength)
+        {
+            throw Error.SaltTooLarge(salt.Length, nameof(salt));
+        }
+
+        var key = new LookupKey(MutableItem.TargetOf(publicKey.Span, salt.Span), LookupKind.Get, moreRecentThan);
+        Action<Lookup>? started = diagnostics is null
+            ? null
+            : lookup => lookup.OnCompleted(done => diagnostics.TrySetResult(done.Diagnostics with { }));
+        return Items(Stream(key, salt.IsEmpty ? null : salt.ToArray(), started, cancellationToken), moreRecentThan, cancellationToken);
+
+        static async IAsyncEnumerable<MutableItem> Items(
+            IAsyncEnumerable<LookupValue> values, long? moreRecentThan, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var value in values.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                items.Add(item);
-                if (best is null || item.IsMoreRecentThan(best))
+                if (value is MutableValue m && (moreRecentThan is null || m.Item.Seq > moreRecentThan))
                 {
-                    best = item;
+                    yield return m.Item;
                 }
             }
         }
-
-        return new GetMutableOutcome(items, best, await diagnostics.Task.WaitAsync(cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The first immutable value whose SHA-1 matches <paramref name="target"/> (its byte-string content), or null.</summary>
     public async Task<byte[]?> GetImmutableAsync(NodeId target, CancellationToken cancellationToken = default)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        await foreach (var value in Stream(new LookupKey(target, LookupKind.Get, null), null, cts.Token).ConfigureAwait(false))
+        await foreach (var value in Stream(new LookupKey(target, LookupKind.Get, null), null, null, cts.Token).ConfigureAwait(false))
         {
             if (value is ImmutableValue v)
             {
@@ -93,7 +105,7 @@ public sealed partial class Dht
     public async IAsyncEnumerable<IReadOnlyList<IPEndPoint>> GetPeersAsync(
         NodeId infoHash, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var value in Stream(new LookupKey(infoHash, LookupKind.GetPeers, null), null, cancellationToken).ConfigureAwait(false))
+        await foreach (var value in Stream(new LookupKey(infoHash, LookupKind.GetPeers, null), null, null, cancellationToken).ConfigureAwait(false))
         {
             if (value is PeersValue p)
             {
@@ -102,21 +114,14 @@ public sealed partial class Dht
         }
     }
 
-    /// <summary>
-    /// Starts (or joins) a lookup whose values go to <paramref name="values"/>. This thread queues the command,
-    /// sends the lookup's first query itself, and only then wakes the loop, which starts the rest of the lookup;
-    /// the caller goes straight to reading the channel. So the first datagram does not wait for the loop thread
-    /// to wake, and the first value does not wait for a round trip through the thread pool for the command's
-    /// acknowledgement.
-    /// </summary>
+    /// <summary>Starts (or joins) a lookup on the loop; its values go to <paramref name="values"/>.</summary>
     private void StartLookup(LookupKey key, byte[]? salt, ChannelWriter<LookupValue> values, Action<Lookup>? started)
     {
-        var first = _node.PrepareFirstQuery(key);
-        var posted = _node.Post(wake: first is null, action: () =>
+        var posted = _node.Post(() =>
         {
             try
             {
-                var lookup = _node.StartLookup(key, salt, first);
+                var lookup = _node.StartLookup(key, salt);
                 lookup.Subscribe(values);
                 started?.Invoke(lookup);
             }
@@ -129,19 +134,14 @@ public sealed partial class Dht
         {
             throw Error.Stopped();
         }
-
-        if (first is not null)
-        {
-            _node.SendFirst(first);
-            _node.Wake();
-        }
     }
 
+    /// <summary>Starts (or joins) the lookup for <paramref name="key"/> and streams its values.</summary>
     private async IAsyncEnumerable<LookupValue> Stream(
-        LookupKey key, byte[]? salt, [EnumeratorCancellation] CancellationToken cancellationToken)
+        LookupKey key, byte[]? salt, Action<Lookup>? started, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var channel = Channel.CreateUnbounded<LookupValue>(new UnboundedChannelOptions { SingleReader = true });
-        StartLookup(key, salt, channel.Writer, null);
+        StartLookup(key, salt, channel.Writer, started);
         await foreach (var value in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return value;

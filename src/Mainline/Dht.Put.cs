@@ -10,7 +10,7 @@ public sealed partial class Dht
     public Task<PutResult> PutImmutableAsync(byte[] value, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (value.Length > Limits.MaxValueLength)
+        if (value.Length > MutableItem.MaxValueLength)
         {
             throw Error.ValueTooLarge(value.Length, nameof(value));
         }

@@ -1,19 +1,7 @@
-// The public face of a Mainline DHT node. Split by concern: Dht.cs (lifetime, info), Dht.Bootstrap.cs,
-// Dht.Get.cs (streamed lookups), Dht.Put.cs (writes). All protocol state lives in the node's single loop
-// (Rpc/LocalNode); these methods post work to it and await the answer.
-//
-// Deliberate differences from the Rust reference (shared spec §15 and interop findings), each noted where made:
-//  * any-length `t` accepted and echoed; any `v`; `ip` used only when 6 bytes; malformed queries get 203,
-//    unknown methods 204 (or a find_node answer when they carry a target);
-//  * mutable get replies must hash to the target (SHA1(k ‖ salt)) as well as verify; servers recompute the
-//    target, verify the signature before looking at stored state, refuse equal seq with a different value and
-//    negative seq; empty salt == no salt; items expire (2 h) and peers too (45 min);
-//  * tokens are HMAC-SHA256(secret, ip ‖ target)[0..4]; puts use our own id; a lookup pings a node only when its
-//    query got an error reply, with our own id (bittorrent-dht files queriers under a.id); replies refresh
-//    routing-table entries, two missed pings evict;
-//  * the loop is one dedicated thread blocking on the socket (no thread-pool hop per datagram);
-//  * lookups are keyed by (target, kind, seq), lists are capped at 500 and a lookup visits at most 20 bootstrap
-//    addresses.
+// The public face of a Mainline DHT node, split by concern: Dht.cs (lifetime, info), Dht.Bootstrap.cs, Dht.Get.cs
+// (streamed lookups), Dht.Put.cs (writes). Every piece of protocol state belongs to the node's loop
+// (Rpc/LocalNode): these methods only post commands to it and await the answers, so callers on any thread never
+// race the loop. Where this node deliberately differs from the reference, docs/mainline-design.md says why.
 using Mainline.Rpc;
 
 namespace Mainline;
@@ -25,10 +13,18 @@ public sealed partial class Dht : IAsyncDisposable
 
     private Dht(LocalNode node) => _node = node;
 
-    /// <summary>Binds the socket, resolves the bootstrap list and starts the node.</summary>
+    /// <summary>Checks the options, binds the socket, resolves the bootstrap list and starts the node.</summary>
+    /// <exception cref="ArgumentException">When the options break a rule of <see cref="DhtOptionsValidator"/>
+    /// (the message lists every broken rule).</exception>
     /// <exception cref="System.Net.Sockets.SocketException">When an explicit port cannot be bound.</exception>
     public static async Task<Dht> CreateAsync(DhtOptions options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        if (DhtOptionsValidator.Failures(options) is { Count: > 0 } failures)
+        {
+            throw Error.InvalidOptions(failures, nameof(options));
+        }
+
         var node = await LocalNode.StartAsync(options, cancellationToken).ConfigureAwait(false);
         var dht = new Dht(node);
         if (node.BootstrapNodes.Count > 0)

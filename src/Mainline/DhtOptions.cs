@@ -1,110 +1,79 @@
 using System.Net;
-using Mainline.Server;
 using Microsoft.Extensions.Logging;
 
 namespace Mainline;
 
-/// <summary>How a node takes part in the DHT (shared spec §10.4).</summary>
-public enum DhtMode
-{
-    /// <summary>Start read-only; become a server at a 15-minute refresh once reachable (not firewalled). The default.</summary>
-    Adaptive,
-
-    /// <summary>Read-only (BEP 43): never answer queries, send <c>ro=1</c>.</summary>
-    Client,
-
-    /// <summary>Answer queries and store data from the start.</summary>
-    Server,
-}
-
-/// <summary>A query that reached a server-mode node, as shown to <see cref="DhtOptions.RequestFilter"/>.</summary>
-/// <param name="Method">The KRPC method (<c>ping</c>, <c>get</c>, …).</param>
-/// <param name="SenderId">The id the sender claims.</param>
-/// <param name="Source">The datagram's source endpoint.</param>
-public sealed record IncomingRequest(string Method, NodeId SenderId, IPEndPoint Source);
-
-/// <summary>Options of a <see cref="Dht"/> node.</summary>
+/// <summary>
+/// Options of a <see cref="Dht"/> node: a plain settable class, so it binds from configuration. Nothing is checked
+/// when a property is set; <see cref="DhtOptionsValidator"/> checks every rule at once, and
+/// <see cref="Dht.CreateAsync"/> applies the same rules and refuses options that break any of them.
+/// </summary>
 public sealed class DhtOptions
 {
-    /// <summary>The reference's default bootstrap nodes, for real use.</summary>
-    public static IReadOnlyList<string> DefaultBootstrap { get; } =
+    /// <summary>The reference's default bootstrap nodes (DNS names, resolved when a node starts), for real use.</summary>
+    public static IReadOnlyList<EndPoint> DefaultBootstrap { get; } =
     [
-        "router.bittorrent.com:6881",
-        "dht.transmissionbt.com:6881",
-        "dht.libtorrent.org:25401",
-        "relay.pkarr.org:6881",
+        new DnsEndPoint("router.bittorrent.com", 6881),
+        new DnsEndPoint("dht.transmissionbt.com", 6881),
+        new DnsEndPoint("dht.libtorrent.org", 25401),
+        new DnsEndPoint("relay.pkarr.org", 6881),
     ];
 
-    /// <summary>Bootstrap nodes as HOST:PORT, resolved once at start (IPv4 only; unresolvable ones skipped).
-    /// Null (default) means <see cref="DefaultBootstrap"/>; an empty list makes the first node of a private network.</summary>
-    public IReadOnlyList<string>? Bootstrap { get; init; }
+    /// <summary>Bootstrap nodes (<see cref="IPEndPoint"/> or <see cref="DnsEndPoint"/>; parse text with
+    /// <see cref="DhtEndPoint.Parse"/>), resolved once at start, IPv4 only, unresolvable ones skipped. Default
+    /// null, meaning <see cref="DefaultBootstrap"/>, so a node joins the public DHT unless told otherwise; an
+    /// empty list makes the first node of a private network.</summary>
+    public IList<EndPoint>? Bootstrap { get; set; }
 
-    /// <summary>Nodes added to <see cref="Bootstrap"/> (or to the defaults), e.g. exported from a previous run.</summary>
-    public IReadOnlyList<string> ExtraBootstrap { get; init; } = [];
+    /// <summary>Nodes added to <see cref="Bootstrap"/> (or to the defaults), e.g. exported from a previous run
+    /// with <see cref="Dht.ExportBootstrapAsync"/>. Default empty.</summary>
+    public IList<EndPoint> ExtraBootstrap { get; set; } = [];
 
-    /// <summary>UDP port; null tries 6881 and falls back to an OS-chosen port (the reference's default); 0 lets the OS choose.</summary>
-    public int? Port
-    {
-        get;
-        init => field = value is null or (>= 0 and <= 65535) ? value : throw Error.OutOfRange(nameof(value), value, "A UDP port is 0..65535.");
-    }
+    /// <summary>UDP port 0..65535. Default null: try 6881 and fall back to an OS-chosen port, as the reference
+    /// does, so that a node keeps its well-known port when it can; 0 always lets the OS choose.</summary>
+    public int? Port { get; set; }
 
-    /// <summary>Local address to bind; default 0.0.0.0 (IPv4 only in this project).</summary>
-    public IPAddress BindAddress { get; init; } = IPAddress.Any;
+    /// <summary>Local IPv4 address to bind. Default 0.0.0.0 (every interface): this project speaks IPv4 only.</summary>
+    public IPAddress BindAddress { get; set; } = IPAddress.Any;
 
-    /// <summary>Timeout of every request; default 2 s (the reference's; it also bounds lookup length).</summary>
-    public TimeSpan RequestTimeout
-    {
-        get;
-        init => field = value > TimeSpan.Zero ? value : throw Error.OutOfRange(nameof(value), value, "The request timeout must be positive.");
-    } = TimeSpan.FromSeconds(2);
+    /// <summary>Timeout of every request. Default 2 s, the reference's: long enough for a round trip across the
+    /// world, and it bounds how long a lookup waits for its slowest candidates.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Client, server or adaptive; default adaptive.</summary>
-    public DhtMode Mode { get; init; } = DhtMode.Adaptive;
+    /// <summary>Client, server or adaptive. Default <see cref="DhtMode.Adaptive"/>, the reference's: a node serves
+    /// others only once it knows it is reachable.</summary>
+    public DhtMode Mode { get; set; } = DhtMode.Adaptive;
 
-    /// <summary>A known public IPv4 address: only seeds a BEP 42 secure id at start.</summary>
-    public IPAddress? PublicIp { get; init; }
+    /// <summary>A known public IPv4 address; it only seeds a BEP 42 secure id at start. Default null: the id
+    /// becomes secure once repliers have told us our address.</summary>
+    public IPAddress? PublicIp { get; set; }
 
-    /// <summary>Storage capacities and lifetimes of server mode.</summary>
-    public ServerSettings Server { get; init; } = new();
+    /// <summary>Storage capacities and lifetimes of server mode. Default: the reference's capacities.</summary>
+    public ServerSettings Server { get; set; } = new();
 
-    /// <summary>A hook run on every parsed incoming query in server mode; false drops it without a reply.</summary>
-    public Func<IncomingRequest, bool>? RequestFilter { get; init; }
+    /// <summary>A hook run on every parsed incoming query in server mode; false drops it without a reply.
+    /// Default null: every query is answered (within the rate limit).</summary>
+    public Func<IncomingRequest, bool>? RequestFilter { get; set; }
 
-    /// <summary>Queries per second answered per source IP; default 20 (libtorrent-like pace; a lookup sends 2).</summary>
-    public double RateLimitPerIp
-    {
-        get;
-        init => field = value >= 0 ? value : throw Error.OutOfRange(nameof(value), value, "The rate limit must be 0 (off) or positive.");
-    } = 20;
+    /// <summary>Queries per second answered per source IP; 0 turns the limit off. Default 20, a libtorrent-like
+    /// pace: a lookup sends one query to each node, so honest clients stay far below it.</summary>
+    public double RateLimitPerIp { get; set; } = 20;
 
-    /// <summary>Burst of queries per source IP; default 60.</summary>
-    public double RateLimitBurst
-    {
-        get;
-        init => field = value >= 1 ? value : throw Error.OutOfRange(nameof(value), value, "The burst must be at least 1.");
-    } = 60;
+    /// <summary>Burst of queries per source IP, at least 1. Default 60: three seconds' worth at the default rate,
+    /// enough for a client running several lookups at once.</summary>
+    public double RateLimitBurst { get; set; } = 60;
+
+    /// <summary>Creates the node's logger (category <c>Mainline.Dht</c>). Default null: nothing is logged.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The clock of every timeout, expiry, token rotation and tick. Default <see cref="TimeProvider.System"/>;
+    /// tests pass a fake clock to run time-driven behaviour without waiting.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Routing-table refresh period (find_node on our own id; adaptive mode may switch then): 15 min as
     /// the reference. Internal: tests shorten it.</summary>
-    internal TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMinutes(15);
+    internal TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Stale-node purge and ping period: 5 min as the reference. Internal: tests shorten it.</summary>
-    internal TimeSpan PurgeInterval { get; init; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Logger for structured logs; null logs nothing.</summary>
-    public ILogger? Logger { get; init; }
+    internal TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
-
-/// <summary>A snapshot of a node's state (shared spec §11.3).</summary>
-/// <param name="Id">Our node id.</param>
-/// <param name="LocalEndPoint">The bound UDP endpoint.</param>
-/// <param name="PublicEndPoint">Our address as voted by repliers; null until known.</param>
-/// <param name="Firewalled">True until our own ping through the public address came back.</param>
-/// <param name="ServerMode">True when answering queries.</param>
-/// <param name="SizeEstimate">Estimated number of DHT nodes.</param>
-/// <param name="SizeEstimateStdDev">Relative standard deviation of <paramref name="SizeEstimate"/>.</param>
-/// <param name="RoutingTableSize">Nodes in the routing table.</param>
-public sealed record DhtInfo(
-    NodeId Id, IPEndPoint LocalEndPoint, IPEndPoint? PublicEndPoint, bool Firewalled, bool ServerMode,
-    long SizeEstimate, double SizeEstimateStdDev, int RoutingTableSize);

@@ -10,10 +10,10 @@ internal static class Error
         new($"{paramName} must be {expected} bytes, got {actual}.", paramName);
 
     public static ArgumentException ValueTooLarge(int length, string paramName) =>
-        new($"A BEP 44 value may be at most {Limits.MaxValueLength} bytes, got {length}.", paramName);
+        new($"A BEP 44 value may be at most {MutableItem.MaxValueLength} bytes, got {length}.", paramName);
 
     public static ArgumentException SaltTooLarge(int length, string paramName) =>
-        new($"A BEP 44 salt may be at most {Limits.MaxSaltLength} bytes, got {length}.", paramName);
+        new($"A BEP 44 salt may be at most {MutableItem.MaxSaltLength} bytes, got {length}.", paramName);
 
     public static ArgumentException NegativeSeq(long seq, string paramName) =>
         new($"A BEP 44 sequence number must not be negative, got {seq}.", paramName);
@@ -25,6 +25,9 @@ internal static class Error
     public static ArgumentOutOfRangeException OutOfRange(string paramName, object? value, string message) =>
         new(paramName, value, message);
 
-    public static ArgumentException BadEndpoint(string text, string paramName) =>
-        new($"'{text}' is not a HOST:PORT endpoint.", paramName);
+    public static FormatException BadEndPoint(string? text) =>
+        new($"'{text}' is not a DHT endpoint: expected host:port, a.b.c.d:port or [IPv6]:port with a port 1..65535.");
+
+    public static ArgumentException InvalidOptions(IEnumerable<string> failures, string paramName) =>
+        new($"Invalid DHT options: {string.Join(" ", failures)}", paramName);
 }

@@ -68,7 +68,7 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
     }
 
     /// <summary>XOR of two ids.</summary>
-    public NodeId Xor(NodeId other)
+    internal NodeId Xor(NodeId other)
     {
         Span<byte> b = stackalloc byte[Size];
         for (var i = 0; i < Size; i++)
@@ -81,7 +81,7 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
 
     /// <summary>Compares the XOR distances of <paramref name="a"/> and <paramref name="b"/> to this id.</summary>
     /// <returns>Negative when <paramref name="a"/> is closer, positive when <paramref name="b"/> is.</returns>
-    public int CompareDistance(NodeId a, NodeId b)
+    internal int CompareDistance(NodeId a, NodeId b)
     {
         for (var i = 0; i < Size; i++)
         {
@@ -97,7 +97,7 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
     }
 
     /// <summary>160 minus the number of leading zero bits of the XOR: 0 for equal ids, 160 when the first bit differs.</summary>
-    public int BucketDistance(NodeId other)
+    internal int BucketDistance(NodeId other)
     {
         for (var i = 0; i < Size; i++)
         {
@@ -112,7 +112,7 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
     }
 
     /// <summary>The first 16 bytes of the XOR distance as an unsigned 128-bit number (shared spec §9.1).</summary>
-    public UInt128 Distance128(NodeId other)
+    internal UInt128 Distance128(NodeId other)
     {
         var x = Xor(other);
         return BinaryPrimitives.ReadUInt128BigEndian(x.Bytes[..16]);

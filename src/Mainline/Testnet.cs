@@ -14,15 +14,16 @@ public sealed class Testnet : IAsyncDisposable
     /// <summary>The nodes.</summary>
     public IReadOnlyList<Dht> Nodes { get; }
 
-    /// <summary>"127.0.0.1:port" of every node, to bootstrap other nodes from.</summary>
-    public IReadOnlyList<string> Bootstrap => [.. Nodes.Select(n => n.LocalEndPoint.ToString())];
+    /// <summary>The endpoint (127.0.0.1:port) of every node, to bootstrap other nodes from.</summary>
+    public IReadOnlyList<IPEndPoint> Bootstrap => [.. Nodes.Select(n => n.LocalEndPoint)];
 
     /// <summary>Options for a node joining this testnet: loopback, OS-chosen port, bootstrap from all nodes.</summary>
-    public DhtOptions ClientOptions(DhtMode mode = DhtMode.Client) => NodeOptions(Bootstrap, mode);
+    public DhtOptions ClientOptions(DhtMode mode = DhtMode.Client) => NodeOptions(Bootstrap, mode, TimeProvider.System);
 
-    internal static DhtOptions NodeOptions(IReadOnlyList<string> bootstrap, DhtMode mode) => new()
+    internal static DhtOptions NodeOptions(IEnumerable<IPEndPoint> bootstrap, DhtMode mode, TimeProvider time) => new()
     {
-        Bootstrap = bootstrap,
+        Bootstrap = [.. bootstrap],
+        TimeProvider = time,
         Port = 0,
         BindAddress = IPAddress.Loopback,
         Mode = mode,
@@ -30,18 +31,47 @@ public sealed class Testnet : IAsyncDisposable
     };
 
     /// <summary>Starts <paramref name="count"/> server nodes.</summary>
-    public static async Task<Testnet> CreateAsync(int count, bool seeded = true, CancellationToken cancellationToken = default)
+    /// <param name="count">How many nodes, at least 1.</param>
+    /// <param name="seeded">True: every routing table starts with all the nodes; false: the nodes bootstrap from node 0.</param>
+    /// <param name="cancellationToken">Stops the start.</param>
+    public static Task<Testnet> CreateAsync(int count, bool seeded = true, CancellationToken cancellationToken = default) =>
+        CreateAsync(count, seeded, TimeProvider.System, cancellationToken);
+
+    /// <summary>Starts <paramref name="count"/> server nodes whose clock is <paramref name="timeProvider"/> (tests
+    /// pass a fake clock to drive expiry and timeouts).</summary>
+    /// <param name="count">How many nodes, at least 1.</param>
+    /// <param name="seeded">True: every routing table starts with all the nodes; false: the nodes bootstrap from node 0.</param>
+    /// <param name="timeProvider">The clock of every node.</param>
+    /// <param name="cancellationToken">Stops the start.</param>
+    public static Task<Testnet> CreateAsync(int count, bool seeded, TimeProvider timeProvider, CancellationToken cancellationToken = default) =>
+        CreateAsync(count, seeded, timeProvider, null, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="configure"/> adjusts node i's options (tests: request filters).</summary>
+    internal static async Task<Testnet> CreateAsync(
+        int count, bool seeded, TimeProvider timeProvider, Action<int, DhtOptions>? configure, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (count < 1)
+        {
+            throw Error.OutOfRange(nameof(count), count, "A testnet has at least one node.");
+        }
+
+        ArgumentNullException.ThrowIfNull(timeProvider);
         var nodes = new List<Dht>();
         try
         {
-            var first = await Dht.CreateAsync(NodeOptions([], DhtMode.Server), cancellationToken).ConfigureAwait(false);
+            DhtOptions Options(int i, IEnumerable<IPEndPoint> bootstrap)
+            {
+                var options = NodeOptions(bootstrap, DhtMode.Server, timeProvider);
+                configure?.Invoke(i, options);
+                return options;
+            }
+
+            var first = await Dht.CreateAsync(Options(0, []), cancellationToken).ConfigureAwait(false);
             nodes.Add(first);
-            IReadOnlyList<string> bootstrap = seeded ? [] : [first.LocalEndPoint.ToString()];
+            IPEndPoint[] bootstrap = seeded ? [] : [first.LocalEndPoint];
             for (var i = 1; i < count; i++)
             {
-                nodes.Add(await Dht.CreateAsync(NodeOptions(bootstrap, DhtMode.Server), cancellationToken).ConfigureAwait(false));
+                nodes.Add(await Dht.CreateAsync(Options(i, bootstrap), cancellationToken).ConfigureAwait(false));
             }
 
             if (seeded)
@@ -58,7 +88,7 @@ public sealed class Testnet : IAsyncDisposable
                     {
                         foreach (var other in all)
                         {
-                            n.Node.Table.Add(other, LocalNode.Now);
+                            n.Node.Table.Add(other, n.Node.Now);
                         }
 
                         return true;

@@ -7,45 +7,38 @@ public sealed class DhtModesTests
     private static CancellationToken Ct() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 
     [Fact]
-    public async Task Adaptive_node_becomes_a_server_once_reachable()
+    public async Task Adaptive_node_becomes_a_server_at_the_refresh_once_reachable()
     {
         await using var net = await Testnet.CreateAsync(5, cancellationToken: Ct());
+        var clock = new Clock();
         var options = net.ClientOptions(DhtMode.Adaptive);
-        await using var node = await Dht.CreateAsync(new DhtOptions
-        {
-            Bootstrap = options.Bootstrap,
-            Port = 0,
-            BindAddress = IPAddress.Loopback,
-            Mode = DhtMode.Adaptive,
-            RefreshInterval = TimeSpan.FromMilliseconds(500),
-        }, Ct());
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        DhtInfo info;
-        do
-        {
-            await Task.Delay(100, Ct());
-            info = await node.GetInfoAsync(Ct());
-        }
-        while (!info.ServerMode && DateTime.UtcNow < deadline);
+        options.TimeProvider = clock.Time;
+        await using var node = await Dht.CreateAsync(options, Ct());
+        Assert.True(await node.BootstrappedAsync(Ct()));
+        Assert.False((await DhtTests.Eventually(node, i => !i.Firewalled)).Firewalled);
 
-        Assert.True(info.ServerMode);
-        Assert.False(info.Firewalled);
+        // Reachable, but the switch waits for the 15-minute refresh.
+        await clock.AdvanceAsync(TimeSpan.FromMinutes(14), Ct(), node);
+        Assert.False((await node.GetInfoAsync(Ct())).ServerMode);
+        await clock.AdvanceAsync(TimeSpan.FromMinutes(1), Ct(), node);
+        Assert.True((await node.GetInfoAsync(Ct())).ServerMode);
     }
 
     [Fact]
     public async Task Forced_client_never_becomes_a_server()
     {
         await using var net = await Testnet.CreateAsync(3, cancellationToken: Ct());
-        await using var node = await Dht.CreateAsync(new DhtOptions
+        var clock = new Clock();
+        var options = net.ClientOptions(DhtMode.Client);
+        options.TimeProvider = clock.Time;
+        await using var node = await Dht.CreateAsync(options, Ct());
+        Assert.True(await node.BootstrappedAsync(Ct()));
+        Assert.False((await DhtTests.Eventually(node, i => !i.Firewalled)).Firewalled);
+        for (var refresh = 0; refresh < 3; refresh++)
         {
-            Bootstrap = net.Bootstrap,
-            Port = 0,
-            BindAddress = IPAddress.Loopback,
-            Mode = DhtMode.Client,
-            RefreshInterval = TimeSpan.FromMilliseconds(200),
-        }, Ct());
-        await node.BootstrappedAsync(Ct());
-        await Task.Delay(1000, Ct());
+            await clock.AdvanceAsync(TimeSpan.FromMinutes(15), Ct(), node);
+        }
+
         Assert.False((await node.GetInfoAsync(Ct())).ServerMode);
     }
 
@@ -69,13 +62,7 @@ public sealed class DhtModesTests
         // (Firewalled is not asserted: the lookup for the new id votes for 127.0.0.1, a new public address,
         // which is firewalled until our ping through it returns; loopback being exempt, the id stays.)
         // The lookup for the new id, seeded from the old table, refills the new table.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while ((await node.GetInfoAsync(Ct())).RoutingTableSize == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, Ct());
-        }
-
-        Assert.True((await node.GetInfoAsync(Ct())).RoutingTableSize > 0);
+        Assert.True((await DhtTests.Eventually(node, i => i.RoutingTableSize > 0)).RoutingTableSize > 0);
         Assert.Equal(after.Id, (await node.GetInfoAsync(Ct())).Id);
     }
 
@@ -96,18 +83,17 @@ public sealed class DhtModesTests
     }
 
     [Fact]
-    public async Task Bootstrap_lists_resolve_literals_and_keep_defaults_with_extras()
+    public async Task Bootstrap_lists_resolve_literals_once_and_keep_extras()
     {
-        var list = await Mainline.Rpc.LocalNode.ResolveAsync(["127.0.0.1:7000", "127.0.0.1:7000", "127.0.0.2:7001"], Ct());
-        Assert.Equal(2, list.Count);
-        await Assert.ThrowsAsync<ArgumentException>(() => Mainline.Rpc.LocalNode.ResolveAsync(["nonsense"], Ct()));
-        await Assert.ThrowsAsync<ArgumentException>(() => Mainline.Rpc.LocalNode.ResolveAsync(["127.0.0.1:0"], Ct()));
+        var list = await Mainline.Rpc.LocalNode.ResolveAsync(
+            [IPEndPoint.Parse("127.0.0.1:7000"), new DnsEndPoint("127.0.0.1", 7000), IPEndPoint.Parse("127.0.0.2:7001"), IPEndPoint.Parse("[::1]:7002")], Ct());
+        Assert.Equal([IPEndPoint.Parse("127.0.0.1:7000"), IPEndPoint.Parse("127.0.0.2:7001")], list); // IPv4 only, no duplicates
         // Extras are added to an explicit list (and to the defaults when none is given: not resolved here,
         // tests never touch public hosts).
         await using var node = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = ["127.0.0.1:9"],
-            ExtraBootstrap = ["127.0.0.1:10"],
+            Bootstrap = [IPEndPoint.Parse("127.0.0.1:9")],
+            ExtraBootstrap = [IPEndPoint.Parse("127.0.0.1:10")],
             Port = 0,
             BindAddress = IPAddress.Loopback,
         }, Ct());
@@ -137,14 +123,14 @@ public sealed class DhtModesTests
         var item = MutableItem.Sign(new byte[32], "d"u8, 3);
         Assert.True((await a.PutMutableAsync(item, null, Ct())).Succeeded);
         await using var b = await Dht.CreateAsync(net.ClientOptions(), Ct());
-        var all = await b.GetMutableDetailedAsync(item.Key, null, null, Ct());
+        var all = await b.GetMutableDetailedAsync(item.Key, default, null, Ct());
         Assert.Equal(3, all.MostRecent!.Seq);
-        Assert.Equal(all.Items.Count, all.Diagnostics.Values);
+        Assert.Same(all.MostRecent, Assert.Single(all.Items)); // ten copies, one distinct item
         Assert.True(all.Diagnostics.Values >= 10);
         Assert.Equal(0, all.Diagnostics.InvalidValues);
         Assert.True(all.Diagnostics.Queried >= all.Diagnostics.Responded);
 
-        var newer = await b.GetMutableDetailedAsync(item.Key, null, 3, Ct());
+        var newer = await b.GetMutableDetailedAsync(item.Key, default, 3, Ct());
         Assert.Empty(newer.Items);
         Assert.True(newer.Diagnostics.NoMoreRecent >= 10);
     }
@@ -152,6 +138,25 @@ public sealed class DhtModesTests
 
 public sealed class DhtLoggingTests
 {
+    private sealed class ListLoggerFactory(ListLogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
+    {
+        public List<string> Categories { get; } = [];
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName)
+        {
+            Categories.Add(categoryName);
+            return logger;
+        }
+
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
     {
         public List<string> Lines { get; } = [];
@@ -176,13 +181,10 @@ public sealed class DhtLoggingTests
         var ct = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
         await using var net = await Testnet.CreateAsync(5, cancellationToken: ct);
         var logger = new ListLogger();
-        await using (var node = await Dht.CreateAsync(new DhtOptions
-        {
-            Bootstrap = net.Bootstrap,
-            Port = 0,
-            BindAddress = System.Net.IPAddress.Loopback,
-            Logger = logger,
-        }, ct))
+        var factory = new ListLoggerFactory(logger);
+        var options = net.ClientOptions(DhtMode.Adaptive);
+        options.LoggerFactory = factory;
+        await using (var node = await Dht.CreateAsync(options, ct))
         {
             Assert.True((await node.PutImmutableAsync("log me"u8.ToArray(), ct)).Succeeded);
         }
@@ -196,23 +198,58 @@ public sealed class DhtLoggingTests
         Assert.Contains(lines, l => l.Contains("listening on", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("Get lookup", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("Stored, stored on", StringComparison.Ordinal));
+        Assert.Equal(["Mainline.Dht"], factory.Categories);
     }
 }
 
 public sealed class DhtOptionsTests
 {
     [Fact]
-    public void Options_validate_their_values()
+    public void Defaults_are_valid_and_documented_values()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { Port = 70000 });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { RequestTimeout = TimeSpan.Zero });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { RateLimitPerIp = -1 });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DhtOptions { RateLimitBurst = 0 });
         var defaults = new DhtOptions();
+        Assert.Empty(DhtOptionsValidator.Failures(defaults));
+        Assert.True(new DhtOptionsValidator().Validate(null, defaults).Succeeded);
         Assert.Null(defaults.Bootstrap);
+        Assert.All(DhtOptions.DefaultBootstrap, e => Assert.IsType<DnsEndPoint>(e));
         Assert.Equal(4, DhtOptions.DefaultBootstrap.Count);
         Assert.Equal(TimeSpan.FromSeconds(2), defaults.RequestTimeout);
         Assert.Equal(DhtMode.Adaptive, defaults.Mode);
-        Assert.Equal(System.Net.IPAddress.Any, defaults.BindAddress);
+        Assert.Equal(IPAddress.Any, defaults.BindAddress);
+        Assert.Same(TimeProvider.System, defaults.TimeProvider);
+    }
+
+    [Fact]
+    public void Every_broken_rule_is_reported()
+    {
+        var bad = new DhtOptions
+        {
+            Port = 70000,
+            RequestTimeout = TimeSpan.Zero,
+            RateLimitPerIp = -1,
+            RateLimitBurst = 0,
+            BindAddress = IPAddress.IPv6Any,
+            Bootstrap = [new IPEndPoint(IPAddress.Loopback, 0)],
+            Server = new ServerSettings { MaxMutableValues = 0, ItemLifetime = TimeSpan.Zero },
+        };
+        var failures = DhtOptionsValidator.Failures(bad);
+        string[] names = ["Port", "RequestTimeout", "RateLimitPerIp", "RateLimitBurst", "BindAddress", "Bootstrap", "Server.MaxMutableValues", "Server.ItemLifetime"];
+        Assert.Equal(names.Length, failures.Count);
+        foreach (var name in names)
+        {
+            Assert.Contains(failures, f => f.StartsWith(name + " ", StringComparison.Ordinal));
+        }
+
+        var result = new DhtOptionsValidator().Validate(null, bad);
+        Assert.True(result.Failed);
+        Assert.Equal(failures, result.Failures);
+    }
+
+    [Fact]
+    public async Task Create_refuses_invalid_options_listing_every_failure()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Dht.CreateAsync(new DhtOptions { Port = -1, RateLimitBurst = 0.5 }));
+        Assert.Contains("Port", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RateLimitBurst", error.Message, StringComparison.Ordinal);
     }
 }

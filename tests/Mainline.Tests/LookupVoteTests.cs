@@ -49,7 +49,7 @@ public sealed class LookupVoteTests
     }
 
     [Theory]
-    [InlineData("127.0.0.1:40000")]
+    [InlineData("127.0.0.1:6881")]
     [InlineData("192.168.1.20:6881")]
     [InlineData("10.1.2.3:6881")]
     public void A_loopback_or_private_address_needs_one_vote(string address)

@@ -43,10 +43,10 @@ public sealed class MutableItemTests
     {
         var seed = H("38ab3e55693a9bd1bd083b6d895454c9dd7307e47f4604ccb6404d625cd71b67");
         var item = MutableItem.Sign(seed, Value, 1000, Encoding.ASCII.GetBytes(salt));
-        Assert.Equal("cf34cfef0cd4944d1026593fcae2df346aa9f47fe776e95267af30e081300f5b", Convert.ToHexStringLower(item.Key));
+        Assert.Equal("cf34cfef0cd4944d1026593fcae2df346aa9f47fe776e95267af30e081300f5b", Convert.ToHexStringLower(item.Key.Span));
         Assert.Equal(target, item.Target.ToString());
-        Assert.Equal(signature, Convert.ToHexStringLower(item.Signature));
-        Assert.Equal(Value, item.Value);
+        Assert.Equal(signature, Convert.ToHexStringLower(item.Signature.Span));
+        Assert.Equal(Value, item.Value.ToArray());
     }
 
     [Fact]

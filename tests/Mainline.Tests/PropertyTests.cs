@@ -49,6 +49,28 @@ public sealed class PropertyTests
     }
 
     [Fact]
+    public void Routing_table_accepts_every_node_it_has_room_for()
+    {
+        // Distinct public IPs, so the per-IP rule never applies: a node is refused only for our own id or a full bucket.
+        Gen.Select(GenId, GenId.Array[1, 300], Gen.Bool).Sample((own, ids, includeOwn) =>
+        {
+            var table = new RoutingTable(own);
+            if (includeOwn)
+            {
+                ids[ids.Length / 2] = own;
+            }
+
+            for (var i = 0; i < ids.Length; i++)
+            {
+                var id = ids[i];
+                var endPoint = new IPEndPoint(new IPAddress([9, (byte)(i >> 8), (byte)i, 1]), 6881);
+                var room = id != own && table.Entries.Count(e => own.BucketDistance(e.Node.Id) == own.BucketDistance(id)) < Limits.K;
+                Assert.Equal(room, table.Add(new DhtNode(id, endPoint), 0));
+            }
+        }, iter: 200);
+    }
+
+    [Fact]
     public void Stored_mutable_seq_never_decreases()
     {
         var seed = new byte[32];
@@ -57,23 +79,27 @@ public sealed class PropertyTests
         Gen.Select(Gen.Long[0, 20], Gen.Byte, Gen.Select(Gen.Bool, Gen.Long[-1, 20]).Select((has, c) => has ? c : (long?)null)).Array[1, 40].Sample(ops =>
         {
             var storage = new Storage(new ServerSettings());
-            long? stored = null;
+            (long Seq, byte Value)? stored = null;
             foreach (var (seq, value, cas) in ops)
             {
                 var item = MutableItem.Sign(seed, [value], seq);
                 var error = storage.PutMutable(
-                    new PutMutableQuery(id, [1], item.Key, null, seq, item.Signature, item.EncodedValue, cas, null), 0);
+                    new PutMutableQuery(id, [1], item.KeyArray, null, seq, item.SignatureArray, item.EncodedValueArray, cas, null), 0);
                 var now = storage.GetMutable(item.Target, 0)?.Seq;
-                if (error is null)
+
+                // Both sides: exactly the puts the rules allow are stored, with the code the rules give otherwise.
+                var casFails = stored is { } s1 && cas is { } c && c != s1.Seq;
+                var older = stored is { } s2 && (seq < s2.Seq || (seq == s2.Seq && value != s2.Value));
+                if (casFails || older)
                 {
-                    Assert.Equal(seq, now);
-                    Assert.True(stored is null || seq >= stored);
-                    stored = seq;
+                    Assert.Equal(casFails ? 301 : 302, error?.Code);
+                    Assert.Equal(stored?.Seq, now);
                 }
                 else
                 {
-                    Assert.Equal(stored, now);
-                    Assert.Contains(error.Code, new long[] { 301, 302 });
+                    Assert.Null(error);
+                    Assert.Equal(seq, now);
+                    stored = (seq, value);
                 }
             }
         }, iter: 200);

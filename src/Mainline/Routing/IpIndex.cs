@@ -2,8 +2,8 @@
 // either of them is not BEP 42-secure, or both share the first 21 id bits. Net effect: one non-secure node
 // per IP, or up to eight secure ones (one per r & 7). O(1) per check instead of a scan of every node.
 //
-// Callers pass whether the node is secure: they keep that flag with their entries, and computing it (a CRC32-C
-// of the address) in every check made a lookup's seeding cost microseconds per node.
+// Callers pass whether the node is secure: they keep that flag with their entries, so that a check never
+// recomputes it (a CRC32-C of the address).
 using System.Net;
 
 namespace Mainline.Routing;

@@ -39,9 +39,6 @@ internal sealed class RoutingTable
 
     public bool IsEmpty => Count == 0;
 
-    /// <summary>Changes whenever a node enters or leaves the table (for <see cref="RoutingSnapshot"/>).</summary>
-    public int Version { get; private set; }
-
     public IEnumerable<RoutingEntry> Entries => _buckets.Where(b => b is not null).SelectMany(b => b!);
 
     /// <summary>Adds a node per §7.2; refreshes it when already present with the same endpoint.</summary>
@@ -105,7 +102,6 @@ internal sealed class RoutingTable
         bucket.Add(added);
         _perIp.Add(node, added.Secure);
         Count++;
-        Version++;
         return true;
     }
 
@@ -133,7 +129,6 @@ internal sealed class RoutingTable
         _perIp.Remove(bucket![index].Node, bucket[index].Secure);
         bucket.RemoveAt(index);
         Count--;
-        Version++;
         return true;
     }
 
@@ -155,7 +150,6 @@ internal sealed class RoutingTable
                 bucket.Remove(gone);
                 _perIp.Remove(gone.Node, gone.Secure);
                 Count--;
-                Version++;
             }
 
             foreach (var e in bucket)

@@ -16,7 +16,7 @@ internal sealed partial class LocalNode
             if (_mutablePuts.TryGetValue(op.Target, out var running) && !running.Finished)
             {
                 var runningItem = running.Item!;
-                if (runningItem.Signature.AsSpan().SequenceEqual(item.Signature))
+                if (runningItem.Signature.Span.SequenceEqual(item.Signature.Span))
                 {
                     running.Waiters.Add(waiter);
                     return;
@@ -56,7 +56,7 @@ internal sealed partial class LocalNode
             return;
         }
 
-        var lookup = StartLookup(new LookupKey(op.Target, LookupKind.Get, null), op.Item?.Salt);
+        var lookup = StartLookup(new LookupKey(op.Target, LookupKind.Get, null), op.Item?.SaltArray);
         lookup.OnCompleted(l => SendPut(op, l.ResultNodes, extraNodes));
     }
 

@@ -135,10 +135,10 @@ internal sealed partial class LocalNode
             Id = Id,
             Token = token,
             Nodes = NodesBeside(nodes, item.EncodedValue.Length),
-            Key = item.Key,
+            Key = item.KeyArray,
             Seq = item.Seq,
-            Signature = item.Signature,
-            EncodedValue = item.EncodedValue,
+            Signature = item.SignatureArray,
+            EncodedValue = item.EncodedValueArray,
         };
     }
 

@@ -1,20 +1,20 @@
-// The state-owning event loop of one DHT node (shared spec §11.1, style: one owner for mutable state).
+// The event loop that owns one DHT node's state (shared spec §11.1; style: one owner for mutable state).
 //
-//   UDP socket ──datagrams (all that have arrived)───┐
-//   Dht API ──Command──▶ inbox Channel ──wake datagram─┼──▶ one thread: routing table, in-flight requests,
-//   tick: 50 ms with requests in flight, else ≤ 1 s ──┘     lookups, puts, storage, tokens; outbox of queries
+//   UDP socket ──datagrams──────────────────────────────┐
+//   Dht API ──Command──▶ inbox Channel ──wake datagram──┼──▶ one thread: routing table, in-flight requests,
+//   tick: 50 ms with requests in flight, else ≤ 1 s ────┘     lookups, puts, storage, tokens; outbox of queries
 //
-// The loop is one dedicated thread that blocks in poll(2) on the socket, the way libtorrent's network thread
-// does: a datagram is decoded and answered on the thread the kernel wakes, with no hop through the thread pool
-// (which, in a process that also runs other nodes or a busy server, queues a reply behind unrelated work; on the
-// 200-node benchmark that hop chain made our first value 2× slower than libtorrent's). API calls write a closure
-// into the inbox channel and wake the thread with a one-byte datagram to its own socket; they await a
-// TaskCompletionSource whose continuations run asynchronously (never on the loop). Queries the loop sends wait
-// in an outbox and go out between received datagrams, so a lookup's first reply is handled while the rest of
-// its queries are still being sent. One exception to "only the loop sends queries": a caller's lookup sends its
-// first query from the caller's thread (to the closest node of a read-only copy of the table that the loop
-// publishes), after queueing the command that registers it; the loop runs queued commands before it handles
-// any datagram, so the reply always finds its request (LocalNode.Lookups.cs, PrepareFirstQuery).
+// Only this thread sends datagrams and reads or writes protocol state, so none of that state needs a lock. The
+// thread blocks in poll(2) on the socket: a datagram is decoded and answered on the thread the kernel wakes, and
+// a process running many nodes (a testnet) costs one small thread per node rather than thread-pool work items
+// queued behind unrelated work. API calls write a closure into the inbox channel and wake the thread with a
+// one-byte datagram to its own socket; they await a TaskCompletionSource whose continuations run asynchronously
+// (never on the loop). Queries the loop sends wait in an outbox and go out between received datagrams, so the
+// replies to a lookup's first queries are handled while the rest of its round is still being sent.
+//
+// Time comes from DhtOptions.TimeProvider (milliseconds since the node started). With a provider other than the
+// system clock (a test's fake clock), a periodic timer of that provider wakes the loop, so that advancing the
+// clock runs timeouts and maintenance promptly even though poll(2) itself waits in real time.
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -61,14 +61,13 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private const long TickMs = 50;
 
     // With no request in flight only maintenance is due (purge, refresh, the empty-table retry: intervals of
-    // seconds to minutes), so an idle node wakes once a second (or at its shortest maintenance interval) instead
-    // of 20 times: 1000 idle nodes in one process cost 58 % of a core at 50 ms.
+    // seconds to minutes), so an idle node wakes once a second (or at its shortest maintenance interval): a
+    // testnet of hundreds of idle nodes in one process then costs little CPU.
     private const long MaxIdleTickMs = 1000;
     private const int MaxReceivesPerSend = 16;
     private const byte WakeByte = (byte)'w';
     private const long TokenFreshMs = 5 * 60 * 1000;
     private const long EmptyTableRetryMs = 5_000;
-    private const long FirstReplyWaitMs = 2;
 
     private readonly Socket _socket;
     // Written by any thread, read only by the loop (TryRead: the loop never awaits it, it polls the socket).
@@ -78,6 +77,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private readonly IPEndPoint _wakeEndPoint;
     private readonly DhtOptions _options;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly long _startedAt;
+    private readonly ITimer? _clockWake;
     private readonly IReadOnlyList<IPEndPoint> _bootstrap;
     private readonly long _timeoutMs;
     private readonly long _idleTickMs;
@@ -92,11 +94,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private int _wakePending;
     private bool _bursting;
     private volatile bool _stopping;
-    private uint _nextTid = (uint)Random.Shared.Next(); // Interlocked: callers' threads take ids too
-    private volatile RoutingSnapshot? _snapshot;
-    private long _lastSnapshot = long.MinValue / 2;
+    private uint _nextTid = (uint)Random.Shared.Next();
     private RoutingTable _table;
     private Lookup? _selfLookup;
+    private long _lastTick;
     private long _lastRefresh;
     private long _lastPurge;
     private long _lastEmptyRetry = long.MinValue / 2;
@@ -106,7 +107,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
     {
         _socket = socket;
         _options = options;
-        _log = options.Logger ?? NullLogger.Instance;
+        _log = options.LoggerFactory?.CreateLogger("Mainline.Dht") ?? NullLogger.Instance;
+        _time = options.TimeProvider;
+        _startedAt = _time.GetTimestamp();
         _bootstrap = bootstrap;
         _timeoutMs = (long)options.RequestTimeout.TotalMilliseconds;
         _idleTickMs = Math.Clamp(
@@ -121,11 +124,20 @@ internal sealed partial class LocalNode : IAsyncDisposable
         _wakeEndPoint = LocalEndPoint.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, LocalEndPoint.Port) : LocalEndPoint;
         _lastRefresh = now;
         _lastPurge = now;
+        if (_time != TimeProvider.System)
+        {
+            var period = TimeSpan.FromMilliseconds(TickMs);
+            _clockWake = _time.CreateTimer(static state => ((LocalNode)state!).Wake(), this, period, period);
+        }
     }
 
-    public static long Now => Environment.TickCount64;
+    /// <summary>Milliseconds since the node started, on the options' clock; every timeout and expiry uses it.</summary>
+    public long Now => (long)_time.GetElapsedTime(_startedAt).TotalMilliseconds;
 
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>When the loop last ran its tick (timeouts, maintenance), in <see cref="Now"/> milliseconds.</summary>
+    internal long LastTick => _lastTick;
 
     // ---- loop-owned state exposed to the loop's own code ----
     public NodeId Id => _table.Id;
@@ -138,9 +150,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     public RoutingTable Table => _table;
 
-    /// <summary>The copy of the table that callers' threads read (tests).</summary>
-    internal RoutingSnapshot? Snapshot => _snapshot;
-
     public LookupCache Cache => _cache;
 
     public Storage Storage => _storage;
@@ -151,8 +160,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     public static async Task<LocalNode> StartAsync(DhtOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var bootstrap = await ResolveAsync([.. options.Bootstrap ?? DhtOptions.DefaultBootstrap, .. options.ExtraBootstrap], cancellationToken).ConfigureAwait(false);
+        var bootstrap = await ResolveAsync([.. (IEnumerable<EndPoint>?)options.Bootstrap ?? DhtOptions.DefaultBootstrap, .. options.ExtraBootstrap], cancellationToken).ConfigureAwait(false);
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -199,44 +207,39 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Resolves HOST:PORT strings once, IPv4 only; unresolvable hosts are skipped.</summary>
-    internal static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IEnumerable<string> entries, CancellationToken cancellationToken)
+    /// <summary>Resolves the bootstrap endpoints once: IPv4 only; unresolvable names are skipped, as the reference does.</summary>
+    internal static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IEnumerable<EndPoint> entries, CancellationToken cancellationToken)
     {
         var result = new List<IPEndPoint>();
-        foreach (var entry in entries.Distinct(StringComparer.Ordinal))
+        foreach (var entry in entries.Distinct())
         {
-            var colon = entry.LastIndexOf(':');
-            if (colon <= 0 || !ushort.TryParse(entry.AsSpan(colon + 1), out var port) || port == 0)
+            IPEndPoint? resolved = entry switch
             {
-                throw Error.BadEndpoint(entry, nameof(entries));
-            }
-
-            var host = entry[..colon];
-            if (IPAddress.TryParse(host, out var literal))
+                IPEndPoint ip => ip,
+                DnsEndPoint dns when IPAddress.TryParse(dns.Host, out var literal) => new IPEndPoint(literal, dns.Port),
+                DnsEndPoint dns => await ResolveAsync(dns, cancellationToken).ConfigureAwait(false),
+                _ => null,
+            };
+            if (resolved is not null && resolved.AddressFamily == AddressFamily.InterNetwork && !result.Contains(resolved))
             {
-                if (literal.AddressFamily == AddressFamily.InterNetwork)
-                {
-                    result.Add(new IPEndPoint(literal, port));
-                }
-
-                continue;
-            }
-
-            try
-            {
-                var addresses = await Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork, cancellationToken).ConfigureAwait(false);
-                if (addresses.Length > 0)
-                {
-                    result.Add(new IPEndPoint(addresses[0], port));
-                }
-            }
-            catch (SocketException)
-            {
-                // Unresolvable bootstrap hosts are skipped, as the reference does.
+                result.Add(resolved);
             }
         }
 
         return result;
+    }
+
+    private static async Task<IPEndPoint?> ResolveAsync(DnsEndPoint entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(entry.Host, AddressFamily.InterNetwork, cancellationToken).ConfigureAwait(false);
+            return addresses.Length > 0 ? new IPEndPoint(addresses[0], entry.Port) : null;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
     }
 
     private void Start()
@@ -279,24 +282,17 @@ internal sealed partial class LocalNode : IAsyncDisposable
     /// <summary>Queues a datagram as if it had arrived on the socket (fuzzing the handler without UDP).</summary>
     internal bool Inject(byte[] datagram, IPEndPoint from) => Enqueue(new Received(datagram, from));
 
-    /// <summary>Runs <paramref name="action"/> on the loop, fire and forget.</summary>
-    /// <param name="action">What to run.</param>
-    /// <param name="wake">False when the caller wakes the loop itself (<see cref="Wake"/>) after sending a datagram
-    /// that matters more: on loopback a send wakes its receiver inside the system call, 0.1 ms here.</param>
-    public bool Post(Action action, bool wake = true) => Enqueue(new Command(action), wake);
+    /// <summary>Runs <paramref name="action"/> on the loop, fire and forget; false when the node has stopped.</summary>
+    public bool Post(Action action) => Enqueue(new Command(action));
 
-    private bool Enqueue(LoopItem item, bool wake = true)
+    private bool Enqueue(LoopItem item)
     {
         if (!_inbox.Writer.TryWrite(item))
         {
             return false; // stopped
         }
 
-        if (wake)
-        {
-            Wake();
-        }
-
+        Wake();
         return true;
     }
 
@@ -316,7 +312,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
     {
         var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024);
         EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        long lastTick = Now;
+        _lastTick = Now;
         try
         {
             var receivedInARow = 0;
@@ -326,7 +322,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 // MaxReceivesPerSend received): a lookup's first reply is handled, and its value delivered, while
                 // the rest of its 20 queries are still going out, instead of after all of them.
                 _bursting = false;
-                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(lastTick + TickInterval - Now, 0, AnyHeld ? 1 : _idleTickMs);
+                long wait = _outbox.Count > 0 ? 0 : Math.Clamp(_lastTick + TickInterval - Now, 0, _idleTickMs);
                 if ((_outbox.Count == 0 || receivedInARow < MaxReceivesPerSend) && Readable((int)(wait * 1000)))
                 {
                     receivedInARow++;
@@ -339,14 +335,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 }
 
                 DrainInbox();
-                if (AnyHeld)
+                if (Now >= _lastTick + TickInterval)
                 {
-                    ReleaseHeld(Now);
-                }
-
-                if (Now >= lastTick + TickInterval)
-                {
-                    lastTick = Now;
+                    _lastTick = Now;
                     Guarded(static (node, _) => node.OnTick(), 0);
                 }
             }
@@ -419,10 +410,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
             return; // our own wake-up: the inbox is drained next
         }
 
-        // Commands first: a lookup's first query is sent by its caller right after queueing the command that
-        // registers it, so its reply can arrive before the loop has seen the command.
-        DrainInbox();
-
         // The decoded message copies what it keeps, so the buffer is reused for the next datagram.
         Guarded(static (node, d) => node.OnDatagram(d.Data, d.From), (Data: buffer.AsMemory(0, received), From: from));
     }
@@ -473,26 +460,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
 
         Maintain(now);
-        PublishSnapshot(now, throttled: true);
-    }
-
-    /// <summary>
-    /// Refreshes the copy of the table that callers' threads read (<see cref="PrepareFirstQuery"/>) when the table
-    /// changed: at the end of every lookup (so the first get after a bootstrap starts from the whole table) and at
-    /// most once a tick otherwise. An idle node's table rarely changes, so it rarely copies it.
-    /// </summary>
-    private void PublishSnapshot(long now, bool throttled)
-    {
-        var current = _snapshot;
-        if (_table.IsEmpty
-            || (current is not null && current.Version == _table.Version && current.Id == Id && current.ReadOnly != ServerMode)
-            || (throttled && now - _lastSnapshot < TickMs))
-        {
-            return;
-        }
-
-        _lastSnapshot = now;
-        _snapshot = new RoutingSnapshot(_table, readOnly: !ServerMode);
     }
 
     /// <summary>A request is over (timed out): advance its lookup or put.</summary>
@@ -657,7 +624,8 @@ internal sealed partial class LocalNode : IAsyncDisposable
         return tid;
     }
 
-    private uint NextTid() => Interlocked.Increment(ref _nextTid);
+    /// <summary>The next transaction id: a loop-owned counter from a random start.</summary>
+    private uint NextTid() => unchecked(++_nextTid);
 
     private void SendRaw(byte[] datagram, IPEndPoint to)
     {
@@ -684,6 +652,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
 
         _stopped = true;
+        _clockWake?.Dispose();
         _inbox.Writer.TryComplete();
         _stopping = true;
         SendRaw([WakeByte], _wakeEndPoint);

@@ -1,10 +1,11 @@
-// One iterative lookup (shared spec §8): find_node, get_peers or BEP 44 get.
+// One iterative lookup (shared spec §8.1): find_node, get_peers or BEP 44 get.
 //
-// Visit = the query (a ping follows only when the query gets an error reply). Every step visits the first 20
-// candidates not yet visited; there is no α limit, except that a caller's lookup whose first query the caller sent
-// waits for that reply (or 2 ms) before its first step (LocalNode.StartLookup). The lookup is done when none of its requests is in flight.
+// A visit is one query (a ping follows only when the query gets an error reply, so that the node can still count
+// as alive and vote on our address). Every step visits those of the 20 closest candidates not visited yet, with
+// no α limit, as the reference does; each address is visited at most once per lookup. The lookup is done when
+// none of its requests is in flight, i.e. when the 20 closest nodes it has heard of have answered or timed out.
 // Values stream to every attached subscriber as soon as a reply is processed; late subscribers first receive
-// what was collected so far.
+// what was collected so far. Copies of one mutable item from many nodes are verified once and delivered once.
 using System.Net;
 using System.Threading.Channels;
 using Mainline.Routing;
@@ -29,43 +30,6 @@ internal sealed record PeersValue(IReadOnlyList<IPEndPoint> Peers) : LookupValue
 internal sealed record ImmutableValue(byte[] EncodedValue) : LookupValue;
 
 internal sealed record MutableValue(MutableItem Item) : LookupValue;
-
-/// <summary>The result of <see cref="Dht.GetMutableDetailedAsync"/>.</summary>
-/// <param name="Items">Every verified item, in arrival order (one per node holding it).</param>
-/// <param name="MostRecent">The highest seq (then greatest value), or null.</param>
-/// <param name="Diagnostics">What the queried nodes answered.</param>
-public sealed record GetMutableOutcome(IReadOnlyList<MutableItem> Items, MutableItem? MostRecent, GetDiagnostics Diagnostics);
-
-/// <summary>Counters of a BEP 44 get (§8.3).</summary>
-public sealed record GetDiagnostics
-{
-    /// <summary>Nodes queried.</summary>
-    public int Queried { get; internal set; }
-
-    /// <summary>Replies carrying a valid value.</summary>
-    public int Values { get; internal set; }
-
-    /// <summary>Replies with a token but no value.</summary>
-    public int NoValues { get; internal set; }
-
-    /// <summary>Replies saying "nothing more recent than the requested seq".</summary>
-    public int NoMoreRecent { get; internal set; }
-
-    /// <summary>Replies with a value that failed verification.</summary>
-    public int InvalidValues { get; internal set; }
-
-    /// <summary>Replies of the wrong shape or from read-only nodes.</summary>
-    public int InvalidResponses { get; internal set; }
-
-    /// <summary>Error replies.</summary>
-    public int KrpcErrors { get; internal set; }
-
-    /// <summary>All replies counted above.</summary>
-    public int Responded => Values + NoValues + NoMoreRecent + InvalidValues + InvalidResponses + KrpcErrors;
-
-    /// <summary>Queried nodes that never answered.</summary>
-    public int TimedOut => Math.Max(0, Queried - Responded);
-}
 
 internal sealed class Lookup
 {
@@ -111,9 +75,6 @@ internal sealed class Lookup
 
     public bool Done { get; set; }
 
-    /// <summary>Until when the lookup waits for the reply to its caller's first query before visiting the rest.</summary>
-    public long HeldUntil { get; set; }
-
     /// <summary>Result nodes, set when the lookup is done.</summary>
     public IReadOnlyList<Candidate> ResultNodes { get; set; } = [];
 
@@ -132,15 +93,14 @@ internal sealed class Lookup
 
     /// <summary>
     /// A mutable item this lookup has verified with exactly these fields (same key, seq, value and signature), or
-    /// null. The nodes of a store set mostly return the same item: one Ed25519 verification (60 µs for 1000 bytes)
-    /// serves them all, and the loop's CPU goes to the replies still arriving instead of verifying copies.
+    /// null. The nodes of a store set mostly return the same item, so one Ed25519 verification serves them all;
+    /// for a busy node (a relay running many gets) that is most of a lookup's CPU.
     /// </summary>
     public MutableItem? AlreadyVerified(byte[] key, long seq, byte[] encodedValue, byte[] signature)
     {
         foreach (var value in Values)
         {
-            if (value is MutableValue { Item: var item } && item.Seq == seq && item.Signature.AsSpan().SequenceEqual(signature)
-                && item.EncodedValue.AsSpan().SequenceEqual(encodedValue) && item.Key.AsSpan().SequenceEqual(key))
+            if (value is MutableValue { Item: var item } && item.HasFields(key, seq, encodedValue, signature))
             {
                 return item;
             }

@@ -44,7 +44,7 @@ internal sealed class PutOperation(PutKind kind, NodeId target)
     {
         PutKind.Announce => new AnnouncePeerQuery(ourId, Target, AnnouncePort ?? 0, AnnouncePort is null, token),
         PutKind.Immutable => new PutImmutableQuery(ourId, token, EncodedValue!, Target),
-        _ => new PutMutableQuery(ourId, token, Item!.Key, Item.Salt, Item.Seq, Item.Signature, Item.EncodedValue, Cas, Target),
+        _ => new PutMutableQuery(ourId, token, Item!.KeyArray, Item.SaltArray, Item.Seq, Item.SignatureArray, Item.EncodedValueArray, Cas, Target),
     };
 
     /// <summary>The outcome once nothing is in flight, or an early 301/302 majority; null while undecided.</summary>

@@ -1,4 +1,4 @@
-// Per-IP token-bucket rate limit of incoming queries (issue 3: server mode). Bounded memory: the table is
+// Per-IP token-bucket rate limit of incoming queries in server mode. Bounded memory: the table is
 // cleared when it grows past 10 000 addresses, which only forgives, never blocks.
 using System.Net;
 

@@ -11,28 +11,6 @@ using Mainline.Krpc;
 
 namespace Mainline.Server;
 
-/// <summary>Capacities of a server's storage; 0 means the default.</summary>
-public sealed class ServerSettings
-{
-    /// <summary>Info hashes kept for announce_peer (default 2000, the reference's).</summary>
-    public int MaxInfoHashes { get; init; } = 2000;
-
-    /// <summary>Peers kept per info hash (default 500, the reference's).</summary>
-    public int MaxPeersPerInfoHash { get; init; } = 500;
-
-    /// <summary>Immutable items kept (default 1000, the reference's).</summary>
-    public int MaxImmutableValues { get; init; } = 1000;
-
-    /// <summary>Mutable items kept (default 1000, the reference's).</summary>
-    public int MaxMutableValues { get; init; } = 1000;
-
-    /// <summary>How long an item lives after its last put (default 2 h, BEP 44's minimum and libtorrent's).</summary>
-    public TimeSpan ItemLifetime { get; init; } = TimeSpan.FromHours(2);
-
-    /// <summary>How long an announced peer lives (default 45 min: 1.5 × the usual 30-min announce interval).</summary>
-    public TimeSpan PeerLifetime { get; init; } = TimeSpan.FromMinutes(45);
-}
-
 internal sealed record StoredImmutable(byte[] EncodedValue, long StoredAt);
 
 internal sealed record StoredMutable(MutableItem Item, long StoredAt);
@@ -49,12 +27,10 @@ internal sealed class Storage
     public Storage(ServerSettings settings)
     {
         _settings = settings;
-        _peers = new(Or(settings.MaxInfoHashes, 2000));
-        _immutable = new(Or(settings.MaxImmutableValues, 1000));
-        _mutable = new(Or(settings.MaxMutableValues, 1000));
+        _peers = new(settings.MaxInfoHashes);
+        _immutable = new(settings.MaxImmutableValues);
+        _mutable = new(settings.MaxMutableValues);
     }
-
-    private static int Or(int value, int fallback) => value > 0 ? value : fallback;
 
     private long ItemLifetimeMs => (long)_settings.ItemLifetime.TotalMilliseconds;
 
@@ -66,7 +42,7 @@ internal sealed class Storage
     {
         if (!_peers.TryGet(infoHash, out var peers))
         {
-            peers = new Lru<NodeId, StoredPeer>(Or(_settings.MaxPeersPerInfoHash, 500));
+            peers = new Lru<NodeId, StoredPeer>(_settings.MaxPeersPerInfoHash);
             _peers.Set(infoHash, peers);
         }
 
@@ -126,7 +102,7 @@ internal sealed class Storage
     /// <summary>Validates and stores an immutable put (token already checked); null on success, else the error.</summary>
     public KrpcError? PutImmutable(PutImmutableQuery put, long now)
     {
-        if (ValueLength(put.EncodedValue) > Limits.MaxValueLength)
+        if (ValueLength(put.EncodedValue) > MutableItem.MaxValueLength)
         {
             return KrpcError.Create(ErrorCodes.ValueTooBig, "Message (v field) too big.");
         }
@@ -144,12 +120,12 @@ internal sealed class Storage
     /// <summary>Validates and stores a mutable put (token already checked); null on success, else the error.</summary>
     public KrpcError? PutMutable(PutMutableQuery put, long now)
     {
-        if (ValueLength(put.EncodedValue) > Limits.MaxValueLength)
+        if (ValueLength(put.EncodedValue) > MutableItem.MaxValueLength)
         {
             return KrpcError.Create(ErrorCodes.ValueTooBig, "Message (v field) too big.");
         }
 
-        if (put.Salt is { Length: > Limits.MaxSaltLength })
+        if (put.Salt is { Length: > MutableItem.MaxSaltLength })
         {
             return KrpcError.Create(ErrorCodes.SaltTooBig, "salt (salt field) too big.");
         }
@@ -178,7 +154,7 @@ internal sealed class Storage
             }
 
             if (put.Seq < stored.Seq
-                || (put.Seq == stored.Seq && !put.EncodedValue.AsSpan().SequenceEqual(stored.EncodedValue)))
+                || (put.Seq == stored.Seq && !put.EncodedValue.AsSpan().SequenceEqual(stored.EncodedValue.Span)))
             {
                 return KrpcError.Create(ErrorCodes.SeqLessThanCurrent, "Sequence number less than current.");
             }

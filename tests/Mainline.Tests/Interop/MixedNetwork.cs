@@ -80,7 +80,7 @@ public sealed class MixedNetwork : IAsyncLifetime
         Require(Succeeds("node", "--version"), "node (apt-get install nodejs)");
 
         Ours = await Testnet.CreateAsync(5);
-        var ours0 = Ours.Bootstrap[0];
+        var ours0 = Ours.Bootstrap[0].ToString();
 
         // libtorrent gives its sessions 10 s to start listening; on a loaded machine that can run out, so a
         // failed start is retried (at most three times, each bounded by StartTimeout) on fresh ports.
@@ -110,7 +110,7 @@ public sealed class MixedNetwork : IAsyncLifetime
         var options = Ours.ClientOptions(DhtMode.Server);
         Client = await Dht.CreateAsync(new DhtOptions
         {
-            Bootstrap = [ours0, LibtorrentEndpoints[0], BdhtEndpoints[0]],
+            Bootstrap = [Ours.Bootstrap[0], DhtEndPoint.Parse(LibtorrentEndpoints[0]), DhtEndPoint.Parse(BdhtEndpoints[0])],
             Port = 0,
             BindAddress = options.BindAddress,
             Mode = DhtMode.Server,

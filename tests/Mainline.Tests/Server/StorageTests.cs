@@ -33,7 +33,7 @@ public sealed class StorageTests
     private static readonly NodeId Id = NodeId.Random();
 
     private static PutMutableQuery Put(MutableItem item, long? cas = null, NodeId? target = null) =>
-        new(Id, [1], item.Key, item.Salt, item.Seq, item.Signature, item.EncodedValue, cas, target);
+        new(Id, [1], item.KeyArray, item.SaltArray, item.Seq, item.SignatureArray, item.EncodedValueArray, cas, target);
 
     [Fact]
     public void Mutable_rules()
@@ -92,6 +92,61 @@ public sealed class StorageTests
         Assert.Equal(3, s.ImmutableCount);
         Assert.Null(s.GetImmutable(targets[0], 0));
         Assert.NotNull(s.GetImmutable(targets[4], 0));
+    }
+
+    [Fact]
+    public void Mutable_items_expire_two_hours_after_their_last_put()
+    {
+        var s = new Storage(new ServerSettings());
+        var v1 = MutableItem.Sign(Seed, "lives"u8, 1);
+        long hour = (long)TimeSpan.FromHours(1).TotalMilliseconds;
+        Assert.Null(s.PutMutable(Put(v1), 0));
+        Assert.NotNull(s.GetMutable(v1.Target, 2 * hour)); // the last millisecond of its life
+        Assert.Null(s.PutMutable(Put(v1), hour)); // the same item again: refreshed
+        Assert.NotNull(s.GetMutable(v1.Target, 3 * hour));
+        Assert.Null(s.GetMutable(v1.Target, (3 * hour) + 1));
+        Assert.Equal(0, s.MutableCount);
+        // Once expired, an older seq is accepted again: nothing is stored to compare with.
+        Assert.Null(s.PutMutable(Put(MutableItem.Sign(Seed, "older"u8, 0)), (3 * hour) + 2));
+    }
+
+    [Fact]
+    public void Mutable_capacity_evicts_the_least_recently_used()
+    {
+        var s = new Storage(new ServerSettings { MaxMutableValues = 2 });
+        var items = Enumerable.Range(0, 3).Select(i => MutableItem.Sign(Seed, "v"u8, 1, [(byte)i])).ToList();
+        Assert.Null(s.PutMutable(Put(items[0]), 0));
+        Assert.Null(s.PutMutable(Put(items[1]), 0));
+        Assert.NotNull(s.GetMutable(items[0].Target, 0)); // a read counts as use: items[1] is now the oldest
+        Assert.Null(s.PutMutable(Put(items[2]), 0));
+        Assert.Equal(2, s.MutableCount);
+        Assert.NotNull(s.GetMutable(items[0].Target, 0));
+        Assert.Null(s.GetMutable(items[1].Target, 0));
+        Assert.NotNull(s.GetMutable(items[2].Target, 0));
+    }
+
+    [Fact]
+    public void Info_hash_and_peer_capacities()
+    {
+        var s = new Storage(new ServerSettings { MaxInfoHashes = 2, MaxPeersPerInfoHash = 3 });
+        var hashes = Enumerable.Range(0, 3).Select(_ => NodeId.Random()).ToList();
+        foreach (var hash in hashes)
+        {
+            s.AddPeer(hash, NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1), 0);
+        }
+
+        Assert.Empty(s.GetPeers(hashes[0], 0)); // the oldest info hash was evicted
+        Assert.Single(s.GetPeers(hashes[1], 0));
+        Assert.Single(s.GetPeers(hashes[2], 0));
+
+        for (var port = 2; port <= 5; port++)
+        {
+            s.AddPeer(hashes[2], NodeId.Random(), new IPEndPoint(IPAddress.Loopback, port), 0);
+        }
+
+        var kept = s.GetPeers(hashes[2], 0);
+        Assert.Equal(3, kept.Count);
+        Assert.Equal([3, 4, 5], kept.Select(p => p.Port).Order());
     }
 
     [Fact]

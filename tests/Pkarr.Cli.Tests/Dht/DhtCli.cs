@@ -40,7 +40,7 @@ public sealed class TestnetFixture : IAsyncLifetime
     public Testnet Testnet { get; private set; } = null!;
 
     /// <summary>One node of the testnet, as the CLI's --bootstrap value.</summary>
-    public string Bootstrap => Testnet.Bootstrap[0];
+    public string Bootstrap => Testnet.Bootstrap[0].ToString();
 
     public async Task InitializeAsync() => Testnet = await Testnet.CreateAsync(10).WaitAsync(TimeSpan.FromSeconds(30));
 

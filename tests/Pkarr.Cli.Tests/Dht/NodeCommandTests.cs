@@ -35,7 +35,7 @@ public sealed class NodeCommandTests
         await using var testnet = await Testnet.CreateAsync(5).WaitAsync(TimeSpan.FromSeconds(30));
         var started = DateTime.UtcNow;
         var (run, log) = await RunWithConsole("dht", "node", "--duration", "2", "--port", "0", "--server",
-            "--bootstrap", testnet.Bootstrap[0], "--timeout", "5");
+            "--bootstrap", testnet.Bootstrap[0].ToString(), "--timeout", "5");
         var elapsed = DateTime.UtcNow - started;
 
         Assert.Equal(0, run.Exit);
@@ -55,7 +55,7 @@ public sealed class NodeCommandTests
     {
         await using var testnet = await Testnet.CreateAsync(5).WaitAsync(TimeSpan.FromSeconds(30));
         var (run, log) = await RunWithConsole("dht", "node", "--duration", "1", "--port", "0", "--client", "--json",
-            "--bootstrap", testnet.Bootstrap[0], "--timeout", "5");
+            "--bootstrap", testnet.Bootstrap[0].ToString(), "--timeout", "5");
 
         Assert.Equal(0, run.Exit);
         var events = log.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();

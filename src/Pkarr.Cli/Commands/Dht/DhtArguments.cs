@@ -9,12 +9,6 @@ namespace Pkarr.Cli.Commands.Dht;
 
 internal static class DhtArguments
 {
-    /// <summary>BEP 44: the largest value (raw bytes of the byte string).</summary>
-    internal const int MaxValueLength = 1000;
-
-    /// <summary>BEP 44: the largest salt.</summary>
-    internal const int MaxSaltLength = 64;
-
     /// <summary>Hex of any even length, empty included.</summary>
     internal static byte[] Hex(string text, string what)
     {
@@ -31,7 +25,7 @@ internal static class DhtArguments
     internal static byte[] Value(string hex, string what)
     {
         var value = Hex(hex, what);
-        return value.Length <= MaxValueLength ? value : throw DhtErrors.TooLong(what, MaxValueLength, value.Length);
+        return value.Length <= MutableItem.MaxValueLength ? value : throw DhtErrors.TooLong(what, MutableItem.MaxValueLength, value.Length);
     }
 
     /// <summary>An Ed25519 public key as 64 hex characters or in any form pkarr accepts (z-base32, pk: URI, domain).</summary>
@@ -67,34 +61,32 @@ internal static class DhtArguments
         }
 
         var salt = text is not null ? Encoding.UTF8.GetBytes(text) : hex is not null ? Hex(hex, "--salt-hex") : null;
-        return salt is null || salt.Length <= MaxSaltLength ? salt : throw DhtErrors.TooLong("the salt", MaxSaltLength, salt.Length);
+        return salt is null || salt.Length <= MutableItem.MaxSaltLength ? salt : throw DhtErrors.TooLong("the salt", MutableItem.MaxSaltLength, salt.Length);
     }
 
-    /// <summary>Checks HOST:PORT entries; null (no option) means the library's default public bootstrap nodes.</summary>
-    internal static IReadOnlyList<string>? Bootstrap(string[]? entries)
+    /// <summary>Parses HOST:PORT entries with the library's parser; null (no option) means the library's default
+    /// public bootstrap nodes.</summary>
+    internal static IList<EndPoint>? Bootstrap(string[]? entries)
     {
         if (entries is null || entries.Length == 0)
         {
             return null;
         }
 
+        var endPoints = new List<EndPoint>(entries.Length);
         foreach (var entry in entries)
         {
-            int colon = entry.LastIndexOf(':');
-            if (colon <= 0 || !ushort.TryParse(entry.AsSpan(colon + 1), out ushort port) || port == 0)
-            {
-                throw DhtErrors.BadEndpoint(entry);
-            }
+            endPoints.Add(DhtEndPoint.TryParse(entry, out var endPoint) ? endPoint : throw DhtErrors.BadEndpoint(entry));
         }
 
-        return entries;
+        return endPoints;
     }
 
     /// <summary>
     /// The address to bind: <paramref name="explicitAddress"/> if given; loopback when every bootstrap node is a
     /// loopback address (a private test network needs no wider socket); otherwise every IPv4 interface.
     /// </summary>
-    internal static IPAddress BindAddress(string? explicitAddress, IReadOnlyList<string>? bootstrap)
+    internal static IPAddress BindAddress(string? explicitAddress, IList<EndPoint>? bootstrap)
     {
         if (explicitAddress is not null)
         {
@@ -103,8 +95,7 @@ internal static class DhtArguments
                 : throw DhtErrors.BadAddress(explicitAddress);
         }
 
-        bool allLoopback = bootstrap is { Count: > 0 } && bootstrap.All(entry =>
-            IPAddress.TryParse(entry.AsSpan(0, entry.LastIndexOf(':')), out var host) && IPAddress.IsLoopback(host));
+        bool allLoopback = bootstrap is { Count: > 0 } && bootstrap.All(entry => entry is IPEndPoint ip && IPAddress.IsLoopback(ip.Address));
         return allLoopback ? IPAddress.Loopback : IPAddress.Any;
     }
 

@@ -31,7 +31,7 @@ internal sealed class DhtInvocation : IDisposable
     private readonly CancellationTokenSource _deadline;
     private readonly CancellationTokenSource _stop;
 
-    private DhtInvocation(CliConsole console, IReadOnlyList<string>? bootstrap, TimeSpan timeout, bool json, CancellationToken interrupt)
+    private DhtInvocation(CliConsole console, IList<System.Net.EndPoint>? bootstrap, TimeSpan timeout, bool json, CancellationToken interrupt)
     {
         Console = console;
         Bootstrap = bootstrap;
@@ -44,8 +44,8 @@ internal sealed class DhtInvocation : IDisposable
 
     internal CliConsole Console { get; }
 
-    /// <summary>The checked <c>--bootstrap</c> entries; null for the library's default public nodes.</summary>
-    internal IReadOnlyList<string>? Bootstrap { get; }
+    /// <summary>The parsed <c>--bootstrap</c> entries; null for the library's default public nodes.</summary>
+    internal IList<System.Net.EndPoint>? Bootstrap { get; }
 
     internal TimeSpan Timeout { get; }
 

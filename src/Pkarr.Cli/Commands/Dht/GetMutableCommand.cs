@@ -56,17 +56,13 @@ internal static class GetMutableCommand
             }
             else
             {
-                // One line per distinct item: every node holding it sends the same signed copy.
-                var seen = new HashSet<string>(StringComparer.Ordinal);
+                // One line per distinct item: the stream yields each once, however many nodes hold it.
                 try
                 {
                     await foreach (var item in dht.GetMutableAsync(keyBytes, saltBytes, moreRecentThan, run.Token).ConfigureAwait(false))
                     {
-                        if (seen.Add(Convert.ToHexString(item.Signature)))
-                        {
-                            Print(run, publicKey, item);
-                            printed++;
-                        }
+                        Print(run, publicKey, item);
+                        printed++;
                     }
                 }
                 catch (OperationCanceledException) when (run.TimedOut && printed > 0)
@@ -91,10 +87,10 @@ internal static class GetMutableCommand
 
     private static void Print(DhtInvocation run, PublicKey key, MutableItem item) => run.Print(
         new DhtField("public_key", key.ToString(), JsonOnly: true),
-        new DhtField("salt_hex", item.Salt is { } salt ? Convert.ToHexStringLower(salt) : null),
+        new DhtField("salt_hex", item.Salt.IsEmpty ? null : Convert.ToHexStringLower(item.Salt.Span)),
         new DhtField("seq", item.Seq),
-        new DhtField("value_hex", Convert.ToHexStringLower(item.Value)),
-        new DhtField("value_text", DhtInvocation.TextOf(item.Value)),
-        new DhtField("signature", Convert.ToHexStringLower(item.Signature), JsonOnly: true),
+        new DhtField("value_hex", Convert.ToHexStringLower(item.Value.Span)),
+        new DhtField("value_text", DhtInvocation.TextOf(item.Value.ToArray())),
+        new DhtField("signature", Convert.ToHexStringLower(item.Signature.Span), JsonOnly: true),
         new DhtField("target", item.Target.ToString(), JsonOnly: true));
 }

@@ -90,7 +90,7 @@ internal static partial class NodeCommand
                 Port = listenPort,
                 BindAddress = bindAddress,
                 Mode = mode,
-                Logger = loggers.CreateLogger("Mainline.Dht"),
+                LoggerFactory = loggers,
             };
             var dht = await Mainline.Dht.CreateAsync(options, run.Interrupt).ConfigureAwait(false);
             try

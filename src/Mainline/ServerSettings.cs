@@ -1,0 +1,25 @@
+namespace Mainline;
+
+/// <summary>Storage capacities and lifetimes of a server-mode node (shared spec §10.3), checked by
+/// <see cref="DhtOptionsValidator"/>: capacities at least 1, lifetimes positive.</summary>
+public sealed class ServerSettings
+{
+    /// <summary>Info hashes kept for announce_peer. Default 2000, the reference's: a few hundred KiB at most.</summary>
+    public int MaxInfoHashes { get; set; } = 2000;
+
+    /// <summary>Peers kept per info hash. Default 500, the reference's: more than a get_peers reply ever returns.</summary>
+    public int MaxPeersPerInfoHash { get; set; } = 500;
+
+    /// <summary>Immutable items kept. Default 1000, the reference's: at most ~1 MB of values.</summary>
+    public int MaxImmutableValues { get; set; } = 1000;
+
+    /// <summary>Mutable items kept. Default 1000, the reference's: at most ~1 MB of values.</summary>
+    public int MaxMutableValues { get; set; } = 1000;
+
+    /// <summary>How long an item lives after its last put. Default 2 h: BEP 44's minimum and libtorrent's, so
+    /// writers that republish hourly never lose their item.</summary>
+    public TimeSpan ItemLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>How long an announced peer lives. Default 45 min: 1.5 × the usual 30-min announce interval.</summary>
+    public TimeSpan PeerLifetime { get; set; } = TimeSpan.FromMinutes(45);
+}
