@@ -1,7 +1,9 @@
 // Candidate / responder list of a lookup (shared spec §8.2) and the store-set and size-estimate maths of §9.
 //
 // Order: every BEP 42-secure node before every non-secure node, then ascending XOR distance to the target.
-// A node is refused when its id is already present or when the per-IP rule matches an entry.
+// Loopback, private and link-local addresses are exempt from BEP 42 (any id is "valid" there), so they prove
+// nothing and do not rank as secure. A node is refused when its id is already present or when the per-IP rule
+// matches an entry (for which exempt addresses do count as secure, so that a testnet's nodes share 127.0.0.1).
 using System.Net;
 
 namespace Mainline.Routing;
@@ -12,6 +14,9 @@ internal sealed class Candidate(DhtNode node, byte[]? token, long tokenTime)
     public DhtNode Node { get; } = node;
 
     public bool Secure { get; } = node.IsSecure;
+
+    /// <summary>Secure by a BEP 42 proof: a valid id at an address that is not exempt.</summary>
+    public bool RanksSecure { get; } = node.IsSecure && !NodeId.IsExempt(node.EndPoint.Address);
 
     public byte[]? Token { get; } = token;
 
@@ -65,11 +70,26 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
         return true;
     }
 
+    /// <summary>Removes the nodes at <paramref name="endPoint"/>, but the one with id <paramref name="except"/>.</summary>
+    public void RemoveAt(IPEndPoint endPoint, NodeId? except)
+    {
+        for (var i = _nodes.Count - 1; i >= 0; i--)
+        {
+            var c = _nodes[i];
+            if (c.Node.EndPoint.Equals(endPoint) && c.Node.Id != except)
+            {
+                _nodes.RemoveAt(i);
+                _ids.Remove(c.Node.Id);
+                _perIp.Remove(c.Node, c.Secure);
+            }
+        }
+    }
+
     private int Compare(Candidate a, Candidate b)
     {
-        if (a.Secure != b.Secure)
+        if (a.RanksSecure != b.RanksSecure)
         {
-            return a.Secure ? -1 : 1;
+            return a.RanksSecure ? -1 : 1;
         }
 
         return Target.CompareDistance(a.Node.Id, b.Node.Id);

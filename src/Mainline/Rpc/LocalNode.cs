@@ -121,6 +121,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
         _table = new RoutingTable(id);
         ServerMode = options.Mode == DhtMode.Server;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        PrivateNetwork = NodeId.IsExempt(LocalEndPoint.Address) || bootstrap.Any(b => NodeId.IsExempt(b.Address));
         _wakeEndPoint = LocalEndPoint.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, LocalEndPoint.Port) : LocalEndPoint;
         _lastRefresh = now;
         _lastPurge = now;
@@ -146,6 +147,13 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     public bool Firewalled { get; private set; } = true;
 
+    /// <summary>
+    /// True when this node runs on a private network: bound to a loopback, private or link-local address, or
+    /// bootstrapping from one (every testnet). Such a node takes private endpoints from its peers' node lists;
+    /// a public node refuses them. Tests set it to act as a public node on loopback.
+    /// </summary>
+    public bool PrivateNetwork { get; internal set; }
+
     public IPEndPoint? PublicEndPoint { get; private set; }
 
     public RoutingTable Table => _table;
@@ -157,6 +165,9 @@ internal sealed partial class LocalNode : IAsyncDisposable
     public Tokens Tokens => _tokens;
 
     public IReadOnlyList<IPEndPoint> BootstrapNodes => _bootstrap;
+
+    /// <summary>Where the requests in flight went (tests wait on it before moving a fake clock).</summary>
+    internal List<IPEndPoint> PendingEndPoints() => [.. _pending.Values.Select(p => p.To)];
 
     public static async Task<LocalNode> StartAsync(DhtOptions options, CancellationToken cancellationToken)
     {
@@ -468,6 +479,11 @@ internal sealed partial class LocalNode : IAsyncDisposable
         if (p.Lookup is { } lookup)
         {
             lookup.InFlight.Remove(p.Tid);
+            if (p.Primary)
+            {
+                lookup.TimedOut(p.To);
+            }
+
             Advance(lookup);
         }
         else if (p.Put is { } put)

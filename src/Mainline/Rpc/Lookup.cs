@@ -2,8 +2,10 @@
 //
 // A visit is one query (a ping follows only when the query gets an error reply, so that the node can still count
 // as alive and vote on our address). Every step visits those of the 20 closest candidates not visited yet, with
-// no α limit, as the reference does; each address is visited at most once per lookup. The lookup is done when
-// none of its requests is in flight, i.e. when the 20 closest nodes it has heard of have answered or timed out.
+// no α limit, as the reference does; each address is visited at most once per lookup. A node that times out
+// leaves the candidates (and cannot come back), so the lookup converges on the 20 closest nodes that replied: a
+// peer listing ids next to the target at endpoints that never answer delays it by a timeout, no more. It is done
+// when none of its requests is in flight, i.e. when the 20 closest candidates left have all replied.
 // Values stream to every attached subscriber as soon as a reply is processed; late subscribers first receive
 // what was collected so far. Copies of one mutable item from many nodes are verified once and delivered once.
 using System.Net;
@@ -61,6 +63,12 @@ internal sealed class Lookup
     public HashSet<IPEndPoint> Visited { get; } = [];
 
     public HashSet<uint> InFlight { get; } = [];
+
+    /// <summary>Endpoints whose query timed out: they left the candidates and are not taken back.</summary>
+    public HashSet<IPEndPoint> Failed { get; } = [];
+
+    /// <summary>The id each endpoint replied with: listings of that endpoint under other ids are refused.</summary>
+    public Dictionary<IPEndPoint, NodeId> Replied { get; } = [];
 
     /// <summary>Per claimed address of ours: how many replies said so, and from which /24 networks.</summary>
     public Dictionary<IPEndPoint, (int Count, HashSet<int> Networks)> Votes { get; } = [];
@@ -169,6 +177,27 @@ internal sealed class Lookup
         return address.TryWriteBytes(bytes, out int written) && written >= 3
             ? (bytes[0] << 16) | (bytes[1] << 8) | bytes[2]
             : 0;
+    }
+
+    /// <summary>Whether a node listed by a peer may join the candidates: not at an endpoint that timed out, nor
+    /// at one that replied under another id.</summary>
+    public bool MayList(DhtNode node) =>
+        !Failed.Contains(node.EndPoint) && (!Replied.TryGetValue(node.EndPoint, out var id) || id == node.Id);
+
+    /// <summary>The query to <paramref name="endPoint"/> timed out: every candidate there leaves the list.</summary>
+    public void TimedOut(IPEndPoint endPoint)
+    {
+        Failed.Add(endPoint);
+        Candidates.RemoveAt(endPoint, except: null);
+    }
+
+    /// <summary><paramref name="responder"/> replied: it is a candidate under the id it replied with, and other
+    /// ids listed at its endpoint (claims that put it next to the target) leave the list.</summary>
+    public void RepliedWith(DhtNode responder)
+    {
+        Replied[responder.EndPoint] = responder.Id;
+        Candidates.RemoveAt(responder.EndPoint, except: responder.Id);
+        Candidates.Add(responder);
     }
 
     /// <summary>Result nodes: first 20 candidates for find_node, the edk-cut responders otherwise.</summary>
