@@ -18,6 +18,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Threading.Channels;
 using Mainline.Krpc;
 using Mainline.Routing;
@@ -94,7 +95,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
     private int _wakePending;
     private bool _bursting;
     private volatile bool _stopping;
-    private uint _nextTid = (uint)Random.Shared.Next();
+    // Transaction ids come from the OS's cryptographic generator, drawn 64 at a time: an off-path forger who
+    // sees some of our ids (its own queries' replies) learns nothing about the next ones.
+    private readonly byte[] _tidPool = new byte[256];
+    private int _tidPoolUsed = 256;
     private RoutingTable _table;
     private Lookup? _selfLookup;
     private long _lastTick;
@@ -218,7 +222,8 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Resolves the bootstrap endpoints once: IPv4 only; unresolvable names are skipped, as the reference does.</summary>
+    /// <summary>Resolves the bootstrap endpoints once: IPv4 only; unresolvable names are skipped, as the reference
+    /// does, and so are endpoints no query should go to (0.0.0.0, multicast, port 0: see <see cref="Endpoints.IsUsable"/>).</summary>
     internal static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IEnumerable<EndPoint> entries, CancellationToken cancellationToken)
     {
         var result = new List<IPEndPoint>();
@@ -231,7 +236,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
                 DnsEndPoint dns => await ResolveAsync(dns, cancellationToken).ConfigureAwait(false),
                 _ => null,
             };
-            if (resolved is not null && resolved.AddressFamily == AddressFamily.InterNetwork && !result.Contains(resolved))
+            if (resolved is not null && Endpoints.IsUsable(resolved) && !result.Contains(resolved))
             {
                 result.Add(resolved);
             }
@@ -578,8 +583,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
             return;
         }
 
+        // A reply counts only from the exact endpoint we queried: anything else is a forgery or a stray, and
+        // must neither complete the request nor feed the lookup, the table or the address votes.
         var tid = BinaryPrimitives.ReadUInt32BigEndian(message.TransactionId);
-        if (!_pending.TryGetValue(tid, out var p) || !SameSource(p.To, from))
+        if (!_pending.TryGetValue(tid, out var p) || !p.To.Equals(from))
         {
             return;
         }
@@ -606,10 +613,6 @@ internal sealed partial class LocalNode : IAsyncDisposable
             OnPutReply(put, p, message);
         }
     }
-
-    /// <summary>Same port, and same IP unless the request went to 0.0.0.0 (spec §2.2).</summary>
-    private static bool SameSource(IPEndPoint to, IPEndPoint from) =>
-        to.Port == from.Port && (to.Address.Equals(IPAddress.Any) || to.Address.Equals(from.Address));
 
     // ---- sending ----
 
@@ -640,8 +643,19 @@ internal sealed partial class LocalNode : IAsyncDisposable
         return tid;
     }
 
-    /// <summary>The next transaction id: a loop-owned counter from a random start.</summary>
-    private uint NextTid() => unchecked(++_nextTid);
+    /// <summary>The next transaction id: 4 random bytes (the caller keeps ids unique among requests in flight).</summary>
+    private uint NextTid()
+    {
+        if (_tidPoolUsed == _tidPool.Length)
+        {
+            RandomNumberGenerator.Fill(_tidPool);
+            _tidPoolUsed = 0;
+        }
+
+        var tid = BinaryPrimitives.ReadUInt32BigEndian(_tidPool.AsSpan(_tidPoolUsed));
+        _tidPoolUsed += 4;
+        return tid;
+    }
 
     private void SendRaw(byte[] datagram, IPEndPoint to)
     {
