@@ -24,6 +24,7 @@ internal sealed partial class LocalNode
     /// <param name="extraSeeds">More nodes to start from.</param>
     public Lookup StartLookup(LookupKey key, byte[]? salt, IEnumerable<DhtNode>? extraSeeds = null)
     {
+        key = key.WithSalt(salt);
         if (_lookups.TryGetValue(key, out var running))
         {
             return running;

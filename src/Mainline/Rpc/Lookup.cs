@@ -21,9 +21,14 @@ internal enum LookupKind : byte
     Get,
 }
 
-/// <summary>What identifies a running lookup. The reference keys by target only; we add the kind and the
-/// requested seq so that a get_peers caller never joins a BEP 44 get, nor a "newer than" get a full one.</summary>
-internal readonly record struct LookupKey(NodeId Target, LookupKind Kind, long? Seq);
+/// <summary>What identifies a running lookup. The reference keys by target only; we add the kind, the requested
+/// seq and the BEP 44 salt (as hex text, so that keys compare by value), so that a get_peers caller never joins
+/// a BEP 44 get, nor a "newer than" get a full one, nor a salted get one whose values it would all reject.</summary>
+internal readonly record struct LookupKey(NodeId Target, LookupKind Kind, long? Seq, string? Salt = null)
+{
+    /// <summary>This key with <paramref name="salt"/> (null or empty: none).</summary>
+    public LookupKey WithSalt(byte[]? salt) => this with { Salt = salt is { Length: > 0 } ? Convert.ToHexString(salt) : null };
+}
 
 internal abstract record LookupValue;
 
