@@ -172,7 +172,7 @@ internal sealed partial class LocalNode
 
                 if (message.ExternalAddress is { } external)
                 {
-                    lookup.Vote(external, from.Address);
+                    _votes.Add(external, from.Address);
                 }
 
                 if (p.Primary)
@@ -285,7 +285,7 @@ internal sealed partial class LocalNode
         lookup.ResultNodes = lookup.Result(_cache.ResponderSizeEstimate(), _cache.AverageSubnets());
         Log.LookupDone(_log, lookup.Key.Kind, lookup.Target, Now - lookup.StartedAt, lookup.Visited.Count, lookup.Responders.Count, lookup.Values.Count);
 
-        if (lookup.ElectedAddress() is { } elected && !elected.Equals(PublicEndPoint))
+        if (_votes.Elected() is { } elected && !elected.Equals(PublicEndPoint))
         {
             // §5: a new public address: assume firewalled until our own ping comes back through it.
             Firewalled = true;

@@ -53,7 +53,7 @@ internal sealed partial class LocalNode
 
         var newId = NodeId.CreateSecure(publicAddress.Address);
         var oldNodes = _table.Entries.Select(e => e.Node).ToList();
-        _table = new RoutingTable(newId);
+        _table = Rebucketed(newId);
         Log.IdChanged(_log, newId, publicAddress);
         StartLookup(new LookupKey(newId, LookupKind.FindNode, null), null, extraSeeds: oldNodes);
     }

@@ -99,6 +99,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
     // sees some of our ids (its own queries' replies) learns nothing about the next ones.
     private readonly byte[] _tidPool = new byte[256];
     private int _tidPoolUsed = 256;
+    private readonly AddressVotes _votes = new();
     private RoutingTable _table;
     private Lookup? _selfLookup;
     private long _lastTick;
@@ -153,10 +154,15 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     /// <summary>
     /// True when this node runs on a private network: bound to a loopback, private or link-local address, or
-    /// bootstrapping from one (every testnet). Such a node takes private endpoints from its peers' node lists;
-    /// a public node refuses them. Tests set it to act as a public node on loopback.
+    /// bootstrapping from one (every testnet). Such a node takes private endpoints from its peers' node lists
+    /// and its address from fewer voters; a public node refuses both. Tests set it to act as a public node on
+    /// loopback.
     /// </summary>
-    public bool PrivateNetwork { get; internal set; }
+    public bool PrivateNetwork
+    {
+        get => _votes.PrivateNetwork;
+        internal set => _votes.PrivateNetwork = value;
+    }
 
     public IPEndPoint? PublicEndPoint { get; private set; }
 
@@ -539,6 +545,22 @@ internal sealed partial class LocalNode : IAsyncDisposable
         }
 
         return lookup;
+    }
+
+    /// <summary>
+    /// A table for <paramref name="newId"/> holding this table's nodes, filed into buckets by their distance to
+    /// the new id: an id change (our public address moved) keeps the node's view of the network instead of
+    /// starting over from the bootstrap list. Nodes that no longer fit a full bucket are left out.
+    /// </summary>
+    private RoutingTable Rebucketed(NodeId newId)
+    {
+        var table = new RoutingTable(newId);
+        foreach (var entry in _table.Entries)
+        {
+            table.Add(entry.Node, entry.LastSeen);
+        }
+
+        return table;
     }
 
     // ---- datagrams ----

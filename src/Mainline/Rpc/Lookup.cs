@@ -75,9 +75,6 @@ internal sealed class Lookup
     /// <summary>The id each endpoint replied with: listings of that endpoint under other ids are refused.</summary>
     public Dictionary<IPEndPoint, NodeId> Replied { get; } = [];
 
-    /// <summary>Per claimed address of ours: how many replies said so, and from which /24 networks.</summary>
-    public Dictionary<IPEndPoint, (int Count, HashSet<int> Networks)> Votes { get; } = [];
-
     public List<LookupValue> Values { get; } = [];
 
     public List<ChannelWriter<LookupValue>> Subscribers { get; } = [];
@@ -146,42 +143,6 @@ internal sealed class Lookup
         {
             Subscribers.Add(writer);
         }
-    }
-
-    /// <summary>Counts a reply from <paramref name="voter"/> saying that we are <paramref name="address"/>.</summary>
-    public void Vote(IPEndPoint address, IPAddress voter)
-    {
-        if (!Votes.TryGetValue(address, out var votes))
-        {
-            votes = (0, []);
-        }
-
-        votes.Networks.Add(Network24(voter));
-        Votes[address] = (votes.Count + 1, votes.Networks);
-    }
-
-    /// <summary>
-    /// The most-voted external address, if any (§5). Hardening the spec recommends: a public address needs votes
-    /// from at least two /24 networks, so that one network (or one liar) cannot move our address and id; a
-    /// loopback or private address (testnets, LANs), which BEP 42 does not constrain either, needs one.
-    /// </summary>
-    public IPEndPoint? ElectedAddress()
-    {
-        if (Votes.Count == 0)
-        {
-            return null;
-        }
-
-        var (address, (_, networks)) = Votes.MaxBy(kv => kv.Value.Count);
-        return networks.Count >= 2 || NodeId.IsExempt(address.Address) ? address : null;
-    }
-
-    private static int Network24(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        return address.TryWriteBytes(bytes, out int written) && written >= 3
-            ? (bytes[0] << 16) | (bytes[1] << 8) | bytes[2]
-            : 0;
     }
 
     /// <summary>Whether a node listed by a peer may join the candidates: not at an endpoint that timed out, nor
