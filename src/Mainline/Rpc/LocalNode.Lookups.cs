@@ -163,7 +163,7 @@ internal sealed partial class LocalNode
             else
             {
                 var responder = new DhtNode(r.Id, from);
-                lookup.RepliedWith(responder);
+                lookup.RepliedWith(responder, Id);
                 AddListedNodes(lookup, r.Nodes);
                 if (p.Primary && r.Token is { } token)
                 {

@@ -159,11 +159,16 @@ internal sealed class Lookup
 
     /// <summary><paramref name="responder"/> replied: it is a candidate under the id it replied with, and other
     /// ids listed at its endpoint (claims that put it next to the target) leave the list.</summary>
-    public void RepliedWith(DhtNode responder)
+    /// <param name="responder">The replying node.</param>
+    /// <param name="self">Our own id, which is never a candidate.</param>
+    public void RepliedWith(DhtNode responder, NodeId self)
     {
         Replied[responder.EndPoint] = responder.Id;
         Candidates.RemoveAt(responder.EndPoint, except: responder.Id);
-        Candidates.Add(responder);
+        if (responder.Id != self)
+        {
+            Candidates.Add(responder);
+        }
     }
 
     /// <summary>Result nodes: first 20 candidates for find_node, the edk-cut responders otherwise.</summary>
