@@ -39,6 +39,8 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 
     public int Count => _nodes.Count;
 
+    public bool Contains(NodeId id) => _ids.Contains(id);
+
     public bool Add(DhtNode node, byte[]? token = null, long tokenTime = 0) => Add(new Candidate(node, token, tokenTime));
 
     public bool Add(Candidate candidate)

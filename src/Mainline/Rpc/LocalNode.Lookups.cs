@@ -7,14 +7,6 @@ namespace Mainline.Rpc;
 
 internal sealed partial class LocalNode
 {
-    /// <summary>
-    /// Node entries taken from one reply: 16, the most the reference's peers send (libtorrent 8, others up to
-    /// 16; ours 20, of which the 16 closest to the target are kept). A reply cannot fill the 20 closest
-    /// candidates on its own, so one liar listing never-answering nodes next to the target cannot hide the
-    /// real ones, and each reply costs at most 16 timeouts.
-    /// </summary>
-    internal const int MaxNodesPerReply = 16;
-
     /// <summary>How many lookups this node started (diagnostics and tests).</summary>
     public int LookupsStarted { get; private set; }
 
@@ -164,7 +156,7 @@ internal sealed partial class LocalNode
             {
                 var responder = new DhtNode(r.Id, from);
                 lookup.RepliedWith(responder, Id);
-                AddListedNodes(lookup, r.Nodes);
+                lookup.AddListed(r.Nodes, Id, PrivateNetwork);
                 if (p.Primary && r.Token is { } token)
                 {
                     lookup.Responders.Add(responder, token, now);
@@ -185,27 +177,6 @@ internal sealed partial class LocalNode
         }
 
         Advance(lookup);
-    }
-
-    /// <summary>Adds the usable nodes of a reply to the candidates, at most <see cref="MaxNodesPerReply"/>, the
-    /// closest to the target first.</summary>
-    private void AddListedNodes(Lookup lookup, IReadOnlyList<DhtNode>? nodes)
-    {
-        if (nodes is null)
-        {
-            return;
-        }
-
-        var usable = nodes.Where(n => n.Id != Id && Endpoints.AcceptsFromPeer(n.EndPoint, PrivateNetwork) && lookup.MayList(n));
-        if (nodes.Count > MaxNodesPerReply)
-        {
-            usable = usable.Order(Comparer<DhtNode>.Create((a, b) => lookup.Target.CompareDistance(a.Id, b.Id))).Take(MaxNodesPerReply);
-        }
-
-        foreach (var node in usable)
-        {
-            lookup.Candidates.Add(node);
-        }
     }
 
     private static void DeliverValues(Lookup lookup, Response r)

@@ -43,6 +43,15 @@ internal sealed class Lookup
     /// <summary>Cap of the candidate and responder lists (see <see cref="ClosestNodes"/>).</summary>
     public const int MaxCandidates = 500;
 
+    /// <summary>
+    /// New candidates taken from one reply: 16, the closest to the target first (libtorrent lists 8 nodes, the
+    /// reference and we list up to 20). A reply cannot fill the 20 closest candidates on its own, so one liar
+    /// listing never-answering nodes next to the target cannot hide the real ones, and each reply costs at most
+    /// 16 timeouts. Nodes the lookup already holds do not count: near the target, honest replies mostly repeat
+    /// known nodes, and their few new ones (the 17th to 20th closest) must not be cut.
+    /// </summary>
+    internal const int MaxNewNodesPerReply = 16;
+
     public Lookup(LookupKey key, byte[]? salt, long now)
     {
         Key = key;
@@ -142,6 +151,31 @@ internal sealed class Lookup
         else
         {
             Subscribers.Add(writer);
+        }
+    }
+
+    /// <summary>Adds the usable nodes of a reply to the candidates: at most <see cref="MaxNewNodesPerReply"/> new
+    /// ones, the closest to the target first.</summary>
+    /// <param name="nodes">The reply's node list.</param>
+    /// <param name="self">Our own id, which is never a candidate.</param>
+    /// <param name="privateNetwork">Whether private endpoints are taken (<see cref="LocalNode.PrivateNetwork"/>).</param>
+    public void AddListed(IReadOnlyList<DhtNode>? nodes, NodeId self, bool privateNetwork)
+    {
+        if (nodes is null)
+        {
+            return;
+        }
+
+        var usable = nodes.Where(n => n.Id != self && !Candidates.Contains(n.Id)
+            && Endpoints.AcceptsFromPeer(n.EndPoint, privateNetwork) && MayList(n));
+        if (nodes.Count > MaxNewNodesPerReply)
+        {
+            usable = usable.Order(Comparer<DhtNode>.Create((a, b) => Target.CompareDistance(a.Id, b.Id))).Take(MaxNewNodesPerReply);
+        }
+
+        foreach (var node in usable)
+        {
+            Candidates.Add(node);
         }
     }
 
