@@ -95,7 +95,6 @@ public sealed class EclipseTests
                 await Attack.AdvanceUntilAsync(operation, client, clock, silentSet, ct);
             }
 
-            Console.WriteLine($"DEBUG hostile {hostile[0].EndPoint} {hostile[1].EndPoint} pointer {pointer.EndPoint}");
             var get = client.GetImmutableAsync(stored.Target, ct);
             await RunAttacked(get);
             Assert.Equal(value, await get);
