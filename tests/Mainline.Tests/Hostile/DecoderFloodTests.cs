@@ -98,11 +98,12 @@ public sealed class DecoderFloodTests
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void Decoding_a_hostile_datagram_costs_no_more_than_an_honest_one(string variant)
+    public void Decoding_a_hostile_datagram_costs_at_most_20_honest_ones(string variant)
     {
         // The reader alone, without the node's size gate: its cost must be linear in what it reads, and it stops
         // reading at its caps. Timed relative to the largest honest datagram (minimum of several rounds, so a
-        // busy machine slows both sides alike); the old reader took ~10^4–10^5 times as long on the 30 KB one.
+        // busy machine slows both sides alike): 3–6× here (a refused 256-item list allocates its items), where
+        // the quadratic reader took 600–8,000× (the 30 KB dictionary ~40 ms a datagram).
         var hostile = Hostile(variant);
         var honest = LargestHonestReply();
         Assert.Equal(DecodeStatus.Ok, KrpcCodec.TryDecode(honest, out _));
@@ -110,7 +111,7 @@ public sealed class DecoderFloodTests
 
         var hostileTicks = MinTicks(hostile);
         var honestTicks = MinTicks(honest);
-        Assert.True(hostileTicks <= 10 * honestTicks, $"{variant}: {hostileTicks} ticks per 20 decodes vs {honestTicks} for the honest reply");
+        Assert.True(hostileTicks <= 20 * honestTicks, $"{variant}: {hostileTicks} ticks per 20 decodes vs {honestTicks} for the honest reply");
     }
 
     private static long MinTicks(byte[] datagram)
