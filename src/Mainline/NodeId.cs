@@ -200,8 +200,15 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is NodeId other && Equals(other);
 
-    /// <inheritdoc/>
-    public override int GetHashCode() => BinaryPrimitives.ReadInt32LittleEndian(Bytes);
+    /// <summary>A hash of all 20 bytes, seeded at random per process (<see cref="HashCode"/>).</summary>
+    /// <remarks>Peers choose their ids, and the ids they send: a fixed function of the bytes (such as the first
+    /// four) would let them pick ids that fall into one bucket of every hash set the node keeps.</remarks>
+    public override int GetHashCode()
+    {
+        var hash = default(HashCode);
+        hash.AddBytes(Bytes);
+        return hash.ToHashCode();
+    }
 
     /// <summary>Equality.</summary>
     public static bool operator ==(NodeId left, NodeId right) => left.Equals(right);

@@ -2,9 +2,14 @@
 //
 // Rejects: empty input, unknown type bytes, truncation, string lengths larger than what remains (checked
 // before any allocation), integers with no digits / non-digits / leading zeros / "-0" / outside int64,
-// non-string or duplicate dictionary keys, nesting deeper than 32, more than 10 000 values.
+// non-string or duplicate dictionary keys, nesting deeper than 32, more than 500 values, dictionaries of more
+// than 64 entries, lists of more than 256 items.
 // Tolerates unsorted keys (common in the wild). Trailing bytes after the top-level value are ignored.
 // Never throws on hostile input: every failure is a false return.
+//
+// Every datagram a peer sends is decoded on the node's loop, before any rate limit and without a reply (so
+// spoofable), hence the cost is linear in the input and stops at the caps: each key is compared with the
+// previous one only (every encoder sorts keys), and a set is built only for a dictionary that arrives unsorted.
 namespace Mainline.Bencode;
 
 /// <summary>Decodes bencode from memory without copying string contents.</summary>
@@ -13,8 +18,24 @@ internal static class BencodeReader
     /// <summary>Maximum nesting of lists and dictionaries.</summary>
     public const int MaxDepth = 32;
 
-    /// <summary>Maximum number of values in one input.</summary>
-    public const int MaxTokens = 10_000;
+    /// <summary>
+    /// Maximum number of values in one input, dictionary keys included: 500, libtorrent's DHT limit (it also
+    /// counts end markers, so every message it accepts fits here). The largest honest KRPC message, a
+    /// get_peers reply with libtorrent's 100 peers, has ~120; a BEP 44 get or put has ~30.
+    /// </summary>
+    public const int MaxTokens = 500;
+
+    /// <summary>
+    /// Maximum entries of one dictionary: 64, about 5× the largest KRPC dictionary (a get reply's <c>r</c>
+    /// with libtorrent's extra keys has ~13). It also bounds the linear key search of <see cref="BValue"/>.
+    /// </summary>
+    public const int MaxDictionaryEntries = 64;
+
+    /// <summary>
+    /// Maximum items of one list: 256, 2.5× the largest KRPC list (the <c>values</c> of a get_peers reply, at
+    /// most 100 peers from libtorrent, fewer from the other implementations).
+    /// </summary>
+    public const int MaxListItems = 256;
 
     /// <summary>Decodes the first value of <paramref name="input"/>; trailing bytes are ignored.</summary>
     public static bool TryDecode(ReadOnlyMemory<byte> input, out BValue? value)
@@ -105,7 +126,7 @@ internal static class BencodeReader
                             break;
                         }
 
-                        if (!TryValue(ref s, ref pos, depth + 1, out var item))
+                        if (items.Count == MaxListItems || !TryValue(ref s, ref pos, depth + 1, out var item))
                         {
                             return false;
                         }
@@ -126,6 +147,7 @@ internal static class BencodeReader
 
                     pos++;
                     var dict = BValue.Dict();
+                    HashSet<ReadOnlyMemory<byte>>? unsortedKeys = null;
                     while (true)
                     {
                         if (pos >= span.Length)
@@ -139,18 +161,11 @@ internal static class BencodeReader
                             break;
                         }
 
-                        if (span[pos] is < (byte)'0' or > (byte)'9' || ++s.Tokens > MaxTokens
-                            || !TryString(s.Input, ref pos, out var key))
+                        if (span[pos] is < (byte)'0' or > (byte)'9' || dict.Entries!.Count == MaxDictionaryEntries
+                            || ++s.Tokens > MaxTokens || !TryString(s.Input, ref pos, out var key)
+                            || !IsNewKey(dict.Entries, ref unsortedKeys, key))
                         {
                             return false;
-                        }
-
-                        foreach (var existing in dict.Entries!)
-                        {
-                            if (existing.Key.Span.SequenceEqual(key.Span))
-                            {
-                                return false;
-                            }
                         }
 
                         if (!TryValue(ref s, ref pos, depth + 1, out var item))
@@ -171,6 +186,45 @@ internal static class BencodeReader
 
         value.Raw = s.Input[start..pos];
         return true;
+    }
+
+    /// <summary>False when <paramref name="key"/> is already in <paramref name="entries"/>. Keys in ascending
+    /// order need one comparison with the previous key; from the first key out of order on, a set of all the
+    /// keys (<paramref name="unsortedKeys"/>) answers instead.</summary>
+    private static bool IsNewKey(
+        List<KeyValuePair<ReadOnlyMemory<byte>, BValue>> entries, ref HashSet<ReadOnlyMemory<byte>>? unsortedKeys, ReadOnlyMemory<byte> key)
+    {
+        if (unsortedKeys is null)
+        {
+            if (entries.Count == 0 || key.Span.SequenceCompareTo(entries[^1].Key.Span) > 0)
+            {
+                return true;
+            }
+
+            unsortedKeys = new HashSet<ReadOnlyMemory<byte>>(entries.Count + 1, KeyComparer.Instance);
+            foreach (var entry in entries)
+            {
+                unsortedKeys.Add(entry.Key);
+            }
+        }
+
+        return unsortedKeys.Add(key);
+    }
+
+    /// <summary>Compares keys by content; the hash is seeded per process (<see cref="HashCode"/>), so a peer
+    /// cannot choose keys that collide.</summary>
+    private sealed class KeyComparer : IEqualityComparer<ReadOnlyMemory<byte>>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
+
+        public int GetHashCode(ReadOnlyMemory<byte> obj)
+        {
+            var hash = default(HashCode);
+            hash.AddBytes(obj.Span);
+            return hash.ToHashCode();
+        }
     }
 
     private static bool TryString(ReadOnlyMemory<byte> input, ref int pos, out ReadOnlyMemory<byte> bytes)

@@ -567,6 +567,11 @@ internal sealed partial class LocalNode : IAsyncDisposable
 
     private void OnDatagram(ReadOnlyMemory<byte> data, IPEndPoint from)
     {
+        if (data.Length > Limits.MaxDatagramLength)
+        {
+            return; // nothing honest is this long; decoding it would only spend the loop's time
+        }
+
         var status = KrpcCodec.TryDecode(data, out var message);
         switch (status)
         {

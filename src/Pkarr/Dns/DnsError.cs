@@ -23,7 +23,7 @@ public enum DnsErrorKind
     /// <summary>A name's expanded wire length would exceed 255 bytes.</summary>
     NameTooLong,
 
-    /// <summary>A compression pointer does not point strictly backwards.</summary>
+    /// <summary>A compression pointer does not point strictly backwards, or a name follows more than 128 pointers.</summary>
     InvalidCompressionPointer,
 
     /// <summary>A resource record class, once the cache-flush bit is masked, is not 1, 2, 3, 4 or 254 (255 also allowed in questions).</summary>

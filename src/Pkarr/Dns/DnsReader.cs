@@ -4,12 +4,13 @@
 //
 // Acceptance rules (shared spec §3.5): any header flags but Z (0x0040); all four sections; compression
 // pointers in owner names and inside rdata, each pointing strictly backwards (the first before the pointer
-// itself, every further hop before the previous target, so chains always terminate); label lengths ≤ 63
-// (length bytes 0x40–0xBF, i.e. the reserved label types, are refused); expanded names shorter than 255
-// bytes before the terminator; record class 1, 2, 3, 4 or 254 once the cache-flush bit is masked (not for
-// OPT, whose class is a payload size); rdlength inside the message; rdata at least as long as its type
-// needs (any excess is skipped); character-strings inside their rdata; SvcParams ascending and well
-// formed; OPT owner = root and options inside the rdata. rdlength 0 keeps an empty record of any type.
+// itself, every further hop before the previous target, so chains always terminate), at most 128 of them
+// per name; label lengths ≤ 63 (length bytes 0x40–0xBF, i.e. the reserved label types, are refused);
+// expanded names shorter than 255 bytes before the terminator; record class 1, 2, 3, 4 or 254 once the
+// cache-flush bit is masked (not for OPT, whose class is a payload size); rdlength inside the message;
+// rdata at least as long as its type needs (any excess is skipped); character-strings inside their rdata;
+// SvcParams ascending and well formed; OPT owner = root and options inside the rdata. rdlength 0 keeps an
+// empty record of any type.
 // Trailing bytes after the last section are ignored.
 
 using System.Buffers.Binary;
@@ -25,6 +26,14 @@ internal ref struct DnsReader
     private const ushort ReservedFlag = 0x0040;
     private const int MinQuestionLength = 5;
     private const int MinRecordLength = 11;
+
+    /// <summary>
+    /// A name follows at most 128 compression pointers. Pointers already go strictly backwards, so chains end,
+    /// but a 14-bit offset still allows ~8,000 hops per name, and a 64 KB TCP message (the DNS server's) can
+    /// hold thousands of names that all enter one such chain: quadratic work. An honest encoder never points at
+    /// a pointer, so each hop lands on at least one label, and a name has at most 127 labels.
+    /// </summary>
+    internal const int MaxPointerHops = 128;
 
     private readonly ReadOnlySpan<byte> _message;
     private readonly bool _materialize;
@@ -537,6 +546,7 @@ internal ref struct DnsReader
         int at = _position;
         int bound = limit;
         int lastHop = int.MaxValue;
+        int hops = 0;
         int resumeAt = -1;
         while (true)
         {
@@ -562,7 +572,7 @@ internal ref struct DnsReader
                 int target = ((lengthByte & 0x3F) << 8) | _message[at + 1];
 
                 // Strictly backwards: before this pointer and, after a jump, before the previous target too.
-                if (target >= at || target >= lastHop)
+                if (target >= at || target >= lastHop || ++hops > MaxPointerHops)
                 {
                     return Fail(DnsErrorKind.InvalidCompressionPointer, at);
                 }

@@ -71,6 +71,12 @@ public readonly struct PublicKey : IEquatable<PublicKey>, ISpanParsable<PublicKe
         TryParse(text.AsSpan(), out key, out _);
 
     /// <summary>Parses a key from text; never throws; <paramref name="error"/> says why it failed.</summary>
+    /// <remarks>
+    /// As the reference, the four unused bits of the 52nd character are ignored, so 16 spellings give one key.
+    /// That is harmless because a key is its bytes: equality, hashing and every text form
+    /// (<see cref="ToZ32"/>, <see cref="ToUri"/>) come from the bytes, so anything keyed by the key or by its
+    /// text sees one canonical entry. Never key anything on the text a caller passed in.
+    /// </remarks>
     public static bool TryParse(ReadOnlySpan<char> text, out PublicKey key, out PublicKeyError error)
     {
         key = default;
@@ -197,8 +203,15 @@ public readonly struct PublicKey : IEquatable<PublicKey>, ISpanParsable<PublicKe
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PublicKey other && Equals(other);
 
-    /// <inheritdoc />
-    public override int GetHashCode() => BitConverter.ToInt32(Bytes);
+    /// <summary>A hash of all 32 bytes, seeded at random per process (<see cref="HashCode"/>).</summary>
+    /// <remarks>Half of all 32-byte strings are valid keys, so anyone can make many keys that share their first
+    /// bytes: a fixed function of a few bytes would let them fill one bucket of every hash set of keys.</remarks>
+    public override int GetHashCode()
+    {
+        var hash = default(HashCode);
+        hash.AddBytes(Bytes);
+        return hash.ToHashCode();
+    }
 
     /// <summary>Byte-wise equality.</summary>
     public static bool operator ==(PublicKey left, PublicKey right) => left.Equals(right);

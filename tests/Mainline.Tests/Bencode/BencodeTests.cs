@@ -105,13 +105,67 @@ public sealed class BencodeTests
         Assert.False(BencodeReader.TryDecode(B(new string('l', 100_000)), out _));
     }
 
+    /// <summary>Lists of <paramref name="count"/> integers, each list within the per-list cap.</summary>
+    private static string Lists(int count, int perList)
+    {
+        var text = new StringBuilder("l");
+        for (var done = 0; done < count; done += perList)
+        {
+            text.Append('l').Append(string.Concat(Enumerable.Repeat("i1e", Math.Min(perList, count - done)))).Append('e');
+        }
+
+        return text.Append('e').ToString();
+    }
+
     [Fact]
     public void Token_limit()
     {
-        var many = "l" + string.Concat(Enumerable.Repeat("i1e", BencodeReader.MaxTokens)) + "e";
-        Assert.False(BencodeReader.TryDecode(B(many), out _));
-        var fine = "l" + string.Concat(Enumerable.Repeat("i1e", BencodeReader.MaxTokens - 1)) + "e";
+        // The outer list and each inner list are values too: 1 + 2 lists + 497 integers = 500.
+        var fine = Lists(BencodeReader.MaxTokens - 3, 250);
         Assert.True(BencodeReader.TryDecode(B(fine), out _));
+        var many = Lists(BencodeReader.MaxTokens - 2, 250);
+        Assert.False(BencodeReader.TryDecode(B(many), out _));
+
+        // Keys count as well: a dictionary of 63 entries in each of 4 dictionaries = 1 + 4 + 4 × 126 = 509.
+        var dicts = "l" + string.Concat(Enumerable.Range(0, 4).Select(_ => Dict(63))) + "e";
+        Assert.False(BencodeReader.TryDecode(B(dicts), out _));
+        Assert.True(BencodeReader.TryDecode(B("l" + string.Concat(Enumerable.Range(0, 3).Select(_ => Dict(63))) + "e"), out _));
+    }
+
+    [Fact]
+    public void List_item_limit()
+    {
+        var full = "l" + string.Concat(Enumerable.Repeat("0:", BencodeReader.MaxListItems)) + "e";
+        Assert.True(BencodeReader.TryDecode(B(full), out var v));
+        Assert.Equal(BencodeReader.MaxListItems, v!.Items!.Count);
+        var over = "l" + string.Concat(Enumerable.Repeat("0:", BencodeReader.MaxListItems + 1)) + "e";
+        Assert.False(BencodeReader.TryDecode(B(over), out _));
+    }
+
+    /// <summary>A dictionary of <paramref name="count"/> distinct 3-byte keys in ascending order.</summary>
+    private static string Dict(int count) => "d" + string.Concat(Enumerable.Range(0, count).Select(i => $"3:{i:D3}i{i}e")) + "e";
+
+    [Fact]
+    public void Dictionary_entry_limit()
+    {
+        Assert.True(BencodeReader.TryDecode(B(Dict(BencodeReader.MaxDictionaryEntries)), out var v));
+        Assert.Equal(BencodeReader.MaxDictionaryEntries, v!.Entries!.Count);
+        Assert.False(BencodeReader.TryDecode(B(Dict(BencodeReader.MaxDictionaryEntries + 1)), out _));
+    }
+
+    [Theory]
+    [InlineData("d1:ai1e1:bi2e1:ci3ee", 3)] // sorted
+    [InlineData("d1:ci1e1:bi2e1:ai3ee", 3)] // descending
+    [InlineData("d1:bi1e1:ai2e1:ci3ee", 3)] // one key out of order
+    [InlineData("d2:abi1e1:ai2ee", 2)] // a prefix sorts first, so this is out of order but distinct
+    [InlineData("d1:ai1e1:ai2ee", 0)] // sorted, adjacent duplicate
+    [InlineData("d1:bi1e1:ai2e1:bi3ee", 0)] // duplicate of a key before the first one out of order
+    [InlineData("d1:bi1e1:ai2e1:ci3e1:ai4ee", 0)] // duplicate after the switch to the set
+    [InlineData("d1:ai1e1:ci2e1:bi3e1:ci4ee", 0)]
+    public void Duplicate_keys_are_found_in_sorted_and_unsorted_dictionaries(string input, int entries)
+    {
+        Assert.Equal(entries > 0, BencodeReader.TryDecode(B(input), out var v));
+        Assert.Equal(entries, v?.Entries!.Count ?? 0);
     }
 
     [Fact]

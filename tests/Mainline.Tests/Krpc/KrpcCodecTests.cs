@@ -239,6 +239,77 @@ public sealed class KrpcCodecTests
         Assert.Equal(DecodeStatus.Drop, KrpcCodec.TryDecode(B(frame), out _));
     }
 
+    private static List<DhtNode> Nodes(int count, bool v6) => [.. Enumerable.Range(0, count).Select(i =>
+        new DhtNode(NodeId.Random(), new IPEndPoint(IPAddress.Parse(v6 ? $"2001:db8::{i + 1:x}" : $"10.0.0.{i + 1}"), 6881 + i)))];
+
+    [Fact]
+    public void The_largest_honest_messages_decode_within_the_limits()
+    {
+        // A BEP 44 get reply with a 1000-byte value, 20 nodes, token, key, signature, seq, ip and v.
+        var get = KrpcCodec.EncodeResponse(Tid, new Response
+        {
+            Id = IdA,
+            Nodes = Nodes(20, v6: false),
+            Token = new byte[20],
+            EncodedValue = KrpcCodec.EncodeString(new byte[1000]),
+            Key = new byte[32],
+            Seq = long.MaxValue,
+            Signature = new byte[64],
+        }, Rs, Requester);
+        Assert.InRange(get.Length, 1700, 1900);
+        var reply = DecodeOk(get);
+        Assert.Equal(20, reply.Response!.Nodes!.Count);
+        Assert.Equal(1005, reply.Response.EncodedValue!.Length); // "1000:" and the bytes
+
+        // The same with libtorrent's extra 20 IPv6 nodes (nodes6, 38 bytes each) and its `p`: still under 4 KiB.
+        var nodes6 = string.Concat(Enumerable.Repeat(new string('6', 38), 20));
+        var text = S(get);
+        var withNodes6 = text.Insert(text.IndexOf("3:seqi", StringComparison.Ordinal), $"6:nodes6760:{nodes6}1:pi6881e");
+        var big = B(withNodes6);
+        Assert.InRange(big.Length, 2500, Limits.MaxDatagramLength);
+        Assert.Equal(20, DecodeOk(big).Response!.Nodes!.Count);
+
+        // A get_peers reply with libtorrent's 100 peers.
+        var peers = Enumerable.Range(0, 100).Select(i => new IPEndPoint(IPAddress.Parse($"10.1.0.{i + 1}"), 6881)).ToList();
+        var getPeers = KrpcCodec.EncodeResponse(Tid, new Response { Id = IdA, Token = B("tokn"), Values = peers, Nodes = Nodes(8, false) }, Rs, Requester);
+        Assert.Equal(100, DecodeOk(getPeers).Response!.Values!.Count);
+
+        // A mutable put with a 1000-byte value, salt and cas.
+        var put = KrpcCodec.EncodeQuery(Tid, new PutMutableQuery(IdA, new byte[20], new byte[32], new byte[64], 7, new byte[64],
+            KrpcCodec.EncodeString(new byte[1000]), 6, IdT), Rs, false);
+        Assert.IsType<PutMutableQuery>(DecodeOk(put).Query);
+    }
+
+    private static Message DecodeOk(byte[] datagram)
+    {
+        Assert.Equal(DecodeStatus.Ok, KrpcCodec.TryDecode(datagram, out var m));
+        return m!;
+    }
+
+    [Theory]
+    [InlineData(256, true)]
+    [InlineData(257, false)]
+    public void A_reply_over_the_list_cap_is_dropped(int peers, bool accepted)
+    {
+        var expected = accepted ? DecodeStatus.Ok : DecodeStatus.Drop;
+        var values = string.Concat(Enumerable.Repeat("6:\u0001\u0002\u0003\u0004\u001a\u00e1", peers));
+        var frame = $"d1:rd2:id20:abcdefghij01234567895:token4:tokn6:valuesl{values}ee1:t2:xy1:y1:re";
+        Assert.Equal(expected, KrpcCodec.TryDecode(B(frame), out var m));
+        Assert.Equal(expected == DecodeStatus.Ok ? peers : 0, m?.Response!.Values!.Count ?? 0);
+    }
+
+    [Theory]
+    [InlineData(61, true)] // with id, target, token: 64 entries in `a`
+    [InlineData(62, false)] // 65 entries
+    public void A_query_over_the_dictionary_cap_is_dropped(int unknownKeys, bool accepted)
+    {
+        var expected = accepted ? DecodeStatus.Ok : DecodeStatus.Drop;
+        var extra = string.Concat(Enumerable.Range(0, unknownKeys).Select(i => $"3:x{i:D2}i{i}e"));
+        var frame = $"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234565:token4:tokn{extra}e1:q3:get1:t2:xy1:y1:qe";
+        Assert.Equal(expected, KrpcCodec.TryDecode(B(frame), out var m));
+        Assert.Equal(expected == DecodeStatus.Ok, m?.Query is GetQuery);
+    }
+
     [Fact]
     public void Random_and_mutated_datagrams_never_throw()
     {

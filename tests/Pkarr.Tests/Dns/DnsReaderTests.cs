@@ -194,6 +194,50 @@ public class DnsReaderTests
         Assert.Equal("a.b.c", message.Answers[2].Name.ToString());
     }
 
+    /// <summary>An answer of private type 0xFF00 whose rdata (at offset 23) is a root name followed by a chain of
+    /// <paramref name="hops"/> − 1 pointers, each to the one before; a second answer's owner name points at the
+    /// last of them, so reading that name follows exactly <paramref name="hops"/> pointers.</summary>
+    internal static byte[] PointerChain(int hops)
+    {
+        const int rdataAt = 23;
+        var chain = new List<byte> { 0 };
+        for (var k = 0; k < hops - 1; k++)
+        {
+            var target = k == 0 ? rdataAt : rdataAt + 1 + (2 * (k - 1));
+            chain.Add((byte)(0xC0 | (target >> 8)));
+            chain.Add((byte)target);
+        }
+
+        var last = hops == 1 ? rdataAt : rdataAt + 1 + (2 * (hops - 2));
+        return Hex(
+            "0000 8000 0000 0002 0000 0000",
+            $"00 ff00 0001 0000001e {chain.Count:x4}", Convert.ToHexString([.. chain]),
+            $"{0xC000 | last:x4} 0001 0001 0000001e 0004 01020304");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(DnsReader.MaxPointerHops)]
+    public void A_name_may_follow_up_to_128_pointers(int hops)
+    {
+        var message = AssertAccepted(PointerChain(hops));
+        Assert.True(message.Answers[1].Name.IsRoot);
+    }
+
+    [Theory]
+    [InlineData(DnsReader.MaxPointerHops + 1)]
+    [InlineData(8_000)] // about the most a pointer's 14-bit offset can reach
+    public void A_name_following_more_than_128_pointers_is_rejected(int hops)
+    {
+        var packet = PointerChain(hops);
+
+        // The owner pointer is hop 1, the chain's last pointer hop 2, and so on backwards: hop 129 sits 128
+        // pointers before the end of the rdata, which is where the owner name starts.
+        var rdataEnd = packet.Length - 16;
+        AssertRejected(packet, DnsErrorKind.InvalidCompressionPointer, rdataEnd - (2 * DnsReader.MaxPointerHops));
+    }
+
     [Fact]
     public void Truncated_pointer_is_rejected()
         => AssertRejected(Hex(ResponseOneAnswer, "c0"), DnsErrorKind.Truncated);

@@ -83,16 +83,87 @@ public sealed class PublicKeyTests
         }
     }
 
-    [Fact]
-    public void Non_canonical_last_character_decodes_but_formats_canonically()
+    /// <summary>The 52nd character carries one data bit and four unused bits (spec §1.3): the 16 characters with
+    /// the data bit of <paramref name="z32"/>'s last character, and the 16 with the other bit.</summary>
+    private static (string[] Same, string[] Flipped) Spellings(string z32)
     {
-        // The 52nd character carries one data bit; its four low bits are ignored on decode (spec §1.3).
-        const string canonical = "yg4gxe7z1r7mr6orids9fh95y7gxhdsxjqi6nngsxxtakqaxr5no";
-        string noisy = canonical[..^1] + "y"; // 'o' = 16 (10000), 'y' = 0 (00000): differs in the data bit
-        string padded = canonical[..^1] + "t"; // 't' = 17 (10001): same data bit, non-zero padding
-        Assert.True(PublicKey.TryParse(padded, out var key));
-        Assert.Equal(canonical, key.ToString());
-        Assert.NotEqual(canonical, PublicKey.TryParse(noisy, out var other) ? other.ToString() : canonical);
+        int index = ZBase32.Alphabet.IndexOf(z32[^1], StringComparison.Ordinal);
+        string Spell(int i) => z32[..^1] + ZBase32.Alphabet[i];
+        return ([.. Enumerable.Range(0, 16).Select(pad => Spell((index & 16) | pad))],
+            [.. Enumerable.Range(0, 16).Select(pad => Spell((index & 16 ^ 16) | pad))]);
+    }
+
+    [Theory]
+    [MemberData(nameof(ZBase32Cases))]
+    public void Every_spelling_of_a_key_is_one_key_with_one_canonical_text(string hex, string z32)
+    {
+        // The reference ignores the unused bits (its vector c1bkg8…mbus decodes and fails only as a point), so
+        // parsing accepts all 16 spellings; what makes them harmless is that a key is its bytes: equality,
+        // hashing and every text form come from the bytes, so caches and stores keyed by the key, or by its
+        // ToString(), see one entry.
+        var (same, flipped) = Spellings(z32);
+        Assert.Contains(z32, same);
+        bool valid = PublicKey.TryFromBytes(Convert.FromHexString(hex), out var expected, out var pointError);
+        var keys = new HashSet<PublicKey>();
+        var texts = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string spelling in same)
+        {
+            Assert.Equal(valid, PublicKey.TryParse(spelling, out var key, out var error));
+            if (!valid)
+            {
+                Assert.Equal(pointError, error);
+                continue;
+            }
+
+            Assert.Equal(expected, key);
+            Assert.Equal(expected.GetHashCode(), key.GetHashCode());
+            Assert.Equal(z32, key.ToString());
+            Assert.Equal("pk:" + z32, key.ToUri());
+            Assert.Equal(PublicKey.Parse("pk:" + spelling), key);
+            keys.Add(key);
+            texts.Add(key.ToString());
+        }
+
+        Assert.Equal(valid ? 1 : 0, keys.Count);
+        Assert.Equal(valid ? 1 : 0, texts.Count);
+
+        // The other side: the data bit is not ignored, so the other 16 spellings are other bytes.
+        foreach (string spelling in flipped)
+        {
+            var decoded = new byte[32];
+            Assert.True(ZBase32.TryDecode(spelling, decoded, out _));
+            Assert.NotEqual(hex, Convert.ToHexString(decoded), StringComparer.OrdinalIgnoreCase);
+            if (PublicKey.TryParse(spelling, out var other, out _))
+            {
+                Assert.NotEqual(z32, other.ToString());
+            }
+        }
+
+        // Upper case is still refused, canonical or not.
+        Assert.False(PublicKey.TryParse(same[5].ToUpperInvariant(), out _, out var upper));
+        Assert.Equal(PublicKeyErrorKind.InvalidPublicKeyEncoding, upper.Kind);
+    }
+
+    [Fact]
+    public void Keys_sharing_a_prefix_do_not_share_hash_codes()
+    {
+        // Half of all 32-byte strings are valid keys, so anyone can make many keys with the same first bytes:
+        // a hash read from those bytes would put them all in one bucket of a relay's or cache's hash set.
+        var keys = new List<PublicKey>();
+        var bytes = new byte[32];
+        for (int attempt = 0; attempt < 10_000 && keys.Count < 1000; attempt++)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+            bytes.AsSpan(0, 8).Fill(0x42);
+            if (PublicKey.TryFromBytes(bytes, out var key, out _))
+            {
+                keys.Add(key);
+            }
+        }
+
+        Assert.Equal(1000, keys.Count);
+        int distinct = keys.Select(k => k.GetHashCode()).Distinct().Count();
+        Assert.True(distinct >= keys.Count - 3, $"{distinct} distinct hash codes for {keys.Count} keys");
     }
 
     [Fact]
