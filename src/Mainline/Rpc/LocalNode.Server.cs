@@ -1,5 +1,6 @@
-// Answering queries (shared spec §10.1, §5): self-ping check in every mode; in server mode the rate limit,
-// the request filter hook, then dispatch. Every reply carries ip and v and echoes t.
+// Answering queries (shared spec §10.1, §5): self-ping check in every mode; in server mode the rate limits
+// (per IP, per /24), the request filter hook, then dispatch; the reply goes out when the global reply-byte
+// budget has room for it. Every reply carries ip and v and echoes t.
 using System.Net;
 using Mainline.Krpc;
 using Mainline.Routing;
@@ -37,9 +38,13 @@ internal sealed partial class LocalNode
 
         _tokens.MaybeRotate(now);
         var (response, error) = Answer(query, from, now);
-        SendRaw(error is null
+        var reply = error is null
             ? KrpcCodec.EncodeResponse(message.TransactionId, response!, Version, from)
-            : KrpcCodec.EncodeError(message.TransactionId, error, Version, from), from);
+            : KrpcCodec.EncodeError(message.TransactionId, error, Version, from);
+        if (_limiter.AllowReply(reply.Length, now))
+        {
+            SendRaw(reply, from);
+        }
     }
 
     /// <summary>§5: our ping came back through the public address, so inbound traffic works.</summary>

@@ -117,7 +117,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
         _storage = new Storage(options.Server);
         var now = Now;
         _tokens = new Tokens(now);
-        _limiter = new RateLimiter(options.RateLimitPerIp, options.RateLimitBurst);
+        _limiter = new RateLimiter(options);
         _table = new RoutingTable(id);
         ServerMode = options.Mode == DhtMode.Server;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
