@@ -69,6 +69,8 @@ public sealed class DhtOptionsValidator : IValidateOptions<DhtOptions>
         Require(server.MaxPeersPerInfoHash >= 1, $"Server.MaxPeersPerInfoHash must be at least 1, got {server.MaxPeersPerInfoHash}.");
         Require(server.MaxImmutableValues >= 1, $"Server.MaxImmutableValues must be at least 1, got {server.MaxImmutableValues}.");
         Require(server.MaxMutableValues >= 1, $"Server.MaxMutableValues must be at least 1, got {server.MaxMutableValues}.");
+        Require(server.MaxItemsPerIp >= 1, $"Server.MaxItemsPerIp must be at least 1, got {server.MaxItemsPerIp}.");
+        Require(server.MaxPeersPerIp >= 1, $"Server.MaxPeersPerIp must be at least 1, got {server.MaxPeersPerIp}.");
         Require(server.ItemLifetime > TimeSpan.Zero, $"Server.ItemLifetime must be positive, got {server.ItemLifetime}.");
         Require(server.PeerLifetime > TimeSpan.Zero, $"Server.PeerLifetime must be positive, got {server.PeerLifetime}.");
         return failures;

@@ -30,6 +30,7 @@ public sealed class Testnet : IAsyncDisposable
         RateLimitPerIp = 0, // every node shares 127.0.0.1 and its /24, and all the traffic stays on this host
         RateLimitPerSubnet = 0,
         ReplyBytesPerSecond = 0,
+        Server = new ServerSettings { MaxItemsPerIp = int.MaxValue, MaxPeersPerIp = int.MaxValue }, // one IP too
     };
 
     /// <summary>Starts <paramref name="count"/> server nodes.</summary>

@@ -89,7 +89,7 @@ internal sealed partial class LocalNode
                     return (null, BadToken());
                 }
 
-                _storage.AddPeer(a.InfoHash, a.Id, new IPEndPoint(from.Address, a.ImpliedPort ? from.Port : a.Port), now);
+                _storage.AddPeer(a.InfoHash, new IPEndPoint(from.Address, a.ImpliedPort ? from.Port : a.Port), now);
                 return (new Response { Id = Id }, null);
             case GetQuery get:
                 return (AnswerGet(get, from, now), null);
@@ -99,14 +99,14 @@ internal sealed partial class LocalNode
                     return (null, BadToken());
                 }
 
-                return Stored(_storage.PutImmutable(pi, now));
+                return Stored(_storage.PutImmutable(pi, now, from.Address));
             case PutMutableQuery pm:
                 if (!_tokens.IsValid(pm.Token, from.Address, Bep44.MutableTarget(pm.Key, pm.Salt)))
                 {
                     return (null, BadToken());
                 }
 
-                return Stored(_storage.PutMutable(pm, now));
+                return Stored(_storage.PutMutable(pm, now, from.Address));
             default:
                 return (null, KrpcError.Create(ErrorCodes.MethodUnknown, "Method Unknown"));
         }

@@ -86,6 +86,7 @@ internal sealed class Lru<TKey, TValue>(int capacity)
             {
                 _order.Remove(node);
                 _map.Remove(node.Value.Key);
+                Removed?.Invoke(node.Value.Value);
             }
 
             node = next;
