@@ -30,10 +30,15 @@ internal sealed partial class LocalNode
 
         // First node of a private network: learn the nodes that bootstrap from us (§7.2 exception (a)). The
         // reference files them under the query's target (their own id when they bootstrap); we use the id they
-        // claim in a.id, which is the same for a bootstrapping node and right for any other find_node.
+        // claim in a.id, which is the same for a bootstrapping node and right for any other find_node. The
+        // source of a query is unverified (UDP), so the sender enters the table only once it answers our ping.
         if (_bootstrap.Count == 0 && query is FindNodeQuery && !message.ReadOnly)
         {
-            _table.Add(new DhtNode(query.Id, from), now);
+            var sender = new DhtNode(query.Id, from);
+            if (_table.WouldAdd(sender, now))
+            {
+                Probe(sender, null);
+            }
         }
 
         _tokens.MaybeRotate(now);
@@ -44,6 +49,72 @@ internal sealed partial class LocalNode
         if (_limiter.AllowReply(reply.Length, now))
         {
             SendRaw(reply, from);
+        }
+    }
+
+    /// <summary>Adds a node that answered one of our queries. When its id is held at another endpoint, the holder
+    /// is pinged first and loses its entry only if it fails to answer: a reply forged in a live node's name
+    /// cannot evict it.</summary>
+    internal void AddResponder(DhtNode node, long now)
+    {
+        if (_table.Find(node.Id) is { } held && !held.Node.EndPoint.Equals(node.EndPoint))
+        {
+            if (node.IsSecure)
+            {
+                Probe(held.Node, node);
+            }
+
+            return;
+        }
+
+        _table.Add(node, now);
+    }
+
+    /// <summary>Confirming pings in flight (tests wait for them).</summary>
+    internal int ProbesInFlight => _probes.Count;
+
+    /// <summary>Pings <paramref name="pinged"/>: an unverified contact (<paramref name="claimant"/> null) enters
+    /// the table if it answers; a holder (claimant set) keeps its entry if it answers and yields it to the
+    /// claimant otherwise. At most one probe per endpoint and <see cref="MaxProbes"/> in all.</summary>
+    private void Probe(DhtNode pinged, DhtNode? claimant)
+    {
+        if (_probes.Count >= MaxProbes || _probes.Values.Any(p => p.Pinged.EndPoint.Equals(pinged.EndPoint)))
+        {
+            return;
+        }
+
+        var tid = Send(new PingQuery(Id), pinged.EndPoint, null, false, null);
+        _probes[tid] = new ProbeState(pinged, claimant);
+    }
+
+    /// <summary>The reply to a request without a lookup or put: settles the probe it belongs to, if any.</summary>
+    private void OnProbeReply(uint tid, Message message, long now)
+    {
+        if (!_probes.Remove(tid, out var probe))
+        {
+            return;
+        }
+
+        var answered = message.Response is { } r && r.Id == probe.Pinged.Id;
+        if (probe.Claimant is { } claimant)
+        {
+            if (!answered)
+            {
+                _table.Replace(probe.Pinged, claimant, now); // the old endpoint is someone else now
+            }
+        }
+        else if (answered && !message.ReadOnly)
+        {
+            _table.Add(probe.Pinged, now); // it answered from the endpoint we pinged (OnReply checks the source)
+        }
+    }
+
+    /// <summary>A request without a lookup or put timed out: a silent holder yields its entry to the claimant.</summary>
+    private void OnProbeTimeout(uint tid)
+    {
+        if (_probes.Remove(tid, out var probe) && probe.Claimant is { } claimant)
+        {
+            _table.Replace(probe.Pinged, claimant, Now);
         }
     }
 
@@ -165,4 +236,13 @@ internal sealed partial class LocalNode
     }
 
     private const int CompactNodeLength = 26;
+
+    /// <summary>Confirming pings in flight at most. Each lasts at most the request timeout (2 s), so 256 confirm
+    /// over a hundred new contacts a second, more than a bootstrap node of a private network meets; a spoofer
+    /// filling them only delays honest contacts, which ask again on their next lookup.</summary>
+    private const int MaxProbes = 256;
+
+    private readonly Dictionary<uint, ProbeState> _probes = [];
+
+    private sealed record ProbeState(DhtNode Pinged, DhtNode? Claimant);
 }

@@ -475,6 +475,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
             put.InFlight.Remove(p.Tid);
             CheckPut(put);
         }
+        else
+        {
+            OnProbeTimeout(p.Tid);
+        }
     }
 
     private void Maintain(long now)
@@ -588,6 +592,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
         else if (p.Put is { } put)
         {
             OnPutReply(put, p, message);
+        }
+        else
+        {
+            OnProbeReply(p.Tid, message, now);
         }
     }
 
