@@ -43,12 +43,17 @@ internal sealed partial class LocalNode
 
         _tokens.MaybeRotate(now);
         var (response, error) = Answer(query, from, now);
-        var reply = error is null
+        SendReply(error is null
             ? KrpcCodec.EncodeResponse(message.TransactionId, response!, Version, from)
-            : KrpcCodec.EncodeError(message.TransactionId, error, Version, from);
+            : KrpcCodec.EncodeError(message.TransactionId, error, Version, from), from, now);
+    }
+
+    /// <summary>Sends a reply to a query when the global reply-byte budget has room for it, else drops it.</summary>
+    private void SendReply(byte[] reply, IPEndPoint to, long now)
+    {
         if (_limiter.AllowReply(reply.Length, now))
         {
-            SendRaw(reply, from);
+            SendRaw(reply, to);
         }
     }
 

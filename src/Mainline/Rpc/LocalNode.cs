@@ -536,14 +536,14 @@ internal sealed partial class LocalNode : IAsyncDisposable
             case DecodeStatus.Malformed:
                 if (ServerMode && _limiter.Allow(from.Address, Now))
                 {
-                    SendRaw(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.Protocol, "Invalid arguments"), Version, from), from);
+                    SendReply(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.Protocol, "Invalid arguments"), Version, from), from, Now);
                 }
 
                 return;
             case DecodeStatus.UnknownMethod:
                 if (ServerMode && _limiter.Allow(from.Address, Now))
                 {
-                    SendRaw(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.MethodUnknown, "Method Unknown"), Version, from), from);
+                    SendReply(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.MethodUnknown, "Method Unknown"), Version, from), from, Now);
                 }
 
                 return;
