@@ -43,8 +43,9 @@ internal sealed class TokenBucket(double perSecond, double burst, long nowMs)
 
 internal sealed class RateLimiter
 {
-    /// <summary>Sources tracked per table: 10 000 buckets of ~60 bytes, under 1 MB for both tables. A bucket
-    /// refills within seconds, so one idle that long among 10 000 holds nothing worth remembering.</summary>
+    /// <summary>Sources tracked per table: 10 000 entries of ~200 bytes (bucket, key, LRU links), about 2 MB
+    /// per table. A bucket refills within seconds, so by the time 10 000 other sources have come, the one idle
+    /// longest has nearly always refilled and is forgotten at no cost.</summary>
     internal const int MaxTracked = 10_000;
 
     /// <summary>The smallest reply budget allowed: one second's worth must hold the largest reply (a 1000-byte
