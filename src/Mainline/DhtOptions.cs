@@ -63,6 +63,20 @@ public sealed class DhtOptions
     /// enough for a client running several lookups at once.</summary>
     public double RateLimitBurst { get; set; } = 60;
 
+    /// <summary>Queries per second answered per source /24 (all its addresses together), with a burst of three
+    /// seconds' worth; 0 turns the limit off. Default 100: five busy clients behind one /24 (a campus, a carrier
+    /// NAT) stay under it, while an attacker who spoofs every address of a /24 to dodge the per-IP limit gets
+    /// no more than five IPs' worth.</summary>
+    public double RateLimitPerSubnet { get; set; } = 100;
+
+    /// <summary>Bytes per second of replies the node sends to all sources together (burst: one second's worth);
+    /// 0 turns the budget off. A 1000-byte item makes a reply 13–17 times larger than the query asking for it,
+    /// so with spoofed sources the node is a reflector; this caps what it reflects. Default 262144 (256 KiB/s,
+    /// 2 Mbit/s): a public node answers tens of queries a second at a few hundred bytes each (tens of KiB/s),
+    /// so a relay-grade server keeps a tenfold margin for honest load while an attacker gets at most 2 Mbit/s
+    /// of it. libtorrent's equivalent (<c>dht_upload_rate_limit</c>) is 8000 B/s, sized for a home client.</summary>
+    public int ReplyBytesPerSecond { get; set; } = 256 * 1024;
+
     /// <summary>Creates the node's logger (category <c>Mainline.Dht</c>). Default null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

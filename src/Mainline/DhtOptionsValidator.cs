@@ -42,6 +42,10 @@ public sealed class DhtOptionsValidator : IValidateOptions<DhtOptions>
             $"RateLimitPerIp must be 0 (off) or a positive number, got {options.RateLimitPerIp}.");
         Require(options.RateLimitBurst >= 1 && double.IsFinite(options.RateLimitBurst),
             $"RateLimitBurst must be at least 1, got {options.RateLimitBurst}.");
+        Require(options.RateLimitPerSubnet >= 0 && double.IsFinite(options.RateLimitPerSubnet),
+            $"RateLimitPerSubnet must be 0 (off) or a positive number, got {options.RateLimitPerSubnet}.");
+        Require(options.ReplyBytesPerSecond == 0 || options.ReplyBytesPerSecond >= Server.RateLimiter.MinReplyBytesPerSecond,
+            $"ReplyBytesPerSecond must be 0 (off) or at least {Server.RateLimiter.MinReplyBytesPerSecond}, got {options.ReplyBytesPerSecond}.");
         Require(options.TimeProvider is not null, "TimeProvider must not be null.");
         Require(options.RefreshInterval > TimeSpan.Zero, $"RefreshInterval must be positive, got {options.RefreshInterval}.");
         Require(options.PurgeInterval > TimeSpan.Zero, $"PurgeInterval must be positive, got {options.PurgeInterval}.");
@@ -65,6 +69,8 @@ public sealed class DhtOptionsValidator : IValidateOptions<DhtOptions>
         Require(server.MaxPeersPerInfoHash >= 1, $"Server.MaxPeersPerInfoHash must be at least 1, got {server.MaxPeersPerInfoHash}.");
         Require(server.MaxImmutableValues >= 1, $"Server.MaxImmutableValues must be at least 1, got {server.MaxImmutableValues}.");
         Require(server.MaxMutableValues >= 1, $"Server.MaxMutableValues must be at least 1, got {server.MaxMutableValues}.");
+        Require(server.MaxItemsPerIp >= 1, $"Server.MaxItemsPerIp must be at least 1, got {server.MaxItemsPerIp}.");
+        Require(server.MaxPeersPerIp >= 1, $"Server.MaxPeersPerIp must be at least 1, got {server.MaxPeersPerIp}.");
         Require(server.ItemLifetime > TimeSpan.Zero, $"Server.ItemLifetime must be positive, got {server.ItemLifetime}.");
         Require(server.PeerLifetime > TimeSpan.Zero, $"Server.PeerLifetime must be positive, got {server.PeerLifetime}.");
         return failures;

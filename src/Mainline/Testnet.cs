@@ -27,7 +27,10 @@ public sealed class Testnet : IAsyncDisposable
         Port = 0,
         BindAddress = IPAddress.Loopback,
         Mode = mode,
-        RateLimitPerIp = 0, // every node shares 127.0.0.1
+        RateLimitPerIp = 0, // every node shares 127.0.0.1 and its /24, and all the traffic stays on this host
+        RateLimitPerSubnet = 0,
+        ReplyBytesPerSecond = 0,
+        Server = new ServerSettings { MaxItemsPerIp = int.MaxValue, MaxPeersPerIp = int.MaxValue }, // one IP too
     };
 
     /// <summary>Starts <paramref name="count"/> server nodes.</summary>

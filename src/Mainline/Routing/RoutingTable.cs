@@ -5,6 +5,10 @@
 // Deviation recommended by §7.3 and taken here: a reply from a node already in the table (same id, same
 // endpoint) refreshes its last-seen time; a node is dropped after 2 missed maintenance pings or when it has
 // not been heard from for 15 minutes at a purge pass.
+//
+// Only contacts that answered one of our queries are added, and an entry is never replaced by a claim of its
+// id from another endpoint: the node pings the holder first and calls Replace only when that ping fails
+// (LocalNode.Server.cs), so a forged reply cannot evict a live node.
 using System.Net;
 
 namespace Mainline.Routing;
@@ -41,7 +45,8 @@ internal sealed class RoutingTable
 
     public IEnumerable<RoutingEntry> Entries => _buckets.Where(b => b is not null).SelectMany(b => b!);
 
-    /// <summary>Adds a node per §7.2; refreshes it when already present with the same endpoint.</summary>
+    /// <summary>Adds a node per §7.2; refreshes it when already present with the same endpoint. A node whose id
+    /// is held at another endpoint is refused: see <see cref="Replace"/>.</summary>
     public bool Add(DhtNode node, long now)
     {
         if (node.Id == Id)
@@ -49,61 +54,63 @@ internal sealed class RoutingTable
             return false;
         }
 
-        var index = Id.BucketDistance(node.Id);
-        var bucket = _buckets[index] ??= [];
+        var bucket = _buckets[Id.BucketDistance(node.Id)] ??= [];
         var existing = bucket.FindIndex(e => e.Node.Id == node.Id);
         if (existing >= 0)
         {
             var old = bucket[existing];
-            if (old.Node.EndPoint.Equals(node.EndPoint))
-            {
-                old.LastSeen = now;
-                old.MissedPings = 0;
-                bucket.RemoveAt(existing);
-                bucket.Add(old);
-                return true;
-            }
-
-            if (!node.IsSecure)
+            if (!old.Node.EndPoint.Equals(node.EndPoint))
             {
                 return false;
             }
+
+            old.LastSeen = now;
+            old.MissedPings = 0;
+            bucket.RemoveAt(existing);
+            bucket.Add(old);
+            return true;
         }
 
-        var added = new RoutingEntry(node, now);
-        var replaced = existing >= 0 ? bucket[existing] : null;
-        if (replaced is not null)
+        if (!HasRoom(bucket, node, now))
         {
-            _perIp.Remove(replaced.Node, replaced.Secure);
-        }
-
-        if (_perIp.Violates(node, added.Secure) || (replaced is null && bucket.Count >= Limits.K && !bucket[0].IsStale(now) && bucket[0].MissedPings < 2))
-        {
-            if (replaced is not null)
-            {
-                _perIp.Add(replaced.Node, replaced.Secure);
-            }
-
             return false;
         }
 
-        if (replaced is not null)
-        {
-            bucket.RemoveAt(existing);
-            Count--;
-        }
-        else if (bucket.Count >= Limits.K)
+        if (bucket.Count >= Limits.K)
         {
             _perIp.Remove(bucket[0].Node, bucket[0].Secure);
             bucket.RemoveAt(0);
             Count--;
         }
 
+        var added = new RoutingEntry(node, now);
         bucket.Add(added);
         _perIp.Add(node, added.Secure);
         Count++;
         return true;
     }
+
+    /// <summary>True when <see cref="Add"/> would take <paramref name="node"/> as a new entry: its id is neither
+    /// ours nor held, the per-IP rule allows it, and its bucket has room (or holds a node gone bad).</summary>
+    public bool WouldAdd(DhtNode node, long now) =>
+        node.Id != Id && Find(node.Id) is null && HasRoom(_buckets[Id.BucketDistance(node.Id)] ?? [], node, now);
+
+    /// <summary>Replaces the entry of <paramref name="current"/> (when still held at its endpoint) with
+    /// <paramref name="replacement"/>, which claims the same id: called once the holder failed to answer a ping.</summary>
+    public bool Replace(DhtNode current, DhtNode replacement, long now)
+    {
+        if (current.Id != replacement.Id || Find(current.Id) is not { } held || !held.Node.EndPoint.Equals(current.EndPoint))
+        {
+            return false;
+        }
+
+        Remove(current.Id);
+        return Add(replacement, now);
+    }
+
+    private bool HasRoom(List<RoutingEntry> bucket, DhtNode node, long now) =>
+        !_perIp.Violates(node, node.IsSecure)
+        && (bucket.Count < Limits.K || bucket[0].IsStale(now) || bucket[0].MissedPings >= 2);
 
     /// <summary>Marks a reply from <paramref name="id"/> at <paramref name="from"/>: refreshes a known entry.</summary>
     public void Seen(NodeId id, IPEndPoint from, long now)

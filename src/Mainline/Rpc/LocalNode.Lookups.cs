@@ -172,7 +172,7 @@ internal sealed partial class LocalNode
                     DeliverValues(lookup, r);
                 }
 
-                _table.Add(responder, now);
+                AddResponder(responder, now);
             }
         }
 

@@ -1,5 +1,6 @@
-// Answering queries (shared spec §10.1, §5): self-ping check in every mode; in server mode the rate limit,
-// the request filter hook, then dispatch. Every reply carries ip and v and echoes t.
+// Answering queries (shared spec §10.1, §5): self-ping check in every mode; in server mode the rate limits
+// (per IP, per /24), the request filter hook, then dispatch; the reply goes out when the global reply-byte
+// budget has room for it. Every reply carries ip and v and echoes t.
 using System.Net;
 using Mainline.Krpc;
 using Mainline.Routing;
@@ -29,17 +30,97 @@ internal sealed partial class LocalNode
 
         // First node of a private network: learn the nodes that bootstrap from us (§7.2 exception (a)). The
         // reference files them under the query's target (their own id when they bootstrap); we use the id they
-        // claim in a.id, which is the same for a bootstrapping node and right for any other find_node.
+        // claim in a.id, which is the same for a bootstrapping node and right for any other find_node. The
+        // source of a query is unverified (UDP), so the sender enters the table only once it answers our ping.
         if (_bootstrap.Count == 0 && query is FindNodeQuery && !message.ReadOnly)
         {
-            _table.Add(new DhtNode(query.Id, from), now);
+            var sender = new DhtNode(query.Id, from);
+            if (_table.WouldAdd(sender, now))
+            {
+                Probe(sender, null);
+            }
         }
 
         _tokens.MaybeRotate(now);
         var (response, error) = Answer(query, from, now);
-        SendRaw(error is null
+        SendReply(error is null
             ? KrpcCodec.EncodeResponse(message.TransactionId, response!, Version, from)
-            : KrpcCodec.EncodeError(message.TransactionId, error, Version, from), from);
+            : KrpcCodec.EncodeError(message.TransactionId, error, Version, from), from, now);
+    }
+
+    /// <summary>Sends a reply to a query when the global reply-byte budget has room for it, else drops it.</summary>
+    private void SendReply(byte[] reply, IPEndPoint to, long now)
+    {
+        if (_limiter.AllowReply(reply.Length, now))
+        {
+            SendRaw(reply, to);
+        }
+    }
+
+    /// <summary>Adds a node that answered one of our queries. When its id is held at another endpoint, the holder
+    /// is pinged first and loses its entry only if it fails to answer: a reply forged in a live node's name
+    /// cannot evict it.</summary>
+    internal void AddResponder(DhtNode node, long now)
+    {
+        if (_table.Find(node.Id) is { } held && !held.Node.EndPoint.Equals(node.EndPoint))
+        {
+            if (node.IsSecure)
+            {
+                Probe(held.Node, node);
+            }
+
+            return;
+        }
+
+        _table.Add(node, now);
+    }
+
+    /// <summary>Confirming pings in flight (tests wait for them).</summary>
+    internal int ProbesInFlight => _probes.Count;
+
+    /// <summary>Pings <paramref name="pinged"/>: an unverified contact (<paramref name="claimant"/> null) enters
+    /// the table if it answers; a holder (claimant set) keeps its entry if it answers and yields it to the
+    /// claimant otherwise. At most one probe per endpoint and <see cref="MaxProbes"/> in all.</summary>
+    private void Probe(DhtNode pinged, DhtNode? claimant)
+    {
+        if (_probes.Count >= MaxProbes || _probes.Values.Any(p => p.Pinged.EndPoint.Equals(pinged.EndPoint)))
+        {
+            return;
+        }
+
+        var tid = Send(new PingQuery(Id), pinged.EndPoint, null, false, null);
+        _probes[tid] = new ProbeState(pinged, claimant);
+    }
+
+    /// <summary>The reply to a request without a lookup or put: settles the probe it belongs to, if any.</summary>
+    private void OnProbeReply(uint tid, Message message, long now)
+    {
+        if (!_probes.Remove(tid, out var probe))
+        {
+            return;
+        }
+
+        var answered = message.Response is { } r && r.Id == probe.Pinged.Id;
+        if (probe.Claimant is { } claimant)
+        {
+            if (!answered)
+            {
+                _table.Replace(probe.Pinged, claimant, now); // the old endpoint is someone else now
+            }
+        }
+        else if (answered && !message.ReadOnly)
+        {
+            _table.Add(probe.Pinged, now); // it answered from the endpoint we pinged (OnReply checks the source)
+        }
+    }
+
+    /// <summary>A request without a lookup or put timed out: a silent holder yields its entry to the claimant.</summary>
+    private void OnProbeTimeout(uint tid)
+    {
+        if (_probes.Remove(tid, out var probe) && probe.Claimant is { } claimant)
+        {
+            _table.Replace(probe.Pinged, claimant, Now);
+        }
     }
 
     /// <summary>§5: our ping came back through the public address, so inbound traffic works.</summary>
@@ -84,7 +165,7 @@ internal sealed partial class LocalNode
                     return (null, BadToken());
                 }
 
-                _storage.AddPeer(a.InfoHash, a.Id, new IPEndPoint(from.Address, a.ImpliedPort ? from.Port : a.Port), now);
+                _storage.AddPeer(a.InfoHash, new IPEndPoint(from.Address, a.ImpliedPort ? from.Port : a.Port), now);
                 return (new Response { Id = Id }, null);
             case GetQuery get:
                 return (AnswerGet(get, from, now), null);
@@ -94,14 +175,14 @@ internal sealed partial class LocalNode
                     return (null, BadToken());
                 }
 
-                return Stored(_storage.PutImmutable(pi, now));
+                return Stored(_storage.PutImmutable(pi, now, from.Address));
             case PutMutableQuery pm:
                 if (!_tokens.IsValid(pm.Token, from.Address, Bep44.MutableTarget(pm.Key, pm.Salt)))
                 {
                     return (null, BadToken());
                 }
 
-                return Stored(_storage.PutMutable(pm, now));
+                return Stored(_storage.PutMutable(pm, now, from.Address));
             default:
                 return (null, KrpcError.Create(ErrorCodes.MethodUnknown, "Method Unknown"));
         }
@@ -160,4 +241,13 @@ internal sealed partial class LocalNode
     }
 
     private const int CompactNodeLength = 26;
+
+    /// <summary>Confirming pings in flight at most. Each lasts at most the request timeout (2 s), so 256 confirm
+    /// over a hundred new contacts a second, more than a bootstrap node of a private network meets; a spoofer
+    /// filling them only delays honest contacts, which ask again on their next lookup.</summary>
+    private const int MaxProbes = 256;
+
+    private readonly Dictionary<uint, ProbeState> _probes = [];
+
+    private sealed record ProbeState(DhtNode Pinged, DhtNode? Claimant);
 }

@@ -122,7 +122,7 @@ internal sealed partial class LocalNode : IAsyncDisposable
         _storage = new Storage(options.Server);
         var now = Now;
         _tokens = new Tokens(now);
-        _limiter = new RateLimiter(options.RateLimitPerIp, options.RateLimitBurst);
+        _limiter = new RateLimiter(options);
         _table = new RoutingTable(id);
         ServerMode = options.Mode == DhtMode.Server;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
@@ -502,6 +502,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
             put.InFlight.Remove(p.Tid);
             CheckPut(put);
         }
+        else
+        {
+            OnProbeTimeout(p.Tid);
+        }
     }
 
     private void Maintain(long now)
@@ -580,14 +584,14 @@ internal sealed partial class LocalNode : IAsyncDisposable
             case DecodeStatus.Malformed:
                 if (ServerMode && _limiter.Allow(from.Address, Now))
                 {
-                    SendRaw(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.Protocol, "Invalid arguments"), Version, from), from);
+                    SendReply(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.Protocol, "Invalid arguments"), Version, from), from, Now);
                 }
 
                 return;
             case DecodeStatus.UnknownMethod:
                 if (ServerMode && _limiter.Allow(from.Address, Now))
                 {
-                    SendRaw(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.MethodUnknown, "Method Unknown"), Version, from), from);
+                    SendReply(KrpcCodec.EncodeError(message!.TransactionId, KrpcError.Create(ErrorCodes.MethodUnknown, "Method Unknown"), Version, from), from, Now);
                 }
 
                 return;
@@ -638,6 +642,10 @@ internal sealed partial class LocalNode : IAsyncDisposable
         else if (p.Put is { } put)
         {
             OnPutReply(put, p, message);
+        }
+        else
+        {
+            OnProbeReply(p.Tid, message, now);
         }
     }
 

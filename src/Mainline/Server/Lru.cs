@@ -16,6 +16,19 @@ internal sealed class Lru<TKey, TValue>(int capacity)
 
     public IEnumerable<TValue> Values => _order.Select(kv => kv.Value);
 
+    /// <summary>The least recently used value (the next to be evicted), without counting as use.</summary>
+    public bool TryPeekOldest(out TValue value)
+    {
+        if (_order.Last is { } last)
+        {
+            value = last.Value.Value;
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+
     public bool TryGet(TKey key, out TValue value)
     {
         if (_map.TryGetValue(key, out var node))
@@ -73,6 +86,7 @@ internal sealed class Lru<TKey, TValue>(int capacity)
             {
                 _order.Remove(node);
                 _map.Remove(node.Value.Key);
+                Removed?.Invoke(node.Value.Value);
             }
 
             node = next;

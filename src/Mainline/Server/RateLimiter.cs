@@ -1,36 +1,124 @@
-// Per-IP token-bucket rate limit of incoming queries in server mode. Bounded memory: the table is
-// cleared when it grows past 10 000 addresses, which only forgives, never blocks.
+// What a server-mode node answers (shared spec §10.1): token buckets of queries per source IP and per source
+// /24, and one budget of reply bytes for all sources together. Replies go to an address nobody verified (UDP),
+// so a node is a reflector: the per-IP bucket bounds what one address draws, the /24 bucket what an attacker
+// spoofing a whole /24 draws, and the byte budget what every source together draws.
+//
+// Memory is bounded: each table tracks at most MaxTracked keys. When it is full, a new source takes the place of
+// the one idle longest, but only once that one's bucket has refilled: forgetting a full bucket changes nothing,
+// forgetting any other would hand its source a fresh burst. While even the oldest bucket still matters (10 000
+// sources within a burst's refill time, seconds: a spoofed flood), new sources are refused.
 using System.Net;
+using System.Net.Sockets;
 
 namespace Mainline.Server;
 
-internal sealed class RateLimiter(double perSecond, double burst)
+/// <summary>A token bucket on the node's millisecond clock: <c>perSecond</c> tokens a second, at most <c>burst</c>.</summary>
+internal sealed class TokenBucket(double perSecond, double burst, long nowMs)
 {
-    private const int MaxTracked = 10_000;
-    private readonly Dictionary<IPAddress, (double Tokens, long At)> _buckets = [];
+    private readonly double _burst = burst;
+    private double _tokens = burst;
+    private long _at = nowMs;
 
-    /// <summary>True when a query from <paramref name="address"/> may be answered now; a rate of 0 disables limiting.</summary>
-    public bool Allow(IPAddress address, long nowMs)
+    /// <summary>True when the bucket has refilled by <paramref name="nowMs"/>: forgetting it then forgives nothing.</summary>
+    public bool IsFull(long nowMs) => _tokens + (Math.Max(0, nowMs - _at) * perSecond / 1000.0) >= _burst;
+
+    /// <summary>Takes <paramref name="amount"/> tokens when there are that many; false (taking none) otherwise.</summary>
+    public bool TryTake(double amount, long nowMs)
     {
-        if (perSecond <= 0)
+        if (nowMs > _at)
         {
-            return true;
+            _tokens = Math.Min(_burst, _tokens + ((nowMs - _at) * perSecond / 1000.0));
+            _at = nowMs;
         }
 
-        if (_buckets.Count >= MaxTracked && !_buckets.ContainsKey(address))
+        if (_tokens < amount)
         {
-            _buckets.Clear();
-        }
-
-        var (tokens, at) = _buckets.TryGetValue(address, out var b) ? b : (burst, nowMs);
-        tokens = Math.Min(burst, tokens + ((nowMs - at) * perSecond / 1000.0));
-        if (tokens < 1)
-        {
-            _buckets[address] = (tokens, nowMs);
             return false;
         }
 
-        _buckets[address] = (tokens - 1, nowMs);
+        _tokens -= amount;
         return true;
+    }
+}
+
+internal sealed class RateLimiter
+{
+    /// <summary>Sources tracked per table: 10 000 entries of ~200 bytes (bucket, key, LRU links), about 2 MB
+    /// per table. A bucket refills within seconds, so by the time 10 000 other sources have come, the one idle
+    /// longest has nearly always refilled and is forgotten at no cost.</summary>
+    internal const int MaxTracked = 10_000;
+
+    /// <summary>The smallest reply budget allowed: one second's worth must hold the largest reply (a 1000-byte
+    /// value with nodes, under 1472 bytes), or value-carrying replies would never go out.</summary>
+    public const int MinReplyBytesPerSecond = 2048;
+
+    /// <summary>A /24 bucket holds three seconds' worth of queries, as the per-IP default burst does.</summary>
+    private const double SubnetBurstSeconds = 3;
+
+    private readonly double _perIp;
+    private readonly double _ipBurst;
+    private readonly double _perSubnet;
+    private readonly Lru<IPAddress, TokenBucket> _ips = new(MaxTracked);
+    private readonly Lru<int, TokenBucket> _subnets = new(MaxTracked);
+    private readonly TokenBucket? _replyBytes;
+
+    public RateLimiter(DhtOptions options)
+    {
+        _perIp = options.RateLimitPerIp;
+        _ipBurst = options.RateLimitBurst;
+        _perSubnet = options.RateLimitPerSubnet;
+        var bytes = options.ReplyBytesPerSecond;
+        _replyBytes = bytes > 0 ? new TokenBucket(bytes, bytes, 0) : null;
+    }
+
+    /// <summary>True when a query from <paramref name="address"/> may be answered now: its IP and its /24 both
+    /// have a token (each limit is off at rate 0).</summary>
+    public bool Allow(IPAddress address, long nowMs)
+    {
+        if (_perIp > 0 && !Take(_ips, address, _perIp, _ipBurst, nowMs))
+        {
+            return false;
+        }
+
+        return _perSubnet <= 0 || Subnet(address) is not { } subnet
+            || Take(_subnets, subnet, _perSubnet, _perSubnet * SubnetBurstSeconds, nowMs);
+    }
+
+    /// <summary>True when a reply of <paramref name="bytes"/> fits the global budget now (and spends it).</summary>
+    public bool AllowReply(int bytes, long nowMs) => _replyBytes?.TryTake(bytes, nowMs) ?? true;
+
+    private static bool Take<TKey>(Lru<TKey, TokenBucket> table, TKey key, double perSecond, double burst, long nowMs)
+        where TKey : notnull
+    {
+        if (!table.TryGet(key, out var bucket))
+        {
+            if (table.Count >= table.Capacity && table.TryPeekOldest(out var oldest) && !oldest.IsFull(nowMs))
+            {
+                return false;
+            }
+
+            bucket = new TokenBucket(perSecond, burst, nowMs);
+            table.Set(key, bucket); // replaces the source idle longest when the table is full
+        }
+
+        return bucket.TryTake(1, nowMs);
+    }
+
+    /// <summary>The first three bytes of an IPv4 address (mapped ones too); null for IPv6, which this node does not use.</summary>
+    private static int? Subnet(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return null;
+        }
+
+        Span<byte> b = stackalloc byte[4];
+        address.TryWriteBytes(b, out _);
+        return (b[0] << 16) | (b[1] << 8) | b[2];
     }
 }

@@ -49,6 +49,29 @@ public sealed class RoutingTableTests
     }
 
     [Fact]
+    public void A_held_id_at_another_endpoint_is_refused_and_replaced_only_through_Replace()
+    {
+        var table = new RoutingTable(NodeId.Random());
+        var id = NodeId.Random();
+        var holder = new DhtNode(id, Local(1));
+        var claimant = new DhtNode(id, Local(2));
+        Assert.True(claimant.IsSecure); // loopback counts as secure: the case the old table replaced at once
+        Assert.True(table.WouldAdd(holder, 0));
+        Assert.True(table.Add(holder, 0));
+        Assert.False(table.WouldAdd(holder, 0)); // held: a refresh, not a new entry
+        Assert.False(table.WouldAdd(claimant, 0));
+        Assert.False(table.Add(claimant, 0));
+        Assert.Equal(Local(1), table.Find(id)!.Node.EndPoint);
+
+        Assert.False(table.Replace(new DhtNode(id, Local(3)), claimant, 0)); // not the current holder
+        Assert.False(table.Replace(holder, new DhtNode(NodeId.Random(), Local(2)), 0)); // not the same id
+        Assert.True(table.Replace(holder, claimant, 5));
+        Assert.Equal(Local(2), table.Find(id)!.Node.EndPoint);
+        Assert.Equal(1, table.Count);
+        Assert.False(table.Replace(holder, claimant, 6)); // the holder is gone already
+    }
+
+    [Fact]
     public void Per_ip_rule_one_non_secure_node_per_public_ip()
     {
         var table = new RoutingTable(NodeId.Random());

@@ -132,7 +132,7 @@ public sealed class StorageTests
         var hashes = Enumerable.Range(0, 3).Select(_ => NodeId.Random()).ToList();
         foreach (var hash in hashes)
         {
-            s.AddPeer(hash, NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1), 0);
+            s.AddPeer(hash, new IPEndPoint(IPAddress.Loopback, 1), 0);
         }
 
         Assert.Empty(s.GetPeers(hashes[0], 0)); // the oldest info hash was evicted
@@ -141,7 +141,7 @@ public sealed class StorageTests
 
         for (var port = 2; port <= 5; port++)
         {
-            s.AddPeer(hashes[2], NodeId.Random(), new IPEndPoint(IPAddress.Loopback, port), 0);
+            s.AddPeer(hashes[2], new IPEndPoint(IPAddress.Loopback, port), 0);
         }
 
         var kept = s.GetPeers(hashes[2], 0);
@@ -156,7 +156,7 @@ public sealed class StorageTests
         var hash = NodeId.Random();
         for (var i = 0; i < 30; i++)
         {
-            s.AddPeer(hash, NodeId.Random(), new IPEndPoint(IPAddress.Loopback, 1000 + i), 0);
+            s.AddPeer(hash, new IPEndPoint(new IPAddress([10, 0, 0, (byte)(i + 1)]), 1000 + i), 0);
         }
 
         Assert.Equal(10, s.GetPeers(hash, 0).Count);

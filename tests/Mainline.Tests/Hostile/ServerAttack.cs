@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+using Mainline.Krpc;
+
+namespace Mainline.Tests.Hostile;
+
+/// <summary>Helpers of the hostile-peer tests against one server node: its options, attacker sockets on loopback
+/// addresses (127/8 is all local, so each test can pick its own source IPs and /24s), raw KRPC.</summary>
+internal static class ServerAttack
+{
+    public static CancellationToken Ct() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
+    /// <summary>A server node on 127.0.0.1 with no bootstrap and the default limits, on <paramref name="clock"/>.</summary>
+    public static Task<Dht> ServerAsync(Clock clock, Action<DhtOptions>? configure = null)
+    {
+        var options = new DhtOptions
+        {
+            Bootstrap = [],
+            Port = 0,
+            BindAddress = IPAddress.Loopback,
+            Mode = DhtMode.Server,
+            TimeProvider = clock.Time,
+        };
+        configure?.Invoke(options);
+        return Dht.CreateAsync(options, Ct());
+    }
+
+    /// <summary>A UDP socket on <paramref name="address"/> (a loopback address), OS-chosen port.</summary>
+    public static UdpClient Socket(string address) => new(new IPEndPoint(IPAddress.Parse(address), 0));
+
+    public static IPEndPoint EndPoint(this UdpClient udp) => (IPEndPoint)udp.Client.LocalEndPoint!;
+
+    private static int _tid;
+
+    /// <summary>Sends <paramref name="query"/> without waiting for a reply.</summary>
+    public static void Send(UdpClient udp, IPEndPoint to, Query query) =>
+        udp.Send(KrpcCodec.EncodeQuery(BitConverter.GetBytes(Interlocked.Increment(ref _tid)), query, default, false), to);
+
+    /// <summary>The replies and errors that have arrived on <paramref name="udp"/>, read without waiting.</summary>
+    public static List<byte[]> Drain(UdpClient udp)
+    {
+        var received = new List<byte[]>();
+        IPEndPoint? any = null;
+        for (var i = 0; i < 100_000 && udp.Available > 0; i++)
+        {
+            received.Add(udp.Receive(ref any));
+        }
+
+        return received;
+    }
+
+    /// <summary>The datagrams arriving on <paramref name="udp"/> until it has been silent for <paramref name="quietMs"/>.</summary>
+    public static async Task<List<byte[]>> ReceiveUntilQuietAsync(UdpClient udp, int quietMs = 500)
+    {
+        var received = new List<byte[]>();
+        for (var i = 0; i < 100_000; i++)
+        {
+            using var quiet = new CancellationTokenSource(quietMs);
+            try
+            {
+                received.Add((await udp.ReceiveAsync(quiet.Token)).Buffer);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return received;
+    }
+}
