@@ -84,8 +84,8 @@ internal static class Memory
 
 internal static class Loopback
 {
-    /// <summary>Options of a node on 127.0.0.1 with an OS-chosen port; loopback nodes all share one IP, so no
-    /// per-IP rate limit (as the library's Testnet does).</summary>
+    /// <summary>Options of a node on 127.0.0.1 with an OS-chosen port; loopback nodes all share one IP and one /24,
+    /// so no per-source limits, reply budget or per-IP storage quotas (as the library's Testnet does).</summary>
     public static DhtOptions Options(IReadOnlyList<string> bootstrap, DhtMode mode, Func<IncomingRequest, bool>? filter = null) => new()
     {
         LoggerFactory = Environment.GetEnvironmentVariable("MAINLINE_BENCH_LOG") == "1" ? new ConsoleErrorLoggerFactory(mode.ToString()) : null,
@@ -94,6 +94,9 @@ internal static class Loopback
         BindAddress = IPAddress.Loopback,
         Mode = mode,
         RateLimitPerIp = 0,
+        RateLimitPerSubnet = 0,
+        ReplyBytesPerSecond = 0,
+        Server = new ServerSettings { MaxItemsPerIp = int.MaxValue, MaxPeersPerIp = int.MaxValue },
         RequestFilter = filter,
     };
 
