@@ -71,16 +71,25 @@ public sealed class EclipseTests
             await using var client = await Dht.CreateAsync(
                 new DhtOptions { Bootstrap = [], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Client, TimeProvider = clock.Time }, ct);
             Volatile.Write(ref victim, client.LocalEndPoint);
-            await client.Node.InvokeAsync(
+            // The victim knows only the hostile responders and the pointer. Before each operation its table is set
+            // back to them, so that both hostile responders are among a lookup's first queries whatever the target.
+            var seeds = hostile.Select(p => p.Node).Append(pointer.Node).ToList();
+            Task OnlySeedsKnown() => client.Node.InvokeAsync(
                 () =>
                 {
-                    foreach (var seed in hostile.Select(p => p.Node).Append(pointer.Node))
+                    foreach (var entry in client.Node.Table.Entries.ToList())
+                    {
+                        client.Node.Table.Remove(entry.Node.Id);
+                    }
+
+                    foreach (var seed in seeds)
                     {
                         client.Node.Table.Add(seed, client.Node.Now);
                     }
 
                     return true;
                 }, ct);
+            await OnlySeedsKnown();
 
             async Task RunAttacked(Task operation)
             {
@@ -101,6 +110,7 @@ public sealed class EclipseTests
 
             // A put of a new value goes to the nodes closest to its target, not to the fakes' neighbours.
             var other = "stored on the holders"u8.ToArray();
+            await OnlySeedsKnown();
             var put = client.PutImmutableAsync(other, ct);
             await RunAttacked(put);
             var result = await put;
