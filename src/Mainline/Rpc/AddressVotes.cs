@@ -53,7 +53,7 @@ internal sealed class AddressVotes
             return;
         }
 
-        var network = Network24(voter);
+        var network = Endpoints.Network24(voter) ?? 0;
         _byNetwork[network] = (claimed, ++_order);
         if (_byNetwork.Count > Window)
         {
@@ -74,13 +74,5 @@ internal sealed class AddressVotes
         var enough = networks >= (PrivateNetwork ? MinNetworksPrivate : MinNetworks);
         var majority = networks * MajorityDenominator >= _byNetwork.Count * MajorityNumerator;
         return enough && majority ? claimed : null;
-    }
-
-    private static int Network24(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        return address.TryWriteBytes(bytes, out int written) && written >= 3
-            ? (bytes[0] << 16) | (bytes[1] << 8) | bytes[2]
-            : 0;
     }
 }

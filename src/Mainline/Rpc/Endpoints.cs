@@ -29,4 +29,22 @@ internal static class Endpoints
     /// </summary>
     public static bool AcceptsFromPeer(IPEndPoint endPoint, bool privateNetwork) =>
         IsUsable(endPoint) && (privateNetwork || !NodeId.IsExempt(endPoint.Address));
+
+    /// <summary>The /24 network: the first three bytes of an IPv4 address (mapped ones too); null for IPv6, which this node does not use.</summary>
+    public static int? Network24(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return null;
+        }
+
+        Span<byte> b = stackalloc byte[4];
+        address.TryWriteBytes(b, out _);
+        return (b[0] << 16) | (b[1] << 8) | b[2];
+    }
 }

@@ -10,6 +10,8 @@
 using System.Net;
 using System.Net.Sockets;
 
+using Mainline.Rpc;
+
 namespace Mainline.Server;
 
 /// <summary>A token bucket on the node's millisecond clock: <c>perSecond</c> tokens a second, at most <c>burst</c>.</summary>
@@ -80,7 +82,7 @@ internal sealed class RateLimiter
             return false;
         }
 
-        return _perSubnet <= 0 || Subnet(address) is not { } subnet
+        return _perSubnet <= 0 || Endpoints.Network24(address) is not { } subnet
             || Take(_subnets, subnet, _perSubnet, _perSubnet * SubnetBurstSeconds, nowMs);
     }
 
@@ -102,23 +104,5 @@ internal sealed class RateLimiter
         }
 
         return bucket.TryTake(1, nowMs);
-    }
-
-    /// <summary>The first three bytes of an IPv4 address (mapped ones too); null for IPv6, which this node does not use.</summary>
-    private static int? Subnet(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-        {
-            return null;
-        }
-
-        Span<byte> b = stackalloc byte[4];
-        address.TryWriteBytes(b, out _);
-        return (b[0] << 16) | (b[1] << 8) | b[2];
     }
 }
