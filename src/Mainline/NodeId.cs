@@ -151,20 +151,9 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
     /// <summary>True for 10/8, 172.16/12, 192.168/16, 169.254/16 and 127/8, which BEP 42 does not constrain.</summary>
     public static bool IsExempt(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-        {
-            return false;
-        }
-
         Span<byte> a = stackalloc byte[4];
-        address.TryWriteBytes(a, out _);
-        return a[0] == 10 || a[0] == 127 || (a[0] == 172 && (a[1] & 0xF0) == 16)
-            || (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254);
+        return Rpc.Endpoints.TryIPv4(address, a) && (a[0] == 10 || a[0] == 127 || (a[0] == 172 && (a[1] & 0xF0) == 16)
+            || (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254));
     }
 
     internal static uint Bep42Crc(IPAddress address, byte r)

@@ -33,18 +33,18 @@ internal static class Endpoints
     /// <summary>The /24 network: the first three bytes of an IPv4 address (mapped ones too); null for IPv6, which this node does not use.</summary>
     public static int? Network24(IPAddress address)
     {
+        Span<byte> b = stackalloc byte[4];
+        return TryIPv4(address, b) ? (b[0] << 16) | (b[1] << 8) | b[2] : null;
+    }
+
+    /// <summary>The four bytes of an IPv4 address, IPv4-mapped IPv6 ones included; false for any other IPv6 address.</summary>
+    public static bool TryIPv4(IPAddress address, Span<byte> bytes)
+    {
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
         }
 
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-        {
-            return null;
-        }
-
-        Span<byte> b = stackalloc byte[4];
-        address.TryWriteBytes(b, out _);
-        return (b[0] << 16) | (b[1] << 8) | b[2];
+        return address.AddressFamily == AddressFamily.InterNetwork && address.TryWriteBytes(bytes, out _);
     }
 }
