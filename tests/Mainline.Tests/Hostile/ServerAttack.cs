@@ -49,13 +49,18 @@ internal static class ServerAttack
         return received;
     }
 
-    /// <summary>The datagrams arriving on <paramref name="udp"/> until it has been silent for <paramref name="quietMs"/>.</summary>
-    public static async Task<List<byte[]>> ReceiveUntilQuietAsync(UdpClient udp, int quietMs = 500)
+    /// <summary>
+    /// Receives until <paramref name="enough"/> holds (each datagram awaited up to 10 s, so a loaded machine only
+    /// slows the test), then until nothing more arrives for <paramref name="quietMs"/>: what came beyond enough
+    /// is kept, so callers can assert upper bounds too.
+    /// </summary>
+    public static async Task<List<byte[]>> ReceiveUntilQuietAsync(UdpClient udp, Func<List<byte[]>, bool>? enough = null, int quietMs = 500)
     {
         var received = new List<byte[]>();
         for (var i = 0; i < 100_000; i++)
         {
-            using var quiet = new CancellationTokenSource(quietMs);
+            var waitMs = enough is not null && !enough(received) ? 10_000 : quietMs;
+            using var quiet = new CancellationTokenSource(waitMs);
             try
             {
                 received.Add((await udp.ReceiveAsync(quiet.Token)).Buffer);
