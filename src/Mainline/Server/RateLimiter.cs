@@ -8,7 +8,6 @@
 // forgetting any other would hand its source a fresh burst. While even the oldest bucket still matters (10 000
 // sources within a burst's refill time, seconds: a spoofed flood), new sources are refused.
 using System.Net;
-using System.Net.Sockets;
 
 using Mainline.Rpc;
 
