@@ -44,7 +44,13 @@ public sealed class SqlitePkarrCacheTests : PkarrCacheTests
         return connection;
     }
 
-    private object? RawScalar(string sql, params (string Name, object Value)[] parameters)
+    private object? RawScalar(string sql, params (string Name, object Value)[] parameters) =>
+        Raw(sql, parameters, command => command.ExecuteScalar());
+
+    private int RawExecute(string sql, params (string Name, object Value)[] parameters) =>
+        Raw(sql, parameters, command => command.ExecuteNonQuery());
+
+    private T Raw<T>(string sql, (string Name, object Value)[] parameters, Func<SqliteCommand, T> run)
     {
         using var connection = Raw();
         using var command = connection.CreateCommand();
@@ -54,20 +60,7 @@ public sealed class SqlitePkarrCacheTests : PkarrCacheTests
             command.Parameters.AddWithValue(name, value);
         }
 
-        return command.ExecuteScalar();
-    }
-
-    private int RawExecute(string sql, params (string Name, object Value)[] parameters)
-    {
-        using var connection = Raw();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return command.ExecuteNonQuery();
+        return run(command);
     }
 
     private static (string, object) Key(PublicKey key) => ("$key", key.Bytes.ToArray());
