@@ -25,6 +25,7 @@ public sealed partial class PkarrClient : IAsyncDisposable
     private readonly IPkarrCache? _cache;
     private readonly DhtNodeHolder? _dht;
     private readonly HttpClient? _ownedHttp;
+    private readonly SqlitePkarrCache? _ownedCache;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<(PublicKey Key, ResolvePolicy Policy), Lazy<Task<ResolveResult>>> _inFlight = new();
@@ -71,7 +72,14 @@ public sealed partial class PkarrClient : IAsyncDisposable
             _ => throw Error.NoNetwork(),
         };
         RelayUrls = relays;
-        _cache = options.Cache ?? (options.CacheSize > 0 ? new MemoryPkarrCache(options.CacheSize) : null);
+        _cache = options.Cache;
+        if (_cache is null && options.CacheSize > 0)
+        {
+            _cache = options.CachePath is { } path
+                ? (_ownedCache = SqlitePkarrCache.Open(path, options.CacheSize, TimeProvider, loggers.CreateLogger<SqlitePkarrCache>()))
+                : new MemoryPkarrCache(options.CacheSize);
+        }
+
         if (_cache is { Capacity: 0 })
         {
             _cache = null;
@@ -216,7 +224,7 @@ public sealed partial class PkarrClient : IAsyncDisposable
         }
 
         _ownedHttp?.Dispose();
-        (_cache as IDisposable)?.Dispose();
+        _ownedCache?.Dispose();
         _stopping.Dispose();
     }
 

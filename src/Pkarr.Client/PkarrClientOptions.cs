@@ -51,6 +51,10 @@ public sealed class PkarrClientOptions
     /// <summary>Packets kept in the in-memory cache. Default 1000, as the reference; 0 disables the cache.</summary>
     public int CacheSize { get; set; } = 1000;
 
+    /// <summary>A file for a persistent cache (<see cref="SqlitePkarrCache"/>, <see cref="CacheSize"/> packets) that
+    /// survives restarts; null for an in-memory cache. Ignored when <see cref="Cache"/> is set.</summary>
+    public string? CachePath { get; set; }
+
     /// <summary>The lowest TTL a packet is trusted for, in seconds, whatever its records say. Default 300 (5 min).
     /// Setting it raises <see cref="MaximumTtl"/> to at least this value, as the reference's builder does.</summary>
     public uint MinimumTtl
@@ -94,7 +98,7 @@ public sealed class PkarrClientOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>A cache to use instead of an in-memory one of <see cref="CacheSize"/> packets (for example a
-    /// <c>SqlitePkarrCache</c> that survives restarts). The client does not dispose it.</summary>
+    /// <see cref="SqlitePkarrCache"/> that survives restarts). The client does not dispose it.</summary>
     public IPkarrCache? Cache { get; set; }
 
     /// <summary>The HTTP client for relays; null for one the client creates. The client does not dispose it, and
