@@ -24,13 +24,19 @@ build_flag=()
 
 grep -q "<Version>$version</Version>" Directory.Build.props || fail "Directory.Build.props does not set <Version>$version</Version>"
 
-# A fresh folder: a stale package of the same version must never be the one installed below.
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# A fresh folder: a stale package of the same version must never be the one installed below. One dotnet pack over
+# a solution filter of the shipped projects costs one start-up and evaluation instead of four.
 rm -rf "$out"
 mkdir -p "$out"
-for project in "${projects[@]}"; do
-  dotnet pack "src/$project/$project.csproj" -c Release --nologo -v q "${build_flag[@]}" -o "$out" >/dev/null \
-    || fail "dotnet pack src/$project"
-done
+python3 - "$root/Pkarr.slnx" "${projects[@]}" > "$tmp/packages.slnf" <<'PY'
+import json, sys
+print(json.dumps({"solution": {"path": sys.argv[1], "projects": [f"src/{p}/{p}.csproj" for p in sys.argv[2:]]}}))
+PY
+dotnet pack "$tmp/packages.slnf" -c Release --nologo -v q "${build_flag[@]}" -o "$out" >"$tmp/pack.log" 2>&1 \
+  || { cat "$tmp/pack.log" >&2; fail "dotnet pack"; }
 
 python3 - "$out" "$version" "${projects[@]}" <<'PY' || fail "package contents (above)"
 import sys, zipfile, xml.etree.ElementTree as ET
@@ -68,8 +74,6 @@ PY
 
 # Install the tool from the local folder only: a config that clears every other source, and an empty package
 # cache, so nothing is fetched from the network and no earlier 0.1.0 from the user's cache is reused.
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/nuget.config" <<CONFIG
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
