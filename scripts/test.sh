@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the solution and prints one summary line: "N passed, N failed[, N skipped]".
-# Exits non-zero when a test failed or nothing ran.
+# Runs every test of the solution, then scripts/pack.sh (the NuGet packages and the installed pkarr tool, counted
+# as one check), and prints one summary line: "N passed, N failed[, N skipped]".
+# Exits non-zero when a test or the packing failed, or nothing ran.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -25,7 +26,11 @@ dotnet test Pkarr.slnx -c Release --no-build --nologo -m:1 \
   --results-directory "$results" "$@"
 status=$?
 
-python3 - "$results" <<'PY'
+# The packages, and the pkarr tool installed from them, count as one more check.
+bash scripts/pack.sh --no-build
+pack=$?
+
+python3 - "$results" "$pack" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 passed = failed = skipped = 0
@@ -36,11 +41,16 @@ for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
     passed += int(counters.get("passed", 0))
     failed += int(counters.get("failed", 0)) + int(counters.get("error", 0)) + int(counters.get("timeout", 0)) + int(counters.get("aborted", 0))
     skipped += int(counters.get("notExecuted", 0))
+tests_ran = passed + failed
+if sys.argv[2] == "0":
+    passed += 1
+else:
+    failed += 1
 line = f"{passed} passed, {failed} failed"
 if skipped:
     line += f", {skipped} skipped"
 print(line)
-sys.exit(1 if failed or passed == 0 else 0)
+sys.exit(1 if failed or tests_ran == 0 else 0)
 PY
 summary=$?
 if [ $status -ne 0 ] || [ $summary -ne 0 ]; then

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Pkarr.Cli;
+using Pkarr.Packets;
 using Pkarr.Tests;
 
 namespace Pkarr.Cli.Tests;
@@ -77,8 +78,14 @@ public sealed class CliTests : IDisposable
 
         var text = await Pkarr("inspect", hex);
         Assert.Equal(0, text.Exit);
-        Assert.Contains("SignedPacket (yqooxx9u3aemh8mo5wcqq16yufu6jitouq1o4za751dger1igghy):", text.Out, StringComparison.Ordinal);
-        Assert.Contains("text.yqooxx9u3aemh8mo5wcqq16yufu6jitouq1o4za751dger1igghy  IN  60  TXT  \"hero=satoshi2\"", text.Out, StringComparison.Ordinal);
+        Assert.StartsWith("; public_key: yqooxx9u3aemh8mo5wcqq16yufu6jitouq1o4za751dger1igghy\n", text.Out, StringComparison.Ordinal);
+        Assert.EndsWith("@ 60 IN A 127.0.0.1\ntext 60 IN TXT \"hero=satoshi2\"\n@ 60 IN MX 10 mail.example.com.\n", text.Out, StringComparison.Ordinal);
+
+        // The text is a zone file: signing it again gives the same records.
+        string again = (await Pkarr("sign", "--secret", secret, "--zone", File("again.txt", text.Out))).Out.Trim();
+        Assert.Equal(
+            SignedPacket.FromBytes(Convert.FromHexString(hex)).AllResourceRecords,
+            SignedPacket.FromBytes(Convert.FromHexString(again)).AllResourceRecords);
 
         var json = await Pkarr("inspect", hex, "--json");
         Assert.Equal(0, json.Exit);
@@ -117,7 +124,21 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, bin.Exit);
         var inspect = await PkarrWithInput(bin.Binary, "inspect", "-", "--json");
         Assert.Equal(0, inspect.Exit);
-        Assert.Contains("\"timestamp\": 42", inspect.Out, StringComparison.Ordinal);
+        Assert.Contains("\"timestamp\":42,", inspect.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inspect_prints_the_vector_exactly_as_the_shared_packet_output()
+    {
+        var text = await Pkarr("inspect", PacketOutputTests.VectorHex);
+        Assert.Equal(0, text.Exit);
+        Assert.Equal(PacketOutputTests.ExpectedText, text.Out);
+
+        var json = await Pkarr("inspect", PacketOutputTests.VectorHex, "--json");
+        Assert.Equal(0, json.Exit);
+        Assert.Equal(PacketOutputTests.ExpectedJson + "\n", json.Out);
+        Assert.Contains("\"data\":\"\\\"foo=bar\\\"\"", json.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0022", json.Out, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
 using Pkarr.Keys;
 using Pkarr.Packets;
 
@@ -21,7 +20,7 @@ internal static class InspectCommand
         {
             Description = "The signer's public key: the input is then a relay payload (signature, timestamp, DNS) without the key.",
         };
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of zone-file text." };
 
         var command = new Command("inspect", "Verify a signed packet and print its records; exits 1 with the reason when it is not valid.")
         {
@@ -61,7 +60,15 @@ internal static class InspectCommand
                 return 1;
             }
 
-            console.Out.Write(result.GetValue(json) ? PacketJson.Format(packet) + "\n" : packet.ToString());
+            if (result.GetValue(json))
+            {
+                PacketOutput.WriteJson(console.Out, packet);
+            }
+            else
+            {
+                PacketOutput.WriteText(console.Out, packet);
+            }
+
             return 0;
         }));
         return command;
@@ -108,37 +115,5 @@ internal static class InspectCommand
         }
 
         return Convert.FromHexString(hex);
-    }
-}
-
-/// <summary>The JSON form of a packet printed by <c>pkarr inspect --json</c>.</summary>
-internal static class PacketJson
-{
-    internal static string Format(SignedPacket packet)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("public_key", packet.PublicKey.ToString());
-            writer.WriteNumber("timestamp", packet.Timestamp.Microseconds);
-            writer.WriteString("signature", Convert.ToHexStringLower(packet.Signature));
-            writer.WriteStartArray("records");
-            foreach (var record in packet.AllResourceRecords)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", record.Name.ToString());
-                writer.WriteNumber("ttl", record.Ttl);
-                writer.WriteString("class", record.Class.ToString());
-                writer.WriteString("type", record.TypeName);
-                writer.WriteString("data", record.Data.ToString());
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray());
     }
 }

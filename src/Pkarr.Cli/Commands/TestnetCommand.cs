@@ -53,7 +53,7 @@ internal static class TestnetCommand
             await using var testnet = await Testnet.CreateAsync(count, cancellationToken: interrupt);
             if (result.GetValue(json))
             {
-                console.Out.WriteLine(JsonSerializer.Serialize(new { nodes = count, bootstrap = testnet.Bootstrap.Select(b => b.ToString()) }));
+                console.Out.WriteLine(JsonSerializer.Serialize(new { nodes = count, bootstrap = testnet.Bootstrap.Select(b => b.ToString()) }, CliJson.Options));
             }
             else
             {

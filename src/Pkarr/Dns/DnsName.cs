@@ -286,6 +286,17 @@ public sealed class DnsName : IEquatable<DnsName>
         return SuffixWire(skip).SequenceEqual(suffix.WireSpan);
     }
 
+    /// <summary>
+    /// The zone-file (presentation) form, which <see cref="ZoneFile"/> reads back: labels escaped (RFC 1035 §5.1),
+    /// absolute with a trailing dot; with an <paramref name="origin"/>, written as under <c>$ORIGIN</c>: <c>@</c> for
+    /// the origin itself, the labels before it without a trailing dot for a name under it (byte-exact comparison),
+    /// and the absolute form for any other name.
+    /// </summary>
+    /// <param name="origin">The origin that names are relative to, or null for the absolute form.</param>
+    /// <returns>The presentation text.</returns>
+    public string ToPresentation(DnsName? origin = null)
+        => origin is null ? Presentation.FormatName(this) : Presentation.FormatName(this, origin);
+
     /// <summary>Labels joined with '.', no trailing dot; the root is the empty string. Labels are decoded as UTF-8.</summary>
     /// <returns>The text form.</returns>
     public override string ToString()

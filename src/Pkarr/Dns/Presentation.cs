@@ -27,6 +27,37 @@ internal static class Presentation
         return builder.ToString();
     }
 
+    /// <summary>
+    /// A name as a zone file writes it under <c>$ORIGIN <paramref name="origin"/></c>: <c>@</c> for the origin itself,
+    /// the escaped labels before the origin (no trailing dot) for a name under it, and the absolute form otherwise.
+    /// </summary>
+    public static string FormatName(DnsName name, DnsName origin)
+    {
+        if (!name.EndsWith(origin))
+        {
+            return FormatName(name);
+        }
+
+        int relative = name.LabelCount - origin.LabelCount;
+        if (relative == 0)
+        {
+            return "@";
+        }
+
+        var builder = new StringBuilder(name.WireLength);
+        for (int i = 0; i < relative; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append('.');
+            }
+
+            AppendEscaped(builder, name.Label(i), inQuotes: false, escapeDots: true);
+        }
+
+        return builder.ToString();
+    }
+
     /// <summary>A character-string in double quotes with escapes.</summary>
     public static string FormatCharacterString(ReadOnlySpan<byte> value)
     {

@@ -36,10 +36,19 @@ public sealed record ResourceRecord(DnsName Name, DnsClass Class, uint Ttl, Reco
 
     /// <summary>Zone-file form: <c>name. TTL CLASS TYPE rdata</c>.</summary>
     /// <returns>A line that <see cref="ZoneFile"/> parses back into an equal record.</returns>
-    public override string ToString()
-        => string.Create(
-            CultureInfo.InvariantCulture,
-            $"{Presentation.FormatName(Name)} {Ttl} {Presentation.ClassName(Class)} {Presentation.TypeName(Type)} {Data}");
+    public override string ToString() => Format(Presentation.FormatName(Name));
+
+    /// <summary>Zone-file form with the owner written as under <c>$ORIGIN <paramref name="origin"/></c>: <c>@ TTL CLASS TYPE rdata</c> at the origin, <c>www TTL CLASS TYPE rdata</c> under it.</summary>
+    /// <param name="origin">The origin the owner name is relative to (a pkarr packet's key).</param>
+    /// <returns>A line that <see cref="ZoneFile"/> parses back into an equal record when given the same origin.</returns>
+    public string ToString(DnsName origin)
+    {
+        ArgumentNullException.ThrowIfNull(origin);
+        return Format(Presentation.FormatName(Name, origin));
+    }
+
+    private string Format(string owner)
+        => string.Create(CultureInfo.InvariantCulture, $"{owner} {Ttl} {Presentation.ClassName(Class)} {Presentation.TypeName(Type)} {Data}");
 
     internal void WriteTo(ref DnsWriter writer)
     {

@@ -119,6 +119,11 @@ public sealed record CachedPacket(SignedPacket Packet, Timestamp LastSeen)
         return hash.ToHashCode();
     }
 
-    /// <summary>The packet's text (<see cref="SignedPacket.ToString"/>) with the reference's <c>last_seen: N seconds ago</c> line.</summary>
-    public override string ToString() => Packet.Describe(Elapsed());
+    /// <summary>The packet's text (<see cref="SignedPacket.ToString"/>) with a <c>last_seen</c> line: the time and its age by the system clock.</summary>
+    public override string ToString() => ToString(time: null);
+
+    /// <summary>The packet's text (<see cref="SignedPacket.ToString"/>) with a <c>last_seen</c> line: the time and its age by <paramref name="time"/>.</summary>
+    /// <param name="time">The clock that gives the age (the system's when null).</param>
+    /// <returns>Zone-file text whose comment header includes <c>; last_seen: &lt;µs&gt; (&lt;N&gt; seconds ago)</c>.</returns>
+    public string ToString(TimeProvider? time) => Packet.Describe((LastSeen, Elapsed(time)));
 }

@@ -23,6 +23,30 @@ public class DnsNameTests
         Assert.Equal(labels, name.LabelCount);
     }
 
+    [Theory]
+    [InlineData("key", "key", "@")]
+    [InlineData("www.key", "key", "www")]
+    [InlineData("a.b.key", "key", "a.b")]
+    [InlineData("a.b.key", "b.key", "a")]
+    [InlineData("x.KEY", "key", "x.KEY.")]
+    [InlineData("www.example", "key", "www.example.")]
+    [InlineData("key", "www.key", "key.")]
+    [InlineData("", "", "@")]
+    [InlineData("www", "", "www")]
+    public void Presentation_relative_to_an_origin_is_at_sign_relative_labels_or_absolute(string name, string origin, string expected)
+    {
+        Assert.Equal(expected, DnsName.Parse(name).ToPresentation(DnsName.Parse(origin)));
+    }
+
+    [Fact]
+    public void Presentation_escapes_zone_file_specials_and_is_absolute_without_an_origin()
+    {
+        var name = DnsName.FromLabels(["@"u8.ToArray(), "a.b"u8.ToArray(), "$x;"u8.ToArray(), "key"u8.ToArray()]);
+        Assert.Equal("\\@.a\\.b.\\$x\\;.key.", name.ToPresentation());
+        Assert.Equal("\\@.a\\.b.\\$x\\;", name.ToPresentation(DnsName.Parse("key")));
+        Assert.Equal(".", DnsName.Root.ToPresentation());
+    }
+
     [Fact]
     public void Root_forms_are_the_root()
     {

@@ -166,12 +166,16 @@ public sealed class CachedPacketTests
     }
 
     [Fact]
-    public void Text_adds_the_age_to_the_packet_text()
+    public void Text_adds_the_last_seen_time_and_age_to_the_packet_text()
     {
-        // ToString reads the system clock; a last_seen far ahead makes the age 0 whatever that clock says.
         var packet = Vector("multi_record_compressed");
-        string text = new CachedPacket(packet, Timestamp.MaxSeq).ToString();
-        string header = $"SignedPacket ({packet.PublicKey}):\n";
-        Assert.Equal(header + "    last_seen: 0 seconds ago\n" + packet.ToString()[header.Length..], text);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddSeconds(1_731_421_400));
+        var entry = new CachedPacket(packet, new Timestamp(1_731_421_390_500_000));
+        string header = $"; public_key: {packet.PublicKey}\n";
+        Assert.StartsWith(header, packet.ToString(), StringComparison.Ordinal);
+        Assert.Equal(header + "; last_seen: 1731421390500000 (9 seconds ago)\n" + packet.ToString()[header.Length..], entry.ToString(time));
+
+        // ToString() reads the system clock; a last_seen far ahead makes the age 0 whatever that clock says.
+        Assert.Contains("(0 seconds ago)\n", new CachedPacket(packet, Timestamp.MaxSeq).ToString(), StringComparison.Ordinal);
     }
 }

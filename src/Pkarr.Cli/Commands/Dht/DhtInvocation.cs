@@ -6,7 +6,6 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Mainline;
 
@@ -25,8 +24,6 @@ internal sealed class DhtInvocation : IDisposable
 
     /// <summary>CancellationTokenSource accepts at most int.MaxValue milliseconds; 2,000,000 s (23 days) stays below.</summary>
     private const double MaxTimeoutSeconds = 2_000_000;
-
-    private static readonly JsonSerializerOptions TextQuoting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly CancellationTokenSource _deadline;
     private readonly CancellationTokenSource _stop;
@@ -156,11 +153,11 @@ internal sealed class DhtInvocation : IDisposable
 
     private static string FormatJson(ReadOnlySpan<DhtField> fields)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        var members = fields.ToArray();
+        return CliJson.Write(writer =>
         {
             writer.WriteStartObject();
-            foreach (var field in fields)
+            foreach (var field in members)
             {
                 switch (field.Value)
                 {
@@ -182,9 +179,7 @@ internal sealed class DhtInvocation : IDisposable
             }
 
             writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray());
+        });
     }
 
     private static string FormatText(ReadOnlySpan<DhtField> fields)
@@ -199,7 +194,7 @@ internal sealed class DhtInvocation : IDisposable
 
             string value = Convert.ToString(field.Value, CultureInfo.InvariantCulture) ?? "";
             line.Append(line.Length == 0 ? "" : " ").Append(field.Name).Append('=')
-                .Append(NeedsQuotes(value) ? JsonSerializer.Serialize(value, TextQuoting) : value);
+                .Append(NeedsQuotes(value) ? JsonSerializer.Serialize(value, CliJson.Options) : value);
         }
 
         return line.ToString();

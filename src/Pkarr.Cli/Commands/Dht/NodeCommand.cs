@@ -173,6 +173,7 @@ internal static partial class NodeCommand
             {
                 o.UseUtcTimestamp = true;
                 o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+                o.JsonWriterOptions = CliJson.WriterOptions;
             });
         }
         else
