@@ -24,6 +24,9 @@ internal static class Error
     internal static ArgumentException InvalidRelayUrl(string url, string reason) =>
         new($"'{url}' is not a usable relay URL: {reason}.");
 
+    internal static ArgumentException InvalidScheme(string scheme) =>
+        new($"'{scheme}' is not a URI scheme usable in a service name: a letter, then letters, digits, '+' or '-'.", nameof(scheme));
+
     internal static ArgumentOutOfRangeException Invariant(string paramName, object? value, FormattableString message) =>
         new(paramName, value, message.ToString(CultureInfo.InvariantCulture));
 }
