@@ -27,6 +27,15 @@ internal static class Error
     internal static ArgumentException InvalidScheme(string scheme) =>
         new($"'{scheme}' is not a URI scheme usable in a service name: a letter, then letters, digits, '+' or '-'.", nameof(scheme));
 
+    internal static HttpRequestException NoEndpoint(string host) =>
+        new(HttpRequestError.NameResolutionError,
+            $"'{host}' is a pkarr name without an HTTPS endpoint: its packet could not be resolved, or none of its HTTPS records leads to an address.");
+
+    internal static HttpRequestException NoEndpointReachable(string host, IReadOnlyList<Exception> failures) =>
+        new(HttpRequestError.ConnectionError,
+            $"No HTTPS endpoint of the pkarr name '{host}' accepted a connection ({failures.Count} addresses tried).",
+            new AggregateException(failures));
+
     internal static ArgumentOutOfRangeException Invariant(string paramName, object? value, FormattableString message) =>
         new(paramName, value, message.ToString(CultureInfo.InvariantCulture));
 }
