@@ -26,9 +26,22 @@ namespace Pkarr.Client.Http;
 public static class PkarrHttpHandler
 {
     /// <summary>
-    /// A handler whose connections to pkarr hosts follow the hosts' HTTPS endpoints. Other hosts use the system
-    /// resolver and the default proxy; pkarr hosts never go through a proxy, which could not resolve them.
+    /// A handler whose connections to pkarr hosts follow the hosts' HTTPS endpoints, resolved by
+    /// <paramref name="client"/> (<see cref="PkarrClient.ResolveHttpsEndpointsAsync"/>): the first endpoint address
+    /// that accepts a TCP connection is used, in endpoint order. Other hosts use the system resolver and the default
+    /// proxy; pkarr hosts never go through a proxy, which could not resolve them.
     /// </summary>
+    /// <param name="client">The client that resolves the packets; it must outlive the handler.</param>
+    /// <returns>A new handler; set its other properties (timeouts, TLS options) before the first request.</returns>
+    /// <remarks>Connection attempts are sequential (no happy eyeballs); <see cref="SocketsHttpHandler.ConnectTimeout"/>
+    /// bounds the resolution and all attempts together.</remarks>
+    public static SocketsHttpHandler Create(PkarrClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return Create(client.ResolveHttpsEndpointsAsync);
+    }
+
+    /// <summary>The handler of <see cref="Create(PkarrClient)"/> over any source of endpoints.</summary>
     /// <param name="httpsEndpoints">The HTTPS endpoints of a host name, in order of preference.</param>
     /// <returns>A new handler; set its other properties (timeouts, TLS options) before the first request.</returns>
     internal static SocketsHttpHandler Create(Func<string, CancellationToken, IAsyncEnumerable<Endpoint>> httpsEndpoints)
