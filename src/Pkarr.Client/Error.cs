@@ -24,6 +24,17 @@ internal static class Error
     internal static ArgumentException InvalidRelayUrl(string url, string reason) =>
         new($"'{url}' is not a usable relay URL: {reason}.");
 
+    internal static ArgumentException InvalidScheme(string scheme) =>
+        new($"'{scheme}' is not a URI scheme usable in a service name: a letter, then letters, digits, '+' or '-'.", nameof(scheme));
+
+    internal static HttpRequestException NoEndpoint(string host) =>
+        new(HttpRequestError.NameResolutionError,
+            $"'{host}' is a pkarr name without an HTTPS endpoint: its packet could not be resolved, or none of its HTTPS records leads to an address.");
+
+    internal static HttpRequestException NoEndpointReachable(string host, IReadOnlyList<Exception> failures) =>
+        new(HttpRequestError.ConnectionError,
+            $"No HTTPS endpoint of the pkarr name '{host}' accepted a connection ({failures.Count} addresses tried).",
+            new AggregateException(failures));
 
     internal static ArgumentException InvalidBootstrap(string text) =>
         new($"'{text}' is not a DHT bootstrap node: write host:port, 1.2.3.4:port or [v6]:port.");
