@@ -78,6 +78,7 @@ internal static class RepublishBench
         var ms = new double[packets.Length];
         var storedOn = new double[packets.Length];
         var failures = 0;
+        var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var wall = Stopwatch.StartNew();
         await Parallel.ForEachAsync(
             Enumerable.Range(0, packets.Length),
@@ -93,6 +94,7 @@ internal static class RepublishBench
                 if (!result.Succeeded)
                 {
                     Interlocked.Increment(ref failures);
+                    errors.AddOrUpdate(result.Error?.Kind.ToString() ?? "?", 1, static (_, c) => c + 1);
                 }
             });
         var seconds = wall.Elapsed.TotalSeconds;
@@ -103,6 +105,7 @@ internal static class RepublishBench
         Console.WriteLine($"{name}: {packets.Length - failures}/{packets.Length} stored, wall {seconds:F2} s ({n / seconds:F0} keys/s), " +
                           $"per key p50 {Stats.F(Stats.Median(ms))} ms, p99 {Stats.F(Stats.Percentile(ms, 99))} ms; " +
                           $"stored on p50 {Stats.F(Stats.Median(storedOn), 0)}, min {Stats.F(storedOn.Min(), 0)}; " +
-                          $"datagrams per key {Stats.F(sent.Values.Sum() / n, 1)} [{byMethod}]");
+                          $"datagrams per key {Stats.F(sent.Values.Sum() / n, 1)} [{byMethod}]" +
+                          (errors.IsEmpty ? "" : $"; failures: {string.Join(", ", errors.Select(kv => $"{kv.Key} {kv.Value}"))}"));
     }
 }
