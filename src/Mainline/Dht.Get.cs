@@ -21,6 +21,16 @@ public sealed partial class Dht
         CancellationToken cancellationToken = default) =>
         StreamMutable(publicKey, salt, moreRecentThan, null, cancellationToken);
 
+    /// <summary>A mutable get whose items stream as in <see cref="GetMutableAsync"/> and whose
+    /// <see cref="MutableGet.Diagnostics"/> complete when the lookup ends. The lookup starts when the result is enumerated.</summary>
+    /// <exception cref="ArgumentException">When the key is not 32 bytes or the salt is longer than 64.</exception>
+    public MutableGet GetMutable(ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt = default, long? moreRecentThan = null)
+    {
+        _ = ValidKey(publicKey);
+        _ = ValidSalt(salt);
+        return new MutableGet((diagnostics, cancellationToken) => StreamMutable(publicKey, salt, moreRecentThan, diagnostics, cancellationToken));
+    }
+
     /// <summary>The most recent item (highest seq, then greatest value) once the whole lookup has ended; null when
     /// no node holds one.</summary>
     /// <exception cref="ArgumentException">When the key is not 32 bytes or the salt is longer than 64.</exception>
@@ -56,17 +66,7 @@ public sealed partial class Dht
         ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt, long? moreRecentThan,
         TaskCompletionSource<GetDiagnostics>? diagnostics, CancellationToken cancellationToken)
     {
-        if (publicKey.Length != 32)
-        {
-            throw Error.InvalidLength(nameof(publicKey), 32, publicKey.Length);
-        }
-
-        if (salt.Length > MutableItem.MaxSaltLength)
-        {
-            throw Error.SaltTooLarge(salt.Length, nameof(salt));
-        }
-
-        var key = new LookupKey(MutableItem.TargetOf(publicKey.Span, salt.Span), LookupKind.Get, moreRecentThan);
+        var key = new LookupKey(MutableItem.TargetOf(ValidKey(publicKey), ValidSalt(salt)), LookupKind.Get, moreRecentThan);
         Action<Lookup>? started = diagnostics is null
             ? null
             : lookup => lookup.OnCompleted(done => diagnostics.TrySetResult(done.Diagnostics with { }));
@@ -84,6 +84,12 @@ public sealed partial class Dht
             }
         }
     }
+
+    private static ReadOnlySpan<byte> ValidKey(ReadOnlyMemory<byte> publicKey) =>
+        publicKey.Length == 32 ? publicKey.Span : throw Error.InvalidLength(nameof(publicKey), 32, publicKey.Length);
+
+    private static ReadOnlySpan<byte> ValidSalt(ReadOnlyMemory<byte> salt) =>
+        salt.Length <= MutableItem.MaxSaltLength ? salt.Span : throw Error.SaltTooLarge(salt.Length, nameof(salt));
 
     /// <summary>The first immutable value whose SHA-1 matches <paramref name="target"/> (its byte-string content), or null.</summary>
     public async Task<byte[]?> GetImmutableAsync(NodeId target, CancellationToken cancellationToken = default)

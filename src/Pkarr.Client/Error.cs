@@ -24,6 +24,15 @@ internal static class Error
     internal static ArgumentException InvalidRelayUrl(string url, string reason) =>
         new($"'{url}' is not a usable relay URL: {reason}.");
 
+
+    internal static ArgumentException InvalidBootstrap(string text) =>
+        new($"'{text}' is not a DHT bootstrap node: write host:port, 1.2.3.4:port or [v6]:port.");
+
+    internal static InvalidOperationException UpdateConflict(Keys.PublicKey key, int attempts) =>
+        new(Invariant($"The packet of {key} kept changing under this update: {attempts} attempts all met a newer packet. Retry later."));
+
     internal static ArgumentOutOfRangeException Invariant(string paramName, object? value, FormattableString message) =>
         new(paramName, value, message.ToString(CultureInfo.InvariantCulture));
+
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

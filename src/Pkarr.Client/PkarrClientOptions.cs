@@ -51,11 +51,32 @@ public sealed class PkarrClientOptions
     /// <summary>Packets kept in the in-memory cache. Default 1000, as the reference; 0 disables the cache.</summary>
     public int CacheSize { get; set; } = 1000;
 
-    /// <summary>The lowest TTL a packet is trusted for, in seconds, whatever its records say. Default 300 (5 min).</summary>
-    public uint MinimumTtl { get; set; } = Packets.SignedPacket.DefaultMinimumTtl;
+    /// <summary>The lowest TTL a packet is trusted for, in seconds, whatever its records say. Default 300 (5 min).
+    /// Setting it raises <see cref="MaximumTtl"/> to at least this value, as the reference's builder does.</summary>
+    public uint MinimumTtl
+    {
+        get;
+        set
+        {
+            field = value;
+            MaximumTtl = Math.Max(MaximumTtl, value);
+        }
+    } = Packets.SignedPacket.DefaultMinimumTtl;
 
-    /// <summary>The highest TTL, in seconds. Default 86400 (a day). 0 makes every cached packet stale.</summary>
-    public uint MaximumTtl { get; set; } = Packets.SignedPacket.DefaultMaximumTtl;
+    /// <summary>The highest TTL, in seconds. Default 86400 (a day); 0 makes every cached packet stale, so that every
+    /// resolve asks the network. Setting it lowers <see cref="MinimumTtl"/> to at most this value.</summary>
+    public uint MaximumTtl
+    {
+        get;
+        set
+        {
+            field = value;
+            if (MinimumTtl > value)
+            {
+                MinimumTtl = value;
+            }
+        }
+    } = Packets.SignedPacket.DefaultMaximumTtl;
 
     /// <summary>The timeout of each DHT request and each relay HTTP request. Default 2 s, as the reference.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(2);

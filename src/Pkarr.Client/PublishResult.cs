@@ -1,4 +1,5 @@
 using Pkarr.Keys;
+using Pkarr.Packets;
 
 namespace Pkarr.Client;
 
@@ -31,6 +32,9 @@ public sealed record PublishResult
 {
     /// <summary>The published packet's key.</summary>
     public required PublicKey PublicKey { get; init; }
+
+    /// <summary>The packet that was published (or refused).</summary>
+    public SignedPacket? Packet { get; init; }
 
     /// <summary>The combined error; null on success.</summary>
     public PublishError? Error { get; init; }
