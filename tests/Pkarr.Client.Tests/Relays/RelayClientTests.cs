@@ -111,7 +111,6 @@ public sealed class RelayClientTests
     [InlineData(500, ResolveErrorKind.UnexpectedResponses)]
     [InlineData(502, ResolveErrorKind.UnexpectedResponses)]
     [InlineData(429, ResolveErrorKind.UnexpectedResponses)]
-    [InlineData(400, ResolveErrorKind.UnexpectedResponses)]
     [InlineData(418, ResolveErrorKind.UnexpectedResponses)]
     [InlineData(301, ResolveErrorKind.UnexpectedResponses)]
     [InlineData(100, ResolveErrorKind.UnexpectedResponses)]
@@ -124,6 +123,66 @@ public sealed class RelayClientTests
         Assert.False(result.Found);
         Assert.Equal(kind, result.Error.Kind);
         Assert.Single(_fake.Requests);
+    }
+
+    [Theory]
+    [InlineData(ResolvePolicy.CacheOnly)]
+    [InlineData(ResolvePolicy.CacheFirst)]
+    [InlineData(ResolvePolicy.NetworkOnly)]
+    public async Task A_400_is_asked_once_more_without_the_policy_as_relays_older_than_it_need(ResolvePolicy policy)
+    {
+        var packet = TestPackets.Signed();
+        var relay = new Uri("http://127.0.0.1:9001/base?token=t");
+        var bound = packet.Timestamp.SubtractMicroseconds(5_000_000);
+        _fake.On(relay, request => request.Query("policy") is null ? TestPackets.Ok(packet) : TestPackets.Status(400));
+
+        var result = await Client(relay).GetAsync(Key, policy, bound, CancellationToken.None);
+
+        Assert.True(result.Found);
+        var requests = _fake.To(relay);
+        Assert.Equal(2, requests.Length);
+        Assert.Equal(policy.ToText(), requests[0].Query("policy"));
+        Assert.Equal("?token=t", requests[1].Url.Query);
+        Assert.Equal("/base/" + Key.ToZ32(), requests[1].Url.AbsolutePath);
+        Assert.All(requests, request =>
+        {
+            Assert.Equal(policy == ResolvePolicy.NetworkOnly ? RelayClient.CacheBypass : null, request.Header("Cache-Control"));
+            Assert.Equal(bound.ToHttpDate(), request.Header("If-Modified-Since"));
+        });
+    }
+
+    [Fact]
+    public async Task A_second_400_is_unexpected_and_there_is_no_third_request()
+    {
+        _fake.On(Relay, _ => TestPackets.Status(400));
+
+        var result = await Get();
+
+        Assert.Equal(ResolveErrorKind.UnexpectedResponses, result.Error!.Kind);
+        Assert.Equal(2, _fake.Requests.Count);
+    }
+
+    [Fact]
+    public async Task The_answer_without_the_policy_is_read_even_without_content_length()
+    {
+        // The npm relay answers with a chunked body; after the policy retry no further request is made.
+        var packet = TestPackets.Signed();
+        _fake.On(Relay, request =>
+        {
+            if (request.Query("policy") is not null)
+            {
+                return TestPackets.Status(400);
+            }
+
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new MemoryStream(packet.RelayPayload.ToArray())) };
+            response.Content.Headers.ContentLength = null;
+            return response;
+        });
+
+        var result = await Get();
+
+        Assert.True(result.Found);
+        Assert.Equal(2, _fake.Requests.Count);
     }
 
     [Fact]
