@@ -99,8 +99,9 @@ internal sealed class SilentRelay
     }
 }
 
-/// <summary>An endless, non-seekable body of 'A's that counts the bytes read from it.</summary>
-internal sealed class EndlessBody : Stream
+/// <summary>An endless, non-seekable body of 'A's that counts the bytes read from it; with <paramref name="failure"/>,
+/// a body whose connection breaks on the first read.</summary>
+internal sealed class EndlessBody(IOException? failure = null) : Stream
 {
     public long BytesRead { get; private set; }
 
@@ -116,6 +117,11 @@ internal sealed class EndlessBody : Stream
 
     public override int Read(byte[] buffer, int offset, int count)
     {
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
         int n = Math.Min(count, 100);
         buffer.AsSpan(offset, n).Fill((byte)'A');
         BytesRead += n;

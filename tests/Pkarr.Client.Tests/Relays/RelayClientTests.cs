@@ -564,7 +564,7 @@ public sealed class RelayClientTests
 
         var broken = new FakeRelays().On(Relay, _ =>
         {
-            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new BrokenStream()) };
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new EndlessBody(new IOException("connection reset"))) };
             response.Content.Headers.ContentLength = 200;
             return response;
         });
@@ -701,30 +701,5 @@ public sealed class RelayClientTests
             Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 10 s");
             await Task.Delay(5);
         }
-    }
-
-    private sealed class BrokenStream : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new IOException("connection reset");
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
