@@ -10,6 +10,9 @@ namespace Pkarr.Client.Republishing;
 
 public sealed partial class Republisher
 {
+    /// <summary>How far the clock may move while the loop arms its timer before the loop re-reads the schedule.</summary>
+    private static readonly TimeSpan ArmingTolerance = TimeSpan.FromMilliseconds(100);
+
     private CancellationTokenSource? _loopStop;
     private Task? _loop;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -117,9 +120,17 @@ public sealed partial class Republisher
             running.RemoveAll(t => t.IsCompleted);
             using (var sleep = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             {
-                var delay = next is { } at ? Max(at - now, TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
+                var armed = _time.GetUtcNow();
+                var delay = next is { } at ? Max(at - armed, TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
                 var timer = Task.Delay(delay, _time, sleep.Token);
-                await Task.WhenAny(timer, wake).ConfigureAwait(false);
+
+                // The timer counts from when it was created: if the clock jumped meanwhile (a resumed machine, a
+                // test's clock), it would fire late by the jump, so look at the keys again instead of sleeping.
+                if (_time.GetUtcNow() - armed <= ArmingTolerance)
+                {
+                    await Task.WhenAny(timer, wake).ConfigureAwait(false);
+                }
+
                 await sleep.CancelAsync().ConfigureAwait(false);
             }
 
