@@ -294,8 +294,9 @@ public sealed partial class Republisher : IAsyncDisposable
 
         // Compare-and-swap only against a packet the nodes hold: with the network behind (it lost ours) nodes
         // holding the older one would refuse every put, while their seq rule already refuses anything older.
+        // An adopted packet is someone's recent publish: it goes out unchanged, whatever its age.
         Timestamp? expected = null;
-        if (secret is not null && Options.ResignAfter is { } age && _time.GetUtcNow() - known.Timestamp.ToDateTimeOffset() > age)
+        if (secret is not null && !adopted && Options.ResignAfter is { } age && _time.GetUtcNow() - known.Timestamp.ToDateTimeOffset() > age)
         {
             expected = current.Network is { } n && n.IsSameAs(known) ? known.Timestamp : null;
             known = Resign(known, secret);
