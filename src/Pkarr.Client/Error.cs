@@ -31,6 +31,9 @@ internal static class Error
     internal static InvalidOperationException UpdateConflict(Keys.PublicKey key, int attempts) =>
         new(Invariant($"The packet of {key} kept changing under this update: {attempts} attempts all met a newer packet. Retry later."));
 
+    internal static InvalidOperationException NoTimestampAbove(Keys.PublicKey key, Packets.Timestamp seen) =>
+        new(Invariant($"The key {key} already has a value with timestamp {seen.Microseconds}: no newer packet fits a DHT seq (at most 2^63 - 1)."));
+
     internal static ArgumentOutOfRangeException Invariant(string paramName, object? value, FormattableString message) =>
         new(paramName, value, message.ToString(CultureInfo.InvariantCulture));
 

@@ -62,6 +62,23 @@ public sealed class UpdateTests
     }
 
     [Fact]
+    public async Task An_update_fails_without_publishing_when_no_timestamp_above_the_seen_one_fits_a_seq()
+    {
+        var clock = Clock();
+        using var keypair = Keypair.Random();
+        var backend = FakeBackend.Answering(Failed(ResolveErrorKind.InvalidSignedPacket, long.MaxValue));
+        await using var client = Client(backend, clock);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => client.UpdateAsync(keypair, Add("_a")));
+        Assert.Empty(backend.Publishes);
+
+        // One below the largest seq still leaves room for exactly one more packet.
+        backend.OnResolve = _ => Task.FromResult(Failed(ResolveErrorKind.InvalidSignedPacket, long.MaxValue - 1));
+        Assert.True((await client.UpdateAsync(keypair, Add("_a"))).Succeeded);
+        Assert.Equal(Timestamp.MaxSeq, Assert.Single(backend.Publishes).Packet.Timestamp);
+    }
+
+    [Fact]
     public async Task The_new_timestamp_is_the_clock_when_everything_seen_is_older()
     {
         var clock = Clock();
