@@ -202,6 +202,19 @@ public sealed class ResolveAccumulatorTests
     }
 
     [Fact]
+    public void The_invalid_seq_is_compared_with_the_full_unsigned_packet_timestamp()
+    {
+        var clock = Clock();
+        using var keypair = Keypair.Random();
+        // A relay may serve a packet whose timestamp does not fit a DHT seq; it is still newer than any seq.
+        var huge = Found(Fresh(Packet(keypair, 1UL << 63), clock));
+
+        Assert.Equal(new Timestamp(1UL << 63), Merge(huge, Failed(ResolveErrorKind.InvalidSignedPacket, 5)).Packet!.Timestamp);
+        Assert.Equal(new Timestamp(1UL << 63), Merge(huge, Failed(ResolveErrorKind.InvalidSignedPacket, long.MaxValue)).Packet!.Timestamp);
+        Assert.Equal(ResolveError.InvalidSignedPacket(long.MaxValue), Merge(Found(Fresh(Packet(keypair, long.MaxValue - 1), clock)), Failed(ResolveErrorKind.InvalidSignedPacket, long.MaxValue)).Error);
+    }
+
+    [Fact]
     public void An_invalid_seq_outweighs_not_found_and_errors()
     {
         var result = Merge(
