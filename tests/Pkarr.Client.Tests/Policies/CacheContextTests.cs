@@ -128,6 +128,7 @@ public sealed class CacheContextTests
     [InlineData(1UL, 0L)]
     [InlineData(784111777500000UL, 784111777499999L)]
     [InlineData(9223372036854775807UL, 9223372036854775806L)]
+    [InlineData(18446744073709551615UL, 9223372036854775807L)]
     public void Dht_lower_bound_is_the_cached_timestamp_minus_one(ulong cached, long bound)
     {
         var clock = Clock();
