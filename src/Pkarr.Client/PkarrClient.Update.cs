@@ -22,7 +22,9 @@ public sealed partial class PkarrClient
     /// <param name="keypair">The key to update.</param>
     /// <param name="edit">Adds the complete new record set to the builder, usually the current packet's records
     /// (<see cref="SignedPacket.AllResourceRecords"/>, through <see cref="SignedPacketBuilder.Record(ResourceRecord)"/>)
-    /// with a change. It may run more than once; it must not set the timestamp.</param>
+    /// with a change. It may run more than once, and may then see its own earlier attempt (a refused packet can
+    /// still reach some nodes and be the newest), so it should set values rather than append them blindly. It must
+    /// not set the timestamp.</param>
     /// <param name="cancellationToken">Cancels the update.</param>
     /// <returns>The last publish's result; on success its packet is the one published.</returns>
     /// <exception cref="ResolveException">The current packet could not be read (no responses…): publishing blind could
@@ -37,14 +39,25 @@ public sealed partial class PkarrClient
         var key = keypair.PublicKey;
         using var held = await _updateLocks.AcquireAsync(key, cancellationToken).ConfigureAwait(false);
         int attempts = Math.Max(1, Options.UpdateRetries + 1);
+        bool conflicted = false;
         for (int attempt = 1; attempt <= attempts; attempt++)
         {
             var current = await ResolveAsync(key, ResolvePolicy.NetworkOnly, cancellationToken).ConfigureAwait(false);
+            if (conflicted && current.Packet is { } newest)
+            {
+                // After a refusal the nodes disagree (each kept whichever write reached it first). The newest packet
+                // goes out once more, unchanged and without compare-and-swap, which is always safe, so that the
+                // next compare-and-swap meets it on every node instead of the leftovers of the last race.
+                await PublishAsync(newest, null, cancellationToken).ConfigureAwait(false);
+            }
+
             var basis = current.Packet;
             Timestamp? expected = current switch
             {
                 { Found: true } => current.Packet.Timestamp,
-                { Error.Kind: ResolveErrorKind.NotFound } => null,
+                // "Nothing published yet": as a BEP 44 cas of 0 it makes nodes that already hold a value refuse the
+                // put (301), so two first edits racing from nothing cannot overwrite each other.
+                { Error.Kind: ResolveErrorKind.NotFound } => default(Timestamp),
                 { Error.Kind: ResolveErrorKind.InvalidSignedPacket } => new Timestamp((ulong)Math.Max(0, current.Error.Seq)),
                 _ => throw Error.ResolveFailed(key, current.Error!),
             };
@@ -76,6 +89,8 @@ public sealed partial class PkarrClient
             {
                 return result;
             }
+
+            conflicted = true;
 
             LogUpdateConflict(_logger, key, attempt);
         }

@@ -179,7 +179,7 @@ public sealed partial class PkarrClient : IAsyncDisposable
     /// <summary>
     /// Publishes <paramref name="packet"/> to the DHT and every relay at once and waits for all (spec §5.6). Refused
     /// without network traffic when the cache holds a more recent packet for the key, or, with
-    /// <paramref name="expected"/> (compare-and-swap: the timestamp of the packet this one replaces), when the cache
+    /// <paramref name="expected"/> (compare-and-swap: the timestamp of the packet this one replaces, 0 for none), when the cache
     /// holds a packet newer than <paramref name="expected"/>. <paramref name="expected"/> also goes to DHT nodes as
     /// BEP 44 <c>cas</c> (they refuse the put when they hold another seq) and to relays as the legacy
     /// <c>If-Match</c>. The result says what each backend did.

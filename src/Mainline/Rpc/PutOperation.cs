@@ -63,7 +63,10 @@ internal sealed class PutOperation(PutKind kind, NodeId target)
 
         if (Successes > 0)
         {
-            return new PutResult(PutStatus.Stored, Target, Successes);
+            return new PutResult(PutStatus.Stored, Target, Successes)
+            {
+                Conflicts = Errors.GetValueOrDefault(ErrorCodes.CasMismatch) + Errors.GetValueOrDefault(ErrorCodes.SeqLessThanCurrent),
+            };
         }
 
         return count > 0 ? Fail(code) : new PutResult(PutStatus.Timeout, Target, 0);

@@ -108,10 +108,15 @@ internal sealed partial class DhtBackend(Func<CancellationToken, Task<Dht>> dht,
         else
         {
             var node = await dht(cancellationToken).ConfigureAwait(false);
-            var put = await node.PutMutableAsync(item, cas is { } c && c.Microseconds > 0 ? c.AsSeq : null, cancellationToken).ConfigureAwait(false);
+            // A cas of 0 means "nothing published yet": nodes compare cas only with an item they hold, so it refuses
+            // the put exactly where some value already is.
+            var put = await node.PutMutableAsync(item, cas?.AsSeq, cancellationToken).ConfigureAwait(false);
             LogPut(logger, packet.PublicKey, put.Status, put.StoredOn);
             outcome = new DhtPublishOutcome(put.Succeeded ? put.StoredOn : 0, put.Status switch
             {
+                // With compare-and-swap, one node that held another value means someone else wrote in between: the
+                // put fails even where others stored it, so that two writers can never both believe they won.
+                PutStatus.Stored when cas is not null && put.Conflicts > 0 => PublishError.NotMostRecent,
                 PutStatus.Stored => null,
                 PutStatus.NoClosestNodes => new PublishError(PublishErrorKind.NoDhtNodesQueried),
                 PutStatus.Timeout => new PublishError(PublishErrorKind.NoResponses),

@@ -133,7 +133,7 @@ public sealed class UpdateTests
     }
 
     [Fact]
-    public async Task Not_found_gives_an_empty_basis_and_no_cas()
+    public async Task Not_found_gives_an_empty_basis_and_a_cas_of_zero()
     {
         var clock = Clock();
         using var keypair = Keypair.Random();
@@ -150,7 +150,7 @@ public sealed class UpdateTests
 
         Assert.True(result.Succeeded);
         Assert.Equal(1, edits);
-        Assert.Null(Assert.Single(backend.Publishes).Cas);
+        Assert.Equal(new Timestamp(0), Assert.Single(backend.Publishes).Cas);
         Assert.Same(result.Packet, backend.Publishes[0].Packet);
     }
 
