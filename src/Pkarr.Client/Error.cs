@@ -42,6 +42,18 @@ internal static class Error
     internal static InvalidOperationException UpdateConflict(Keys.PublicKey key, int attempts) =>
         new(Invariant($"The packet of {key} kept changing under this update: {attempts} attempts all met a newer packet. Retry later."));
 
+    internal static InvalidDataException CorruptKeySet(string path, FormattableString reason, Exception? inner = null) =>
+        new(Invariant($"The republisher's key set '{path}' cannot be read: {reason.ToString(CultureInfo.InvariantCulture)}. Fix or delete the file (a missing file is an empty key set)."), inner);
+
+    internal static ArgumentException InvalidRepublisherOptions(IReadOnlyList<string> failures, string paramName) =>
+        new("Invalid republisher options: " + string.Join(" ", failures), paramName);
+
+    internal static ArgumentException PacketOfAnotherKey(Keys.PublicKey key, Keys.PublicKey signer, string paramName) =>
+        new($"The packet given for {key} is signed by another key ({signer}).", paramName);
+
+    internal static InvalidOperationException RepublisherAlreadyStarted() =>
+        new("The republisher is already running; stop it before starting it again.");
+
     internal static ArgumentOutOfRangeException Invariant(string paramName, object? value, FormattableString message) =>
         new(paramName, value, message.ToString(CultureInfo.InvariantCulture));
 

@@ -3,6 +3,7 @@
 //
 //   GET  <base>/<key>?policy=<CacheOnly|CacheFirst|NetworkOnly>    [If-Modified-Since] [Cache-Control: no-cache…]
 //        200 relay payload (≤ 1104 bytes read) | 304 | 404 [Pkarr-Invalid-Signed-Packet-Seq] | 503 | …
+//        (400 → once more without `policy`: relays older than it, such as npm pkarr 1.x, refuse any query)
 //   PUT  <base>/<key>   body = relay payload (72–1072 bytes)       [If-Match: <cas µs>]
 //        2xx [Pkarr-Dht-Stored-Nodes] | 409 / 412 / 428 | 503 | …
 //
@@ -89,18 +90,29 @@ internal sealed partial class RelayClient
     /// </summary>
     internal async Task<ResolveResult> GetAsync(PublicKey key, ResolvePolicy policy, Timestamp? lowerBound, CancellationToken cancellationToken)
     {
-        var url = ResolveUrl(key, policy);
-        var first = await SendGetAsync(key, url, policy == ResolvePolicy.NetworkOnly, lowerBound, conditional: true, retried: false, cancellationToken);
+        bool bypass = policy == ResolvePolicy.NetworkOnly;
+        var first = await SendGetAsync(key, ResolveUrl(key, policy), bypass, lowerBound, conditional: true, retried: false, cancellationToken);
         if (first.Result is { } result)
         {
             return result;
+        }
+
+        if (first.StatusCode == (int)HttpStatusCode.BadRequest)
+        {
+            // Relays older than the policy parameter (npm pkarr 1.x) read the whole last path segment, query included,
+            // as the key and refuse it. A v7 relay answers 400 only to a bad key or policy, which this client never
+            // sends, so asking once more without the policy costs nothing there and reaches the older relays, which
+            // have no policies anyway (the cache-bypass header still asks for fresh data).
+            LogPolicyRefused(_logger, Relay, key);
+            var plain = await SendGetAsync(key, KeyUrl(key), bypass, lowerBound, conditional: true, retried: true, cancellationToken);
+            return plain.Result ?? ResolveResult.NotFound;
         }
 
         // A 304 to an unconditional request comes from a stale HTTP cache on the way, and an empty 2xx from an old
         // relay that answered a failed condition so (spec §5.8): once more, past caches and without the condition,
         // which the lower-bound check below the request replaces.
         LogRetry(_logger, Relay, key, first.StatusCode);
-        var second = await SendGetAsync(key, url, bypassCache: true, lowerBound, conditional: false, retried: true, cancellationToken);
+        var second = await SendGetAsync(key, ResolveUrl(key, policy), bypassCache: true, lowerBound, conditional: false, retried: true, cancellationToken);
         return second.Result ?? ResolveResult.NotFound;
     }
 
@@ -187,6 +199,11 @@ internal sealed partial class RelayClient
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 return (NotFoundAnswer(key, response, lowerBound), status);
+            }
+
+            if (response.StatusCode == HttpStatusCode.BadRequest && !retried)
+            {
+                return (null, status);
             }
 
             if (!response.IsSuccessStatusCode)
@@ -367,6 +384,9 @@ internal sealed partial class RelayClient
 
     [LoggerMessage(7, LogLevel.Debug, "Relay {Relay} answered {Key} with status {Status} and no packet: asking once more past caches")]
     private static partial void LogRetry(ILogger logger, Uri relay, PublicKey key, int? status);
+
+    [LoggerMessage(11, LogLevel.Debug, "Relay {Relay} refused the request for {Key} with 400: asking once more without the policy parameter, as relays older than it expect")]
+    private static partial void LogPolicyRefused(ILogger logger, Uri relay, PublicKey key);
 
     [LoggerMessage(8, LogLevel.Debug, "Relay {Relay} did not answer for {Key}: {Reason}")]
     private static partial void LogNoAnswer(ILogger logger, Uri relay, PublicKey key, string reason);

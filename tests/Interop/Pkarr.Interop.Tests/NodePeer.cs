@@ -27,6 +27,9 @@ internal static class NodePeer
         }
     }
 
+    /// <summary>The directory of pkarr-peer.mjs, with the pinned npm packages installed.</summary>
+    internal static string ScriptDirectory => JsDirectory.Value;
+
     /// <summary>Runs the peer script; returns its exit code and parsed JSON output.</summary>
     internal static (int Exit, JsonDocument Output) Run(params string[] args)
     {

@@ -1,13 +1,29 @@
 #!/usr/bin/env node
-// Drives the npm `pkarr` package (the JS implementation) for our interop tests. No network: it only signs
-// and verifies packets given on the command line, and prints JSON on stdout.
+// Drives the npm `pkarr` package (the JS implementation) for our interop tests, on loopback only, printing JSON
+// on stdout (diagnostics on stderr).
 //
-//   node pkarr-peer.mjs sign   --seed HEX32 --timestamp MICROS --records JSON
-//   node pkarr-peer.mjs verify --pubkey HEX32 --payload RELAY_PAYLOAD_HEX
+//   node pkarr-peer.mjs sign          --seed HEX32 --timestamp MICROS --records JSON
+//   node pkarr-peer.mjs verify        --pubkey HEX32 --payload RELAY_PAYLOAD_HEX
+//   node pkarr-peer.mjs relay         --port P --bootstrap 127.0.0.1:N[,..] [--duration-s S]
+//   node pkarr-peer.mjs publish-relay --url http://127.0.0.1:P --seed HEX32 --timestamp MICROS --records JSON
+//   node pkarr-peer.mjs resolve-relay --url http://127.0.0.1:P --pubkey HEX32
 //
-// Exit codes: 0 ok, 2 bad arguments, 3 the packet did not verify or decode.
+// `relay` runs pkarr's own HTTP relay (lib/relay.js) on 127.0.0.1:P (0 = any free port) over pkarr's DHT class,
+// which would otherwise bootstrap from public routers and read ~/.config/pkarr: here it gets an explicit loopback
+// bootstrap list, a routing-table storage that does nothing, and a UDP socket bound to 127.0.0.1 before the DHT
+// exists whose sends to anything outside 127/8 are dropped. It prints {"event":"ready","port":P,...} once its
+// DHT knows a node, and stops on SIGTERM/SIGINT or after --duration-s (default 300), printing {"event":"stopped"}.
+// `publish-relay` / `resolve-relay` are pkarr's relay client (Pkarr.relayPut / Pkarr.relayGet); they only talk
+// to an http URL whose host is a 127/8 literal.
+//
+// Exit codes: 0 ok, 1 unexpected error, 2 bad arguments or a non-loopback address, 3 the packet did not verify or
+// decode, the relay refused it or has none.
+import dgram from 'node:dgram'
+import crypto from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { SignedPacket, generateKeyPair } from 'pkarr'
+import { Pkarr, SignedPacket, generateKeyPair } from 'pkarr'
+import PkarrDHT from 'pkarr/lib/dht.js'
+import RelayServer from 'pkarr/lib/relay.js'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -16,7 +32,11 @@ const { positionals, values } = parseArgs({
     timestamp: { type: 'string' },
     records: { type: 'string' },
     pubkey: { type: 'string' },
-    payload: { type: 'string' }
+    payload: { type: 'string' },
+    port: { type: 'string' },
+    bootstrap: { type: 'string' },
+    'duration-s': { type: 'string' },
+    url: { type: 'string' }
   }
 })
 
@@ -63,23 +83,147 @@ function describe (packet) {
   }
 }
 
-const mode = positionals[0]
-if (mode === 'sign') {
+const isLoopback = (host) => typeof host === 'string' && /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+
+function portArg (name, text, allowZero) {
+  const port = Number(text)
+  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) fail(2, `--${name}: bad port ${text}`)
+  return port
+}
+
+function bootstrapArg () {
+  const list = (values.bootstrap ?? '').split(',').filter(Boolean)
+  if (list.length === 0) fail(2, '--bootstrap 127.0.0.1:PORT[,..] is required: pkarr would otherwise use public routers')
+  return list.map((entry) => {
+    const i = entry.lastIndexOf(':')
+    const host = entry.slice(0, i)
+    if (i < 0 || !isLoopback(host)) fail(2, `refusing non-loopback bootstrap node ${entry}`)
+    return { host, port: portArg('bootstrap', entry.slice(i + 1), false) }
+  })
+}
+
+function urlArg () {
+  let url
+  try { url = new URL(values.url ?? '') } catch { fail(2, '--url must be an http URL') }
+  if (url.protocol !== 'http:' || !isLoopback(url.hostname)) fail(2, `refusing ${values.url}: only http://127.x.y.z URLs`)
+  return url.href
+}
+
+function recordsArg () {
+  let answers
+  try { answers = JSON.parse(values.records ?? '') } catch { fail(2, '--records must be JSON') }
+  if (!Array.isArray(answers)) fail(2, '--records must be a JSON array')
+  return answers
+}
+
+function sign () {
   const keypair = generateKeyPair(hexArg('seed', 32))
   const timestamp = Number(values.timestamp)
   if (!Number.isSafeInteger(timestamp) || timestamp <= 0) fail(2, '--timestamp must be a positive safe integer')
-  let answers
-  try { answers = JSON.parse(values.records ?? '') } catch { fail(2, '--records must be JSON') }
-  const packet = { id: 0, type: 'response', flags: 0, answers: answers.map((a) => ({ class: 'IN', ...a })) }
-  const signed = SignedPacket.fromPacket(keypair, packet, { timestamp })
+  const packet = { id: 0, type: 'response', flags: 0, answers: recordsArg().map((a) => ({ class: 'IN', ...a })) }
+  return SignedPacket.fromPacket(keypair, packet, { timestamp })
+}
+
+function ed25519Verify (signature, message, publicKey) {
+  try {
+    const key = crypto.createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(publicKey)]), format: 'der', type: 'spki' })
+    return crypto.verify(null, Buffer.from(message), key, Buffer.from(signature))
+  } catch { return false }
+}
+
+// A UDP socket on 127.0.0.1 that drops any datagram for a host outside 127/8 (k-rpc-socket sends with
+// send(buf, offset, length, port, host, cb)).
+function loopbackSocket () {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4')
+    const send = socket.send.bind(socket)
+    socket.send = (...args) => {
+      const host = args.find((x, i) => i > 0 && typeof x === 'string')
+      if (isLoopback(host)) send(...args)
+      else process.stderr.write(`dropped a datagram for ${host}\n`)
+    }
+    socket.once('error', reject)
+    socket.bind(0, '127.0.0.1', () => resolve(socket))
+  })
+}
+
+const noStorage = { loadRoutingTable () {}, saveRoutingTable () {} }
+
+async function relay () {
+  const port = portArg('port', values.port, true)
+  const bootstrap = bootstrapArg()
+  const durationS = Number(values['duration-s'] ?? '300')
+  if (!(durationS > 0)) fail(2, '--duration-s must be positive')
+  // lib/relay.js logs every request with console.log: stdout stays JSON only.
+  console.log = (...args) => process.stderr.write('[relay] ' + args.map(String).join(' ') + '\n')
+
+  const socket = await loopbackSocket()
+  const dht = new PkarrDHT({ bootstrap, storage: noStorage, socket, verify: ed25519Verify })
+  const raw = dht._dht
+  const joinedBy = Date.now() + 10000
+  while (raw.nodes.count() === 0 && Date.now() < joinedBy) await new Promise((resolve) => setTimeout(resolve, 100))
+  if (raw.nodes.count() === 0) {
+    process.stdout.write(JSON.stringify({ event: 'error', error: 'the relay DHT found no node' }) + '\n')
+    process.exit(1)
+  }
+
+  const server = new RelayServer({ dht })
+  await new Promise((resolve, reject) => {
+    server._server.once('error', reject)
+    server._server.listen(port, '127.0.0.1', resolve) // server.listen() would bind every interface
+  })
+  process.stdout.write(JSON.stringify({
+    event: 'ready',
+    port: server._server.address().port,
+    dht: `127.0.0.1:${socket.address().port}`,
+    routing_table: raw.nodes.count()
+  }) + '\n')
+
+  await new Promise((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+    setTimeout(resolve, durationS * 1000).unref()
+  })
+  server._server.close()
+  await dht.destroy()
+  process.stdout.write(JSON.stringify({ event: 'stopped' }) + '\n')
+  process.exit(0)
+}
+
+async function publishRelay () {
+  const url = urlArg()
+  const packet = sign()
+  const response = await Pkarr.relayPut(url, packet)
+  const body = await response.text()
+  if (!response.ok) fail(3, `relay answered ${response.status} ${body}`)
+  process.stdout.write(JSON.stringify({ ...describe(packet), status: response.status }) + '\n')
+}
+
+async function resolveRelay () {
+  const url = urlArg()
+  const publicKey = hexArg('pubkey', 32)
+  let packet
+  try { packet = await Pkarr.relayGet(url, publicKey) } catch (e) { fail(3, e.message) }
+  process.stdout.write(JSON.stringify(describe(packet)) + '\n')
+}
+
+const mode = positionals[0]
+if (mode === 'sign') {
+  const signed = sign()
   // Decode what was signed, so that the printed records are the ones on the wire.
-  process.stdout.write(JSON.stringify(describe(SignedPacket.fromBytes(keypair.publicKey, signed.bytes()))) + '\n')
+  process.stdout.write(JSON.stringify(describe(SignedPacket.fromBytes(signed.publicKey(), signed.bytes()))) + '\n')
 } else if (mode === 'verify') {
   const publicKey = hexArg('pubkey', 32)
   const payload = hexArg('payload')
   let packet
   try { packet = SignedPacket.fromBytes(publicKey, payload) } catch (e) { fail(3, e.message) }
   process.stdout.write(JSON.stringify(describe(packet)) + '\n')
+} else if (mode === 'relay') {
+  await relay()
+} else if (mode === 'publish-relay') {
+  await publishRelay()
+} else if (mode === 'resolve-relay') {
+  await resolveRelay()
 } else {
-  fail(2, 'usage: pkarr-peer.mjs sign|verify ...')
+  fail(2, 'usage: pkarr-peer.mjs sign|verify|relay|publish-relay|resolve-relay ...')
 }
