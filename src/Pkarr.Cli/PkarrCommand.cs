@@ -30,6 +30,7 @@ internal static class PkarrCommand
             PublishCommand.Create(console),
             ResolveCommand.Create(console),
             EndpointsCommand.Create(console),
+            RepublishCommand.Create(console),
             DhtCommand.Create(console),
             TestnetCommand.Create(console),
         };

@@ -47,6 +47,19 @@ internal static class CliErrors
     internal static FormatException BadName(string text, string reason) =>
         new($"'{text}' does not end in a public key (a key, sub.<key>, pk:<key> or a URL such as https://<key>/): {reason}");
 
+    internal static ArgumentException NoKeysToRepublish() =>
+        new("give at least one --secret FILE or --key KEY to republish");
+
+    internal static ArgumentException BadRepublisherOption(string failure) =>
+        new(failure.Replace("Pkarr:Republisher:MinimumHolders", "--min-nodes", StringComparison.Ordinal)
+            .Replace("Pkarr:Republisher:Interval", "--interval", StringComparison.Ordinal));
+
+    internal static ArgumentException BadCycles(int cycles) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"--cycles must be at least 1, got {cycles}"));
+
+    internal static FormatException BadDuration(string text) =>
+        new($"--interval '{text}' is not a positive duration: write seconds (90), or a number with ms, s, m, h or d (30m, 1h)");
+
     internal static string NoEndpoints(string name) =>
         $"no HTTPS endpoint found for {name}: its packet was not found or has no usable HTTPS record (resolve its key to see its records)";
 }

@@ -160,7 +160,8 @@ internal static class PublishCommand
         writer.WriteEndObject();
     });
 
-    private static void WriteError(Utf8JsonWriter writer, PublishError? error)
+    /// <summary>Writes <c>"error":{"kind":"no_responses","message":"…"}</c>; nothing when <paramref name="error"/> is null.</summary>
+    internal static void WriteError(Utf8JsonWriter writer, PublishError? error)
     {
         if (error is null)
         {
