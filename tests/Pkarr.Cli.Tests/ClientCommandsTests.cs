@@ -312,6 +312,68 @@ public sealed class ClientCommandsTests : IClassFixture<TestnetFixture>, IDispos
         Assert.False(root.GetProperty("published").GetBoolean());
     }
 
+    [Fact]
+    public async Task Republish_prints_a_line_per_cycle_and_exits_by_the_last_cycle()
+    {
+        var (secret, key) = NewKey();
+        var (_, unpublished) = NewKey();
+        Assert.Equal(0, (await Offline("publisher", "publish", "--secret", secret, "--zone", File(Zone))).Exit);
+
+        var ok = await Offline("publisher", "republish", "--secret", secret, "--min-nodes", "3", "--cycles", "2", "--interval", "10ms");
+        Assert.True(ok.Exit == 0, ok.Error);
+        Assert.Equal(2, ok.Lines.Length);
+        Assert.Matches("^cycle 1 at \\S+Z: 1 keys, 1 republished, 0 failed in [0-9.]+ s$", ok.Lines[0]);
+        Assert.StartsWith("cycle 2 at ", ok.Lines[1], StringComparison.Ordinal);
+
+        // A key nobody published has nothing to republish: the cycle names it, and the exit code is 2.
+        var json = await Offline("other", "republish", "--key", key.ToString(), "--key", unpublished.ToString(),
+            "--min-nodes", "3", "--cycles", "1", "--json");
+        Assert.Equal(ExitCodes.NetworkError, json.Exit);
+        var root = JsonDocument.Parse(Assert.Single(json.Lines)).RootElement;
+        Assert.Equal(1, root.GetProperty("republished").GetInt32());
+        Assert.Equal(1, root.GetProperty("failed").GetInt32());
+        var keys = root.GetProperty("keys").EnumerateArray().ToList();
+        Assert.Equal([key.ToString(), unpublished.ToString()], keys.Select(k => k.GetProperty("public_key").GetString()));
+        Assert.Equal(["republished", "no_packet"], keys.Select(k => k.GetProperty("outcome").GetString()));
+        Assert.True(keys[0].GetProperty("holders").GetInt32() >= 3);
+
+        var text = await Offline("other", "republish", "--key", unpublished.ToString(), "--cycles", "1");
+        Assert.Equal(ExitCodes.NetworkError, text.Exit);
+        Assert.EndsWith($"1 keys, 0 republished, 1 failed in {text.Out.Split(" failed in ")[1].Split(' ')[0]} s; {unpublished}: no packet known for it (publish one first)",
+            Assert.Single(text.Lines), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("republish --no-relays", "give at least one --secret FILE or --key KEY")]
+    [InlineData("republish --key {key} --interval soon --no-relays", "--interval 'soon' is not a positive duration")]
+    [InlineData("republish --key {key} --min-nodes -1 --no-relays", "--min-nodes must be 0 or more")]
+    [InlineData("republish --key {key} --cycles 0 --no-relays", "--cycles must be at least 1")]
+    [InlineData("republish --key nope --no-relays", "'nope' is not a public key")]
+    public async Task Bad_republish_input_is_one_line_with_exit_1(string commandLine, string reason) =>
+        await Bad_input_is_one_line_with_exit_1(commandLine, reason);
+
+    [Theory]
+    [InlineData("90", 90)]
+    [InlineData("1.5", 1.5)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("90s", 90)]
+    [InlineData("30m", 1800)]
+    [InlineData("1h", 3600)]
+    [InlineData("2d", 172800)]
+    [InlineData("01:00:00", 3600)]
+    public void Durations_parse_with_or_without_a_unit(string text, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), RepublishCommand.ParseDuration(text));
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5s")]
+    [InlineData("1y")]
+    [InlineData("h")]
+    [InlineData("")]
+    [InlineData("00:00:00")]
+    public void Other_durations_are_refused(string text) =>
+        Assert.Throws<FormatException>(() => RepublishCommand.ParseDuration(text));
+
     [Theory]
     [InlineData("cache-only", ResolvePolicy.CacheOnly)]
     [InlineData("cache-first", ResolvePolicy.CacheFirst)]
