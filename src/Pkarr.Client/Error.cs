@@ -54,6 +54,9 @@ internal static class Error
     internal static InvalidOperationException RepublisherAlreadyStarted() =>
         new("The republisher is already running; stop it before starting it again.");
 
+    internal static InvalidOperationException NoTimestampAbove(Keys.PublicKey key, Packets.Timestamp seen) =>
+        new(Invariant($"The key {key} already has a value with timestamp {seen.Microseconds}: no newer packet fits a DHT seq (at most 2^63 - 1)."));
+
     internal static ArgumentOutOfRangeException Invariant(string paramName, object? value, FormattableString message) =>
         new(paramName, value, message.ToString(CultureInfo.InvariantCulture));
 

@@ -27,7 +27,8 @@ public sealed partial class PkarrClient
     /// <returns>The last publish's result; on success its packet is the one published.</returns>
     /// <exception cref="ResolveException">The current packet could not be read (no responses…): publishing blind could
     /// lose someone's edit.</exception>
-    /// <exception cref="InvalidOperationException">Every attempt met a newer packet.</exception>
+    /// <exception cref="InvalidOperationException">Every attempt met a newer packet, or the key's newest timestamp
+    /// leaves no room for a newer one below 2^63 (the largest BEP 44 seq).</exception>
     public async Task<PublishResult> UpdateAsync(
         Keypair keypair, Action<SignedPacket?, SignedPacketBuilder> edit, CancellationToken cancellationToken = default)
     {
@@ -62,7 +63,14 @@ public sealed partial class PkarrClient
             edit(basis, builder);
 
             var now = Clock.Now();
-            var packet = builder.Timestamp(floor >= now ? floor.AddMicroseconds(1) : now).Sign(keypair);
+            var timestamp = floor >= now ? floor.AddMicroseconds(1) : now;
+            if (timestamp > Timestamp.MaxSeq)
+            {
+                // A DHT seq is signed 64-bit: no packet above this one can ever be stored (spec §5.6).
+                throw Error.NoTimestampAbove(key, floor);
+            }
+
+            var packet = builder.Timestamp(timestamp).Sign(keypair);
             var result = await PublishAsync(packet, expected, cancellationToken).ConfigureAwait(false);
             if (result.Error is not { Kind: PublishErrorKind.NotMostRecent })
             {

@@ -76,7 +76,9 @@ internal sealed class ResolveAccumulator(CacheContext? context)
             var packet = _fresh ?? _mostRecent;
             if (_invalidSeq is { } seq)
             {
-                return packet is not null && packet.Packet.Timestamp.AsSeq >= seq
+                // The timestamp is unsigned and the seq signed: compare their values, not the timestamp's seq cast,
+                // which turns a timestamp of 2^63 or more negative.
+                return packet is not null && (seq < 0 || packet.Packet.Timestamp.Microseconds >= (ulong)seq)
                     ? ResolveResult.Of(packet)
                     : ResolveResult.Of(ResolveError.InvalidSignedPacket(seq));
             }
