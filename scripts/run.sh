@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job, until the relay exists: a full offline round trip through the `pkarr` command:
-# a new key, a zone file signed into a packet, the packet published as a BEP 44 mutable item on a private
-# Mainline DHT (a local testnet of 30 nodes on 127.0.0.1, so no network is needed), resolved back from it,
-# verified and printed. Pass a directory to keep the files there (default: a temporary one).
+# The main job: a full offline round trip through the `pkarr` command, on a fresh machine without internet.
+# A private Mainline DHT of 30 nodes on 127.0.0.1 (`pkarr testnet`), a new key, a zone file signed and published
+# to it (`pkarr publish`), then resolved back from the network alone (`pkarr resolve --policy network-only`, with
+# its own cache directory) and printed as a zone file. Pass a directory to keep the files there (default: a
+# temporary one).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
@@ -28,11 +29,6 @@ _matrix  IN  TXT    "v=1 homeserver=matrix.example.org"
 @        IN  HTTPS  1 . alpn=h2,h3 port=443
 ZONE
 
-pkarr sign --secret "$key_file" --zone "$zone" --out "$work/packet.hex"
-packet="$(cat "$work/packet.hex")"
-echo "signed $((${#packet} / 2)) bytes for pk:$key (files in $work)"
-
-# The packet on the DHT: k = key, seq = timestamp, v = DNS bytes; the signature BEP 44 makes is the packet's.
 # The binary itself in the background (not the shell function), so that $! is the process to stop.
 "$root/.artifacts/cli/pkarr" testnet --nodes 30 --duration 120 --json > "$work/testnet.json" &
 testnet_pid=$!
@@ -42,9 +38,10 @@ for _ in $(seq 1 120); do
   sleep 0.25
 done
 bootstrap="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bootstrap"][0])' "$work/testnet.json")"
-timestamp=$((16#${packet:192:16}))
-pkarr dht put-mutable --secret "$key_file" --value-hex "${packet:208}" --seq "$timestamp" --bootstrap "$bootstrap"
-pkarr dht get-mutable "$key" --most-recent --json --bootstrap "$bootstrap" > "$work/resolved.json"
-relay_payload="$(python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(d["signature"] + "%016x" % d["seq"] + d["value_hex"])' "$work/resolved.json")"
+
+# Each side has its own cache directory, so the resolve below can only be answered by the DHT.
+echo "publishing pk:$key (files in $work)"
+pkarr publish --secret "$key_file" --zone "$zone" --no-relays --bootstrap "$bootstrap" --cache-dir "$work/publisher-cache"
+echo
 echo "resolved from the DHT:"
-pkarr inspect "$relay_payload" --key "$key"
+pkarr resolve "$key" --policy network-only --no-relays --bootstrap "$bootstrap" --cache-dir "$work/resolver-cache"

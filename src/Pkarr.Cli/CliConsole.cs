@@ -7,6 +7,10 @@ namespace Pkarr.Cli;
 /// <param name="OpenOutput">Opens standard output as bytes, for binary output.</param>
 internal sealed record CliConsole(TextWriter Out, TextWriter Error, Func<Stream> OpenInput, Func<Stream> OpenOutput)
 {
+    /// <summary>True when standard error is a terminal, the only place where progress is drawn; false in tests
+    /// and when standard error is redirected to a file or pipe.</summary>
+    internal bool ErrorIsTerminal { get; init; }
+
     /// <summary>Runs a command body, turning user mistakes into a one-line error and exit code 1 (never a stack trace).</summary>
     internal int Run(Func<int> body)
     {

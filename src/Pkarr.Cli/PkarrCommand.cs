@@ -9,19 +9,28 @@ namespace Pkarr.Cli;
 internal static class PkarrCommand
 {
     internal static Task<int> RunAsync(string[] args) =>
-        RunAsync(args, new CliConsole(Console.Out, Console.Error, Console.OpenStandardInput, Console.OpenStandardOutput));
+        RunAsync(args, new CliConsole(Console.Out, Console.Error, Console.OpenStandardInput, Console.OpenStandardOutput)
+        {
+            ErrorIsTerminal = !Console.IsErrorRedirected,
+        });
 
     internal static Task<int> RunAsync(string[] args, CliConsole console)
     {
         // A plain command named "pkarr" rather than RootCommand, whose name is the assembly's (Pkarr.Cli).
+        var help = new HelpOption();
+        ExitCodes.AddToHelp(help);
         var root = new Command("pkarr", "Publish and resolve DNS records signed by Ed25519 keys (Public-Key Addressable Resource Records).")
         {
-            new HelpOption(),
+            help,
             new VersionOption(),
             KeygenCommand.Create(console),
             PubkeyCommand.Create(console),
             SignCommand.Create(console),
             InspectCommand.Create(console),
+            PublishCommand.Create(console),
+            ResolveCommand.Create(console),
+            EndpointsCommand.Create(console),
+            RepublishCommand.Create(console),
             DhtCommand.Create(console),
             TestnetCommand.Create(console),
         };

@@ -73,9 +73,12 @@ public sealed class BinaryTests : IDisposable
 
     /// <summary>What every failing command must look like: exit 1, nothing on stdout, one <c>error:</c> line naming
     /// the problem, and nothing of the runtime's (no stack trace, no "Unhandled exception").</summary>
-    private static void AssertOneLineError(Exited run, params string[] mentions)
+    private static void AssertOneLineError(Exited run, params string[] mentions) => AssertOneLineError(run, 1, mentions);
+
+    /// <summary>As <see cref="AssertOneLineError(Exited, string[])"/>, with exit code <paramref name="code"/>.</summary>
+    private static void AssertOneLineError(Exited run, int code, params string[] mentions)
     {
-        Assert.True(run.Code == 1, $"exit code {run.Code}, stderr: {run.Error}");
+        Assert.True(run.Code == code, $"exit code {run.Code}, expected {code}, stderr: {run.Error}");
         Assert.Equal("", run.Out);
         string error = run.Error.TrimEnd('\n', '\r');
         Assert.False(error.Contains('\n', StringComparison.Ordinal), $"more than one line on stderr:\n{run.Error}");
@@ -171,6 +174,76 @@ public sealed class BinaryTests : IDisposable
     public async Task Testnet_refuses_a_node_count_out_of_range()
     {
         AssertOneLineError(await Pkarr("testnet", "--nodes", "0"), "--nodes");
+    }
+
+    [Fact]
+    public async Task Publish_with_a_missing_secret_file_or_a_bad_zone_is_one_line()
+    {
+        string zone = Write("ok.zone", "@ IN A 192.0.2.1\n");
+        string[] offline = ["--bootstrap", "127.0.0.1:9", "--no-relays", "--cache-dir", Path.Combine(_dir, "cache"), "--timeout", "5"];
+        AssertOneLineError(await Pkarr(["publish", "--secret", Path.Combine(_dir, "nowhere.key"), "--zone", zone, .. offline]), "nowhere.key");
+        var (secret, _) = await Keygen();
+        string bad = Write("bad.zone", "@ IN A 192.0.2.1\nwww IN A 999.1.2.3\n");
+        AssertOneLineError(await Pkarr(["publish", "--secret", secret, "--zone", bad, .. offline]), "line 2", "999.1.2.3");
+    }
+
+    [Fact]
+    public async Task Resolve_with_a_bad_key_or_an_unknown_policy_is_one_line()
+    {
+        string[] offline = ["--bootstrap", "127.0.0.1:9", "--no-relays", "--cache-dir", Path.Combine(_dir, "cache"), "--timeout", "5"];
+        AssertOneLineError(await Pkarr(["resolve", "not-a-key", .. offline]), "not-a-key");
+        var (_, key) = await Keygen();
+        AssertOneLineError(await Pkarr(["resolve", key, "--policy", "sometimes", .. offline]), "--policy 'sometimes'");
+    }
+
+    [Fact]
+    public async Task Help_lists_the_exit_codes()
+    {
+        var run = await Pkarr("resolve", "--help");
+        Assert.Equal(0, run.Code);
+        Assert.Contains("--policy <cache-only|cache-first|network-only>", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Exit codes:", run.Out, StringComparison.Ordinal);
+        Assert.Contains("3    not found", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Exit codes:", (await Pkarr("--help")).Out, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The README's main job through the binary: publish to a testnet (in this process; the binary reaches it over
+    /// loopback), resolve it from another cache directory, then cache-only finds it in that directory in a new
+    /// process and not in an empty one (exit 3). Stderr stays empty on success: it is not a terminal here.
+    /// </summary>
+    [Fact]
+    public async Task Publish_then_resolve_over_a_testnet_and_cache_only_across_processes()
+    {
+        await using var testnet = await Mainline.Testnet.CreateAsync(10).WaitAsync(Bound);
+        string[] Offline(string cache) =>
+            ["--bootstrap", testnet.Bootstrap[0].ToString(), "--no-relays", "--cache-dir", Path.Combine(_dir, cache), "--timeout", "30"];
+        var (secret, key) = await Keygen();
+        string zone = Write("me.zone", "$TTL 300\n@ IN A 192.0.2.10\n_hi IN TXT \"hello\"\n");
+
+        var publish = await Pkarr(["publish", "--secret", secret, "--zone", zone, "--json", .. Offline("publisher")]);
+        Assert.True(publish.Code == 0, publish.Error);
+        Assert.Equal("", publish.Error);
+        using (var published = JsonDocument.Parse(publish.Out))
+        {
+            Assert.True(published.RootElement.GetProperty("published").GetBoolean());
+            Assert.True(published.RootElement.GetProperty("dht").GetProperty("stored_on").GetInt32() >= 1);
+        }
+
+        var resolve = await Pkarr(["resolve", key, "--policy", "network-only", .. Offline("reader")]);
+        Assert.True(resolve.Code == 0, resolve.Error);
+        Assert.Equal("", resolve.Error);
+        Assert.EndsWith("@ 300 IN A 192.0.2.10\n_hi 300 IN TXT \"hello\"\n", resolve.Out, StringComparison.Ordinal);
+
+        var cached = await Pkarr(["resolve", "pk:" + key, "--policy", "cache-only", "--json", .. Offline("reader")]);
+        Assert.True(cached.Code == 0, cached.Error);
+        using (var packet = JsonDocument.Parse(cached.Out))
+        {
+            Assert.Equal(key, packet.RootElement.GetProperty("public_key").GetString());
+            Assert.Equal(2, packet.RootElement.GetProperty("records").GetArrayLength());
+        }
+
+        AssertOneLineError(await Pkarr(["resolve", key, "--policy", "cache-only", .. Offline("empty")]), 3, "no packet for", "in the cache");
     }
 
     /// <summary>

@@ -18,11 +18,7 @@ internal static class SignCommand
     internal static Command Create(CliConsole console)
     {
         var secret = PubkeyCommand.SecretOption();
-        var zone = new Option<FileInfo>("--zone", "-z")
-        {
-            Description = "Zone file: records relative to the key, '@' for the apex, no SOA or $ORIGIN ($TTL allowed, default TTL 300).",
-            Required = true,
-        };
+        var zone = ZoneOption();
         var timestamp = new Option<ulong?>("--timestamp", "-t")
         {
             Description = "Timestamp in microseconds since the Unix epoch (default: now).",
@@ -47,17 +43,9 @@ internal static class SignCommand
         command.SetAction(result => console.Run(() =>
         {
             using var keypair = Keypair.FromSecretKeyFile(result.GetValue(secret)!.FullName);
-            string text = File.ReadAllText(result.GetValue(zone)!.FullName);
-            if (!ZoneFile.TryParse(text, keypair.PublicKey.ToZ32(), out var records, out var zoneError))
+            if (ReadZone(console, keypair, result.GetValue(zone)!) is not { } builder)
             {
-                console.Fail($"{result.GetValue(zone)!.Name}: {zoneError.Message}");
                 return 1;
-            }
-
-            var builder = SignedPacket.Builder();
-            foreach (var record in records)
-            {
-                builder.Record(record);
             }
 
             if (result.GetValue(timestamp) is ulong micros)
@@ -75,6 +63,33 @@ internal static class SignCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The <c>--zone</c> option of the commands that sign a zone file.</summary>
+    internal static Option<FileInfo> ZoneOption() => new("--zone", "-z")
+    {
+        Description = "Zone file: records relative to the key, '@' for the apex, no SOA or $ORIGIN ($TTL allowed, default TTL 300).",
+        Required = true,
+    };
+
+    /// <summary>A builder holding the records of <paramref name="zone"/>, owners relative to <paramref name="keypair"/>'s
+    /// key; null after a one-line error when the zone file does not parse. A missing file throws (a user error).</summary>
+    internal static SignedPacketBuilder? ReadZone(CliConsole console, Keypair keypair, FileInfo zone)
+    {
+        string text = File.ReadAllText(zone.FullName);
+        if (!ZoneFile.TryParse(text, keypair.PublicKey.ToZ32(), out var records, out var zoneError))
+        {
+            console.Fail($"{zone.Name}: {zoneError.Message}");
+            return null;
+        }
+
+        var builder = SignedPacket.Builder();
+        foreach (var record in records)
+        {
+            builder.Record(record);
+        }
+
+        return builder;
     }
 
     private static void Write(CliConsole console, SignedPacket packet, OutputFormat format, FileInfo? output)

@@ -43,4 +43,13 @@ public sealed class SvcParam
 
     /// <summary>The value bytes exactly as on the wire (without key and length).</summary>
     public ReadOnlyMemory<byte> Value { get; }
+
+    /// <summary>The presentation form (RFC 9460 §2.1) as in a zone file: <c>alpn=h2,h3</c>, <c>port=443</c>, or
+    /// <c>keyNNNNN="…"</c> for a value the named syntax cannot reproduce.</summary>
+    public override string ToString()
+    {
+        var builder = new System.Text.StringBuilder();
+        SvcParamPresentation.Append(builder, Key, Value.Span);
+        return builder.ToString();
+    }
 }

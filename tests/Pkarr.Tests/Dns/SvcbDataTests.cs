@@ -25,6 +25,14 @@ public class SvcbDataTests
     }
 
     [Fact]
+    public void Each_param_prints_its_zone_file_form()
+    {
+        var data = SvcbData.Https(1, DnsName.Root).WithPort(443).WithAlpn("h2", "h3").WithParam(9, [1]);
+        Assert.Equal(["alpn=\"h2,h3\"", "port=443", "key9=\"\\001\""], data.Params.Select(p => p.ToString()));
+        Assert.Equal("1 . " + string.Join(' ', data.Params), data.ToString());
+    }
+
+    [Fact]
     public void Setting_a_param_again_replaces_it_and_copies_are_independent()
     {
         var first = SvcbData.Https(1, DnsName.Root).WithPort(443);

@@ -20,7 +20,7 @@ internal readonly record struct DhtField(string Name, object? Value, bool JsonOn
 internal sealed class DhtInvocation : IDisposable
 {
     /// <summary>The shell's exit code for a command stopped by Ctrl+C (128 + SIGINT).</summary>
-    internal const int InterruptedExitCode = 130;
+    internal const int InterruptedExitCode = ExitCodes.Interrupted;
 
     /// <summary>CancellationTokenSource accepts at most int.MaxValue milliseconds; 2,000,000 s (23 days) stays below.</summary>
     private const double MaxTimeoutSeconds = 2_000_000;
@@ -57,9 +57,12 @@ internal sealed class DhtInvocation : IDisposable
     /// <summary>True when <see cref="Timeout"/> has passed (and not because of Ctrl+C).</summary>
     internal bool TimedOut => _deadline.IsCancellationRequested && !Interrupt.IsCancellationRequested;
 
-    /// <summary>Checks the common options, then runs <paramref name="body"/>, turning failures into one-line errors.</summary>
+    /// <summary>Checks the common options, then runs <paramref name="body"/>, turning failures into one-line errors.
+    /// <paramref name="timedOutExitCode"/> is the exit code when <c>--timeout</c> passes: 1 for the dht commands,
+    /// which exit 1 on every failure; <see cref="ExitCodes.NetworkError"/> for the client commands.</summary>
     internal static async Task<int> RunAsync(
-        CliConsole console, DhtCommonOptions options, ParseResult result, Func<DhtInvocation, Task<int>> body, CancellationToken interrupt)
+        CliConsole console, DhtCommonOptions options, ParseResult result, Func<DhtInvocation, Task<int>> body, CancellationToken interrupt,
+        int timedOutExitCode = 1)
     {
         try
         {
@@ -83,7 +86,7 @@ internal sealed class DhtInvocation : IDisposable
             catch (OperationCanceledException) when (run.TimedOut)
             {
                 console.Fail(DhtErrors.TimedOut(run.Timeout));
-                return 1;
+                return timedOutExitCode;
             }
         }
         catch (SocketException error)
