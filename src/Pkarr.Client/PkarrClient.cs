@@ -19,7 +19,7 @@ namespace Pkarr.Client;
 /// Resolves and publishes Pkarr signed packets. Thread-safe; one instance per application (it owns a DHT node and
 /// a cache). Create it with <see cref="CreateAsync"/>, or register it with <c>services.AddPkarrClient()</c>.
 /// </summary>
-public sealed partial class PkarrClient : IAsyncDisposable
+public sealed partial class PkarrClient : IAsyncDisposable, IDisposable
 {
     private readonly IPkarrBackend _backend;
     private readonly IPkarrCache? _cache;
@@ -208,6 +208,10 @@ public sealed partial class PkarrClient : IAsyncDisposable
 
         return result with { Packet = packet };
     }
+
+    /// <summary>Stops the client synchronously, for hosts that dispose their services so (a plain
+    /// <c>using var provider</c>); prefer <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Stops the DHT node the client started and cancels queries in flight.</summary>
     public async ValueTask DisposeAsync()
