@@ -1,6 +1,6 @@
 // Runs the npm `pkarr` package (tests/Interop/js/pkarr-peer.mjs) and returns its JSON. Installs the pinned
-// npm packages into the ignored tests/Interop/js/node_modules when they are missing. No network is used by
-// the peer itself: it only signs and verifies.
+// npm packages into the ignored tests/Interop/js/node_modules when they are missing. The peer itself only talks to
+// 127/8: the relay and DHT modes bind 127.0.0.1 and refuse any other address.
 
 using System.Diagnostics;
 using System.Text.Json;
@@ -31,7 +31,14 @@ internal static class NodePeer
     internal static string ScriptDirectory => JsDirectory.Value;
 
     /// <summary>Runs the peer script; returns its exit code and parsed JSON output.</summary>
-    internal static (int Exit, JsonDocument Output) Run(params string[] args)
+    internal static (int Exit, JsonDocument Output) Run(params string[] args) =>
+        RunAsync(TimeSpan.FromSeconds(60), args).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Runs the peer script without blocking a thread (the DHT modes talk to nodes in this process), killing it after
+    /// <paramref name="timeout"/>; returns its exit code and parsed JSON output.
+    /// </summary>
+    internal static async Task<(int Exit, JsonDocument Output)> RunAsync(TimeSpan timeout, params string[] args)
     {
         string dir = JsDirectory.Value;
         var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -41,7 +48,7 @@ internal static class NodePeer
             start.ArgumentList.Add(arg);
         }
 
-        var (exit, stdout, stderr) = Execute(start, TimeSpan.FromSeconds(60));
+        var (exit, stdout, stderr) = await ExecuteAsync(start, timeout).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(stdout))
         {
             throw new InvalidOperationException($"pkarr-peer.mjs printed nothing (exit {exit}): {stderr}");
@@ -61,7 +68,7 @@ internal static class NodePeer
                 npm.ArgumentList.Add(arg);
             }
 
-            var (exit, _, stderr) = Execute(npm, TimeSpan.FromMinutes(5));
+            var (exit, _, stderr) = ExecuteAsync(npm, TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
             if (exit != 0)
             {
                 throw new InvalidOperationException($"npm ci in {dir} failed ({exit}); install Node.js 20 and npm, then run scripts/setup.sh: {stderr}");
@@ -71,17 +78,22 @@ internal static class NodePeer
         return dir;
     }
 
-    private static (int Exit, string Stdout, string Stderr) Execute(ProcessStartInfo start, TimeSpan timeout)
+    private static async Task<(int Exit, string Stdout, string Stderr)> ExecuteAsync(ProcessStartInfo start, TimeSpan timeout)
     {
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {start.FileName}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
+        using var expiry = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(expiry.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{start.FileName} did not finish within {timeout}");
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
         }
 
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 }

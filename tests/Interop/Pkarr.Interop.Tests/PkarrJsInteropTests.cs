@@ -138,7 +138,8 @@ public sealed class PkarrJsInteropTests
         }
     }
 
-    private static void AssertSameRecords(SignedPacket packet, JsonElement theirs)
+    /// <summary>Our decoding of <paramref name="packet"/> equals the records pkarr-peer.mjs printed, in order.</summary>
+    internal static void AssertSameRecords(SignedPacket packet, JsonElement theirs)
     {
         var ours = packet.AllResourceRecords;
         Assert.Equal(ours.Count, theirs.GetArrayLength());

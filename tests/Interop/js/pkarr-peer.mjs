@@ -7,6 +7,9 @@
 //   node pkarr-peer.mjs relay         --port P --bootstrap 127.0.0.1:N[,..] [--duration-s S]
 //   node pkarr-peer.mjs publish-relay --url http://127.0.0.1:P --seed HEX32 --timestamp MICROS --records JSON
 //   node pkarr-peer.mjs resolve-relay --url http://127.0.0.1:P --pubkey HEX32
+//   node pkarr-peer.mjs publish-dht   --bootstrap 127.0.0.1:N[,..] --seed HEX32 --records JSON [--timestamp MICROS]
+//                                     [--timeout-s S]
+//   node pkarr-peer.mjs resolve-dht   --bootstrap 127.0.0.1:N[,..] --pubkey HEX32|Z32 [--full-lookup] [--timeout-s S]
 //
 // `relay` runs pkarr's own HTTP relay (lib/relay.js) on 127.0.0.1:P (0 = any free port) over pkarr's DHT class,
 // which would otherwise bootstrap from public routers and read ~/.config/pkarr: here it gets an explicit loopback
@@ -15,13 +18,20 @@
 // DHT knows a node, and stops on SIGTERM/SIGINT or after --duration-s (default 300), printing {"event":"stopped"}.
 // `publish-relay` / `resolve-relay` are pkarr's relay client (Pkarr.relayPut / Pkarr.relayGet); they only talk
 // to an http URL whose host is a 127/8 literal.
+// `publish-dht` / `resolve-dht` are pkarr's DHT client (lib/dht.js put/get, the code behind Pkarr.publish and
+// Pkarr.resolve, which are not called because they build a DHT on the public routers) on a short-lived node set up
+// as for `relay`. `publish-dht` signs with pkarr's SignedPacket (timestamp: pkarr's own clock unless given) and
+// succeeds when at least one node stored it. `resolve-dht` returns pkarr's answer: by default the first valid one
+// it receives (pkarr's default), with --full-lookup the one with the highest seq after the whole lookup. Both
+// give up after --timeout-s (default 20) and exit 1.
 //
-// Exit codes: 0 ok, 1 unexpected error, 2 bad arguments or a non-loopback address, 3 the packet did not verify or
-// decode, the relay refused it or has none.
+// Exit codes: 0 ok, 1 unexpected error or timeout, 2 bad arguments or a non-loopback address, 3 the packet did not
+// verify or decode, the relay or every DHT node refused it, the relay or the DHT has none, 4 the DHT node found no
+// node to talk to.
 import dgram from 'node:dgram'
 import crypto from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { Pkarr, SignedPacket, generateKeyPair } from 'pkarr'
+import { Pkarr, SignedPacket, generateKeyPair, z32 } from 'pkarr'
 import PkarrDHT from 'pkarr/lib/dht.js'
 import RelayServer from 'pkarr/lib/relay.js'
 
@@ -36,12 +46,14 @@ const { positionals, values } = parseArgs({
     port: { type: 'string' },
     bootstrap: { type: 'string' },
     'duration-s': { type: 'string' },
-    url: { type: 'string' }
+    url: { type: 'string' },
+    'timeout-s': { type: 'string' },
+    'full-lookup': { type: 'boolean' }
   }
 })
 
-function fail (code, message) {
-  process.stdout.write(JSON.stringify({ ok: false, error: message }) + '\n')
+function fail (code, message, extra = {}) {
+  process.stdout.write(JSON.stringify({ ok: false, error: message, ...extra }) + '\n')
   process.exit(code)
 }
 
@@ -116,10 +128,14 @@ function recordsArg () {
   return answers
 }
 
-function sign () {
+// Without --timestamp (allowed when `clockAllowed`) pkarr stamps the packet from its own clock.
+function sign (clockAllowed = false) {
   const keypair = generateKeyPair(hexArg('seed', 32))
-  const timestamp = Number(values.timestamp)
-  if (!Number.isSafeInteger(timestamp) || timestamp <= 0) fail(2, '--timestamp must be a positive safe integer')
+  let timestamp
+  if (values.timestamp !== undefined || !clockAllowed) {
+    timestamp = Number(values.timestamp)
+    if (!Number.isSafeInteger(timestamp) || timestamp <= 0) fail(2, '--timestamp must be a positive safe integer')
+  }
   const packet = { id: 0, type: 'response', flags: 0, answers: recordsArg().map((a) => ({ class: 'IN', ...a })) }
   return SignedPacket.fromPacket(keypair, packet, { timestamp })
 }
@@ -207,6 +223,100 @@ async function resolveRelay () {
   process.stdout.write(JSON.stringify(describe(packet)) + '\n')
 }
 
+function publicKeyArg () {
+  const text = values.pubkey ?? ''
+  if (/^[0-9a-f]{64}$/i.test(text)) return Buffer.from(text, 'hex')
+  let bytes
+  try { bytes = z32.decode(text) } catch { bytes = null }
+  if (!bytes || bytes.length !== 32) fail(2, '--pubkey must be 32 bytes in hex or z-base-32')
+  return Buffer.from(bytes)
+}
+
+function timeoutArg () {
+  const seconds = Number(values['timeout-s'] ?? '20')
+  if (!(seconds > 0)) fail(2, '--timeout-s must be positive')
+  return seconds * 1000
+}
+
+// Settles with `promise`, or rejects once `ms` have passed.
+function within (promise, ms, what) {
+  let timer
+  const expiry = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer))
+}
+
+// pkarr's DHT class on a fresh loopback node (see `relay`), once bittorrent-dht has finished its bootstrap lookup.
+async function joinDht (deadline) {
+  const bootstrap = bootstrapArg()
+  const socket = await loopbackSocket()
+  const dht = new PkarrDHT({ bootstrap, storage: noStorage, socket, verify: ed25519Verify })
+  const raw = dht._dht
+  if (!raw.ready) {
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
+      raw.once('ready', () => { clearTimeout(timer); resolve() })
+    })
+  }
+  if (raw.nodes.count() === 0) {
+    await dht.destroy()
+    fail(4, 'the DHT node found no node')
+  }
+  return dht
+}
+
+async function publishDht () {
+  const timeoutMs = timeoutArg()
+  const deadline = Date.now() + timeoutMs
+  const packet = sign(true)
+  const dht = await joinDht(deadline)
+  let result
+  try {
+    result = await within(dht.put(packet.bep44Args()), Math.max(1, deadline - Date.now()), 'the DHT put')
+  } catch (e) {
+    await dht.destroy()
+    // k-rpc reports a refusal by every node with the KRPC error code of one of them (e.g. 302: seq too old).
+    if (typeof e.code === 'number' && e.code > 0) fail(3, e.message, { code: e.code })
+    if (/All queries failed|No nodes to query/.test(e.message)) fail(3, e.message)
+    fail(1, e.message)
+  }
+  await dht.destroy()
+  process.stdout.write(JSON.stringify({
+    ...describe(packet),
+    // The closest nodes that handed out a token: pkarr put to all of them; at least one acknowledged.
+    put_to: result.nodes.map((n) => `${n.host}:${n.port}`)
+  }) + '\n')
+  process.exit(0)
+}
+
+async function resolveDht () {
+  const timeoutMs = timeoutArg()
+  const deadline = Date.now() + timeoutMs
+  const publicKey = publicKeyArg()
+  const fullLookup = values['full-lookup'] === true
+  const dht = await joinDht(deadline)
+  let result
+  try {
+    result = await within(dht.get(publicKey, { fullLookup }), Math.max(1, deadline - Date.now()), 'the DHT get')
+  } catch (e) {
+    await dht.destroy()
+    fail(1, e.message)
+  }
+  await dht.destroy()
+  if (!result) fail(3, 'not found', { found: false })
+  let packet
+  try { packet = SignedPacket.fromBep44Args(result) } catch (e) { fail(3, e.message) }
+  process.stdout.write(JSON.stringify({
+    ...describe(packet),
+    found: true,
+    full_lookup: fullLookup,
+    // Every node whose answer pkarr took, in order (the last one is the answer returned).
+    from: result.nodes.map((n) => `${n.host}:${n.port}`)
+  }) + '\n')
+  process.exit(0)
+}
+
 const mode = positionals[0]
 if (mode === 'sign') {
   const signed = sign()
@@ -224,6 +334,10 @@ if (mode === 'sign') {
   await publishRelay()
 } else if (mode === 'resolve-relay') {
   await resolveRelay()
+} else if (mode === 'publish-dht') {
+  await publishDht()
+} else if (mode === 'resolve-dht') {
+  await resolveDht()
 } else {
-  fail(2, 'usage: pkarr-peer.mjs sign|verify|relay|publish-relay|resolve-relay ...')
+  fail(2, 'usage: pkarr-peer.mjs sign|verify|relay|publish-relay|resolve-relay|publish-dht|resolve-dht ...')
 }
