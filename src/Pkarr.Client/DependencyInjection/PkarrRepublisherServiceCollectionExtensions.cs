@@ -27,20 +27,8 @@ public static class PkarrRepublisherServiceCollectionExtensions
         this IServiceCollection services, Action<RepublisherOptions>? configure = null, string configSectionPath = "Pkarr:Republisher")
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<RepublisherOptions>();
-        options.Configure<IServiceProvider>((o, provider) =>
-        {
-            if (provider.GetService<IConfiguration>()?.GetSection(configSectionPath) is { } section && section.Exists())
-            {
-                section.Bind(o);
-            }
-        });
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        var options = services.AddBoundOptions(configSectionPath, configure);
 
-        options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RepublisherOptions>, RepublisherOptionsValidator>());
         services.TryAddSingleton(provider => new Republisher(
             provider.GetRequiredService<PkarrClient>(),

@@ -26,19 +26,7 @@ public static class PkarrServiceCollectionExtensions
         this IServiceCollection services, Action<PkarrClientOptions>? configure = null, string configSectionPath = "Pkarr")
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<PkarrClientOptions>();
-        options.Configure<IServiceProvider>((o, provider) =>
-        {
-            if (provider.GetService<IConfiguration>()?.GetSection(configSectionPath) is { } section && section.Exists())
-            {
-                section.Bind(o);
-            }
-        });
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
+        var options = services.AddBoundOptions(configSectionPath, configure);
         options.PostConfigure<IServiceProvider>((o, provider) =>
         {
             o.LoggerFactory ??= provider.GetService<ILoggerFactory>();
@@ -47,7 +35,6 @@ public static class PkarrServiceCollectionExtensions
                 o.TimeProvider = time;
             }
         });
-        options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PkarrClientOptions>, PkarrClientOptionsValidator>());
 
         services.AddHttpClient(RelayHttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
