@@ -57,12 +57,12 @@ internal static class RepublishBench
         return 0;
     }
 
-    private sealed record Joined(PkarrClient Client, int Port) : IAsyncDisposable
+    internal sealed record Joined(PkarrClient Client, int Port) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => Client.DisposeAsync();
     }
 
-    private static async Task<Joined> JoinedClientAsync(CountingTestnet net, CancellationToken ct)
+    internal static async Task<Joined> JoinedClientAsync(CountingTestnet net, CancellationToken ct)
     {
         var client = await PkarrClient.CreateAsync(Clients.DhtOnly(net.Net), ct);
         var dht = (await client.GetDhtAsync(ct))!;
@@ -72,7 +72,7 @@ internal static class RepublishBench
         return new Joined(client, dht.LocalEndPoint.Port);
     }
 
-    private static async Task CycleAsync(string name, PkarrClient client, CountingTestnet net, int port, SignedPacket[] packets, int concurrency, CancellationToken ct)
+    internal static async Task CycleAsync(string name, PkarrClient client, CountingTestnet net, int port, SignedPacket[] packets, int concurrency, CancellationToken ct)
     {
         var before = await net.SettledFromAsync(port, ct);
         var ms = new double[packets.Length];
