@@ -72,18 +72,7 @@ public sealed partial class PkarrClient : IAsyncDisposable, IDisposable
             _ => throw Error.NoNetwork(),
         };
         RelayUrls = relays;
-        _cache = options.Cache;
-        if (_cache is null && options.CacheSize > 0)
-        {
-            _cache = options.CachePath is { } path
-                ? (_ownedCache = SqlitePkarrCache.Open(path, options.CacheSize, TimeProvider, loggers.CreateLogger<SqlitePkarrCache>()))
-                : new MemoryPkarrCache(options.CacheSize);
-        }
-
-        if (_cache is { Capacity: 0 })
-        {
-            _cache = null;
-        }
+        _cache = CreateCache(options, loggers, out _ownedCache);
     }
 
     /// <summary>For tests: a client over given backends.</summary>
@@ -95,7 +84,7 @@ public sealed partial class PkarrClient : IAsyncDisposable, IDisposable
         Clock = new TimestampClock(TimeProvider);
         _backend = backend;
         RelayUrls = [];
-        _cache = options.Cache ?? (options.CacheSize > 0 ? new MemoryPkarrCache(options.CacheSize) : null);
+        _cache = CreateCache(options, options.LoggerFactory ?? NullLoggerFactory.Instance, out _ownedCache);
     }
 
     /// <summary>The settings the client was built with.</summary>
@@ -286,14 +275,9 @@ public sealed partial class PkarrClient : IAsyncDisposable, IDisposable
         foreach (var relay in ((IEnumerable<Uri>?)options.Relays ?? PkarrClientOptions.DefaultRelays).Concat(options.ExtraRelays))
         {
             ArgumentNullException.ThrowIfNull(relay);
-            if (!relay.IsAbsoluteUri)
+            if (Relays.RelayClient.Problem(relay) is { } problem)
             {
-                throw Error.InvalidRelayUrl(relay.OriginalString, "it is not an absolute URL");
-            }
-
-            if (relay.Scheme != Uri.UriSchemeHttp && relay.Scheme != Uri.UriSchemeHttps)
-            {
-                throw Error.InvalidRelayUrl(relay.OriginalString, "only http and https relays exist");
+                throw Error.InvalidRelayUrl(relay.OriginalString, problem);
             }
 
             if (!relays.Contains(relay))
@@ -303,6 +287,22 @@ public sealed partial class PkarrClient : IAsyncDisposable, IDisposable
         }
 
         return relays.Count > 0 ? relays : throw Error.EmptyListOfRelays();
+    }
+
+    /// <summary>The cache the options ask for: the given one, else a SQLite file (owned by the client) or memory;
+    /// none when its capacity is 0 (spec §5.1: a zero-capacity cache disables caching).</summary>
+    private static IPkarrCache? CreateCache(PkarrClientOptions options, ILoggerFactory loggers, out SqlitePkarrCache? owned)
+    {
+        owned = null;
+        var cache = options.Cache;
+        if (cache is null && options.CacheSize > 0)
+        {
+            cache = options.CachePath is { } path
+                ? (owned = SqlitePkarrCache.Open(path, options.CacheSize, options.TimeProvider, loggers.CreateLogger<SqlitePkarrCache>()))
+                : new MemoryPkarrCache(options.CacheSize);
+        }
+
+        return cache is { Capacity: 0 } ? null : cache;
     }
 
     private static HttpClient CreateHttpClient() =>

@@ -25,9 +25,9 @@ public sealed class PkarrClientOptionsValidator : IValidateOptions<PkarrClientOp
 
         foreach (var relay in (options.Relays ?? []).Concat(options.ExtraRelays))
         {
-            if (relay is null || !relay.IsAbsoluteUri || (relay.Scheme != Uri.UriSchemeHttp && relay.Scheme != Uri.UriSchemeHttps))
+            if (Relays.RelayClient.Problem(relay) is { } problem)
             {
-                failures.Add(string.Create(CultureInfo.InvariantCulture, $"Pkarr:Relays: '{relay}' is not an absolute http or https URL."));
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"Pkarr:Relays: '{relay}' is not a usable relay URL: {problem}."));
             }
         }
 

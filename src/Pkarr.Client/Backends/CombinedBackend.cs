@@ -25,8 +25,9 @@ internal sealed class CombinedBackend(IPkarrBackend dht, IPkarrBackend relays) :
             var first = await Task.WhenAny(fromDht, fromRelays).ConfigureAwait(false);
             if (first.IsCompletedSuccessfully && first.Result is { Found: true } found && (context is null || context.Final(found.Entry)))
             {
+                // The loser is cancelled and awaited, so that nothing it does outlives the resolve.
                 await race.CancelAsync().ConfigureAwait(false);
-                await Quietly(first == fromDht ? fromRelays : fromDht).ConfigureAwait(false);
+                await ((Task)(first == fromDht ? fromRelays : fromDht)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 return found;
             }
         }
@@ -54,18 +55,5 @@ internal sealed class CombinedBackend(IPkarrBackend dht, IPkarrBackend relays) :
             Dht = results[0].Dht,
             Relays = results[1].Relays,
         };
-    }
-
-    /// <summary>Waits for the cancelled loser of a race, so that nothing it does outlives the resolve.</summary>
-    private static async Task Quietly(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The loser was cancelled on purpose.
-        }
     }
 }

@@ -49,9 +49,9 @@ internal sealed partial class RelayClient
         _http = http ?? throw Error.ArgumentNull(nameof(http));
         _time = time ?? throw Error.ArgumentNull(nameof(time));
         _logger = logger ?? throw Error.ArgumentNull(nameof(logger));
-        if (!relay.IsAbsoluteUri || (relay.Scheme != Uri.UriSchemeHttp && relay.Scheme != Uri.UriSchemeHttps))
+        if (Problem(relay) is { } problem)
         {
-            throw Error.InvalidRelayUrl(relay.OriginalString, "it is not an absolute http or https URL");
+            throw Error.InvalidRelayUrl(relay.OriginalString, problem);
         }
 
         if (timeout <= TimeSpan.Zero)
@@ -67,6 +67,12 @@ internal sealed partial class RelayClient
         // meaning "an empty path segment", so the URL the user meant wins. The path stays in its escaped form.
         _basePath = relay.GetLeftPart(UriPartial.Authority) + relay.AbsolutePath.TrimEnd('/');
     }
+
+    /// <summary>Why <paramref name="relay"/> cannot be a relay's base URL (spec §5.1), or null when it can.</summary>
+    internal static string? Problem(Uri? relay) =>
+        relay is null || !relay.IsAbsoluteUri ? "it is not an absolute URL"
+        : relay.Scheme != Uri.UriSchemeHttp && relay.Scheme != Uri.UriSchemeHttps ? "only http and https relays exist"
+        : null;
 
     /// <summary>The relay's base URL, as configured.</summary>
     internal Uri Relay { get; }
