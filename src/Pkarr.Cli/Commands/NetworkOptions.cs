@@ -82,7 +82,7 @@ internal sealed class NetworkOptions
         }
 
         string? cachePath = CachePath(result);
-        return new PkarrClientOptions
+        var options = new PkarrClientOptions
         {
             UseDht = useDht,
             Bootstrap = run.Bootstrap is null ? null : result.GetValue(Common.Bootstrap),
@@ -92,8 +92,14 @@ internal sealed class NetworkOptions
             UseRelays = useRelays,
             Relays = relays.Length > 0 ? [.. relays.Select(RelayUrl)] : null,
             CachePath = cachePath,
-            CacheSize = cachePath is null ? 0 : new PkarrClientOptions().CacheSize,
         };
+        if (cachePath is null)
+        {
+            // --no-cache: not even an in-memory cache, so that every answer comes from the network.
+            options.CacheSize = 0;
+        }
+
+        return options;
     }
 
     /// <summary>A started client for the options; its DHT node is running (so a bad bootstrap fails here).</summary>
