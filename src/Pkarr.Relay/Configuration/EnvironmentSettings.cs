@@ -3,7 +3,10 @@
 //   PKARR_RELAY__HTTP__PORT=8080
 //   PKARR_RELAY__RATE_LIMITER__QUOTA=10r/s
 //   PKARR_RELAY__MAINLINE__BOOTSTRAP__0=127.0.0.1:6881
-// Every value is text; the key's conversion (Setting.cs) reads it as the type the key expects.
+// Every value is text; the key's conversion (Setting.cs) reads it as the type the key expects. The names follow
+// Microsoft.Extensions.Configuration's environment provider, but the variables are read here rather than through it
+// because each value must keep the name of its variable for error messages, and a list set by variables replaces
+// the file's list whole (the provider would merge them entry by entry, leaving the file's extra entries in place).
 
 using System.Collections;
 using System.Globalization;

@@ -7,7 +7,7 @@ public static partial class RelayConfiguration
 {
     /// <summary>A commented configuration file with every key at its default value (keys without a value by default
     /// are commented out). Loaded as it is, it gives the same options as no file at all.</summary>
-    public const string ExampleToml = """
+    public static string ExampleToml { get; } = """
         # Pkarr relay configuration (TOML). Every key is shown at its default; a key left out keeps its default.
         # Unknown sections and keys are errors, so a typo stops the relay instead of being ignored.
         # Relative paths are relative to this file's directory.

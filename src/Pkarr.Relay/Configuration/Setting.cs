@@ -129,6 +129,7 @@ internal sealed record Setting(string Key, object Value, SettingOrigin Origin)
         double d => "the float " + d.ToString(CultureInfo.InvariantCulture),
         IReadOnlyList<Setting> => "a list",
         TomlTable => "a table",
+        TomlTableArray => "an array of tables",
         TomlDateTime date => "the date-time " + date,
         _ => "a " + Value.GetType().Name,
     };
