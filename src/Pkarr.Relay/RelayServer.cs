@@ -210,6 +210,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
         RelayApi.Map(app, context);
+        RelayMetrics.Map(app);
         return app;
     }
 

@@ -8,6 +8,8 @@ internal sealed class RelayRepublisher : IAsyncDisposable
 {
     private int _tracked;
 
+    public int Count => _tracked;
+
     public void Track(SignedPacket packet) => _tracked += packet is null ? 0 : 1;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
