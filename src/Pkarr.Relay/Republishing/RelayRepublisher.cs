@@ -23,7 +23,7 @@ using Pkarr.Relay.Metrics;
 
 namespace Pkarr.Relay.Republishing;
 
-internal sealed class RelayRepublisher : IAsyncDisposable
+internal sealed partial class RelayRepublisher : IAsyncDisposable
 {
     /// <summary>The least time between two batches of changes handed to the Republisher.</summary>
     public static readonly TimeSpan SyncSpacing = TimeSpan.FromSeconds(1);
@@ -34,6 +34,7 @@ internal sealed class RelayRepublisher : IAsyncDisposable
     private readonly Republisher _republisher;
     private readonly RelayMetrics? _metrics;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly int _maxKeys;
     private readonly Lock _gate = new();
     private readonly Lock _syncGate = new();
@@ -54,7 +55,7 @@ internal sealed class RelayRepublisher : IAsyncDisposable
     private bool _disposed;
 
     /// <summary>A relay republisher over <paramref name="republisher"/>, which it owns from now on.</summary>
-    internal RelayRepublisher(Republisher republisher, int maxKeys, TimeProvider time, RelayMetrics? metrics)
+    internal RelayRepublisher(Republisher republisher, int maxKeys, TimeProvider time, RelayMetrics? metrics, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(republisher);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxKeys, 1);
@@ -62,6 +63,7 @@ internal sealed class RelayRepublisher : IAsyncDisposable
         _maxKeys = maxKeys;
         _time = time;
         _metrics = metrics;
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         if (metrics is not null)
         {
             _republisher.KeyRepublished += (_, result) => metrics.Republished(OutcomeName(result.Outcome));
@@ -114,7 +116,7 @@ internal sealed class RelayRepublisher : IAsyncDisposable
         }
 
         var republisher = new Republisher(client, republisherOptions, loggers.CreateLogger<Republisher>());
-        return new RelayRepublisher(republisher, settings.MaxKeys, options.TimeProvider, metrics);
+        return new RelayRepublisher(republisher, settings.MaxKeys, options.TimeProvider, metrics, loggers.CreateLogger<RelayRepublisher>());
     }
 
     /// <summary>Starts the Republisher's schedule and the pump that hands it the set's changes.</summary>
@@ -273,7 +275,17 @@ internal sealed class RelayRepublisher : IAsyncDisposable
 
                 // Cleared before the batch is taken: a Track after this point signals again.
                 Volatile.Write(ref _signalled, 0);
-                Sync();
+                try
+                {
+                    Sync();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException and not ObjectDisposedException)
+                {
+                    // The pump outlives a failed batch, so later changes still reach the republisher; keys of that
+                    // batch it did not take stay out of it until they leave the set and come back.
+                    LogSyncFailed(_logger, e);
+                }
+
                 await Task.Delay(SyncSpacing, _time, stop).ConfigureAwait(false);
             }
         }
@@ -282,6 +294,9 @@ internal sealed class RelayRepublisher : IAsyncDisposable
             // The relay is stopping; the Republisher is disposed next, so changes not handed over no longer matter.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handing the relay's recently used keys to the republisher failed")]
+    private static partial void LogSyncFailed(ILogger logger, Exception exception);
 
     private static string OutcomeName(RepublishOutcome outcome) => outcome switch
     {
