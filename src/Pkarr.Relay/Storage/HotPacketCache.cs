@@ -5,11 +5,17 @@
 //            └──── miss ──▶ durable ─▶ memory (unless a write of the key raced the read)
 //   PUT ─▶ durable (awaited: acknowledged only once durable) ─▶ memory (only when the durable store took it)
 //
-// Memory never holds what the durable store does not: it is filled only by entries the durable store stored or
-// returned. It never goes back in time: every insert into memory keeps the newer of the held and the offered entry
-// (CachedPacket.Supersedes, under the one lock of memory), and a miss fills memory only when no write of a key of
-// its stripe started or finished while it read the disk. Without that check a reader could read the old packet, a
-// writer store and insert the new one, memory evict it, and the reader insert the old one: memory older than disk.
+// Memory holds, for each key it has, exactly what the durable store holds: the durable store alone decides what is
+// newer (its PutIfNewerAsync is atomic), and memory copies its decisions without a comparison of its own. A write
+// that the durable store took puts its entry into memory only when no other write of a key of its stripe ran at the
+// same time, so that it is certainly what the store holds now; otherwise it drops the key from memory, and the next
+// read fetches it. A miss fills memory only when no write of its stripe started or finished while it read the disk.
+// Without these checks a reader could read the old packet, a writer store and insert the new one, memory evict it,
+// and the reader insert the old one; or two writers of one key could reach memory in the other order than the disk.
+// So no interleaving leaves memory older than the disk, or older than a write that returned true.
+//
+// The one difference: when the durable store evicts a key that memory still holds (its LRU lags memory's by the
+// batching of uses below), memory goes on serving it until memory evicts it too or a write of the key replaces it.
 //
 // Uses served from memory reach the durable store's LRU in batches (a timer, a full batch, and dispose), so its
 // eviction order still follows use while a hit costs no disk write.
@@ -162,33 +168,41 @@ internal sealed partial class HotPacketCache : IPkarrCache, IAsyncDisposable
     public async ValueTask<bool> PutIfNewerAsync(CachedPacket entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        int stripe = StripeOf(entry.Packet.PublicKey);
+        var key = entry.Packet.PublicKey;
+        int stripe = StripeOf(key);
+        long ticket;
         lock (_gate)
         {
+            ticket = _writing[stripe] == 0 ? _written[stripe] : -1;
             _writing[stripe]++;
         }
 
-        bool stored = false;
+        bool? stored = null;
         try
         {
             stored = await _durable.PutIfNewerAsync(entry, cancellationToken).ConfigureAwait(false);
-            return stored;
+            return stored.Value;
         }
         finally
         {
             lock (_gate)
             {
-                if (stored)
+                if (stored is true && ticket >= 0 && _writing[stripe] == 1 && _written[stripe] == ticket)
                 {
-                    // Keeps the newer of the held and this entry: a writer of a newer packet may have got here first.
-                    _memory.Offer(entry);
+                    _memory.Set(entry);
+                }
+                else if (stored is not false)
+                {
+                    // Stored while other writes ran, or failed (it may have been stored): what the disk holds now is
+                    // not known here, and the next read fetches it.
+                    _memory.Remove(key);
                 }
 
                 _written[stripe]++;
                 _writing[stripe]--;
             }
 
-            if (stored)
+            if (stored is not false)
             {
                 Interlocked.Increment(ref _countVersion);
                 Volatile.Write(ref _count, -1);
@@ -274,7 +288,7 @@ internal sealed partial class HotPacketCache : IPkarrCache, IAsyncDisposable
             {
                 if (_writing[stripe] == 0 && _written[stripe] == ticket)
                 {
-                    _memory.Offer(entry);
+                    _memory.Set(entry);
                 }
             }
         }
@@ -357,17 +371,13 @@ internal sealed partial class HotPacketCache : IPkarrCache, IAsyncDisposable
             return node.Value;
         }
 
-        // Holds the newer of the held entry and `entry` (CachedPacket.Supersedes), as the most recently used.
-        public void Offer(CachedPacket entry)
+        // Holds `entry` for its key, as the most recently used.
+        public void Set(CachedPacket entry)
         {
             var key = entry.Packet.PublicKey;
             if (_nodes.TryGetValue(key, out var node))
             {
-                if (entry.Supersedes(node.Value))
-                {
-                    node.Value = entry;
-                }
-
+                node.Value = entry;
                 MoveToFront(node);
                 return;
             }
@@ -380,6 +390,14 @@ internal sealed partial class HotPacketCache : IPkarrCache, IAsyncDisposable
             }
 
             _nodes.Add(key, _order.AddFirst(entry));
+        }
+
+        public void Remove(PublicKey key)
+        {
+            if (_nodes.Remove(key, out var node))
+            {
+                _order.Remove(node);
+            }
         }
 
         private void MoveToFront(LinkedListNode<CachedPacket> node)
