@@ -71,7 +71,7 @@ internal sealed partial class RedisPkarrCache : IPkarrCache, IAsyncDisposable
     // value that is not even shaped like an entry of this key reads as absent; one that is shaped like one but is
     // not a packet (the DNS message does not parse) is returned, and the caller runs the script again naming it in
     // ARGV[7], so it is replaced only if no writer has replaced it meanwhile.
-    private const string PutScript = EvictFunction + """
+    private const string PutScript = EvictFunction + "\n" + """
         local function compare(a, b, first, last)
           for i = first, last do
             local x, y = string.byte(a, i), string.byte(b, i)
@@ -109,7 +109,7 @@ internal sealed partial class RedisPkarrCache : IPkarrCache, IAsyncDisposable
         """;
 
     // KEYS as above; ARGV[1] capacity, ARGV[2] budget. Returns how many keys are still above the capacity.
-    private const string TrimScript = EvictFunction + """
+    private const string TrimScript = EvictFunction + "\n" + """
         return evict(tonumber(ARGV[1]), tonumber(ARGV[2]), '')
         """;
 
@@ -190,7 +190,7 @@ internal sealed partial class RedisPkarrCache : IPkarrCache, IAsyncDisposable
             await cache.TrimAsync(cancellationToken).ConfigureAwait(false);
             return cache;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisConnectionException or TimeoutException)
         {
             await cache.DisposeAsync().ConfigureAwait(false);
             throw Error.RedisUnreachable(target.Location, target.Redacted, e);
@@ -214,10 +214,11 @@ internal sealed partial class RedisPkarrCache : IPkarrCache, IAsyncDisposable
     {
         string field = key.ToZ32();
 
-        // Both commands go out together, in order, on one connection: one round trip. The use updates only a key that
-        // is held (XX), so a read never brings back a key that a writer evicted.
-        var read = _database.HashGetAsync(PacketsKey, field);
+        // Both commands go out together, in order, on one connection: one round trip, and the use is recorded by the
+        // time the read answers. The use updates only a key that is held (XX), so a read never brings back a key that
+        // a writer evicted.
         _ = _database.SortedSetAddAsync(LruKey, field, NowMicroseconds(), SortedSetWhen.Exists | SortedSetWhen.GreaterThan, CommandFlags.FireAndForget);
+        var read = _database.HashGetAsync(PacketsKey, field);
         return Read(key, field, await read.WaitAsync(cancellationToken).ConfigureAwait(false));
     }
 
