@@ -174,10 +174,12 @@ internal sealed partial class RedisPkarrCache : IPkarrCache, IAsyncDisposable
         var target = RedisTarget.Parse(url);
         target.Options.LoggerFactory = loggers;
 
+        // Not abandoned on cancellation, which would leave a connection open behind the caller's back: the connect
+        // timeout bounds it.
         ConnectionMultiplexer connection;
         try
         {
-            connection = await ConnectionMultiplexer.ConnectAsync(target.Options).WaitAsync(cancellationToken).ConfigureAwait(false);
+            connection = await ConnectionMultiplexer.ConnectAsync(target.Options).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
