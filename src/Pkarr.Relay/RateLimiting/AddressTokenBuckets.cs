@@ -1,0 +1,319 @@
+// One token bucket per client IP (shared spec pkarr.md §6.5): `burst` tokens at most, one back every quota period,
+// no queue. The relay keeps three of these: HTTP requests, user-triggered DHT work, incoming DHT queries.
+//
+// Why not PartitionedRateLimiter.Create(… TokenBucketRateLimiter …): it replenishes and drops idle partitions from its
+// own 100 ms wall-clock timer, so a test clock cannot move it, and its retry-after is always a whole period. Here each
+// address gets a System.Threading.RateLimiting TokenBucketRateLimiter with AutoReplenishment off, and every
+// acquisition first puts back the tokens that fell due since the last one, counted on the TimeProvider. That needs no
+// timer per bucket and gives the exact wait until the next token (a GCRA, as the reference's limiter).
+//
+// The table is bounded: a bucket that has refilled is the same as no bucket, so a sweep on a TimeProvider timer drops
+// those; and when a flood of source addresses fills the table between sweeps, the least recently seen half goes
+// (those clients start again with a full burst, which bounds memory at the cost of some leniency under attack).
+
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.RateLimiting;
+
+namespace Pkarr.Relay.RateLimiting;
+
+internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
+{
+    /// <summary>Addresses tracked at most; about 100 bytes each.</summary>
+    public const int DefaultCapacity = 100_000;
+
+    /// <summary>How often refilled buckets are dropped.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>The tokens left in the address's bucket after an acquisition, on every lease.</summary>
+    public static readonly MetadataName<long> Remaining = MetadataName.Create<long>("REMAINING_PERMITS");
+
+    private readonly ConcurrentDictionary<IPAddress, Bucket> _buckets = new();
+    private readonly TimeProvider _time;
+    private readonly long _origin;
+    private readonly long _period;
+    private readonly ITimer _sweeper;
+    private readonly Lock _sweepLock = new();
+    private volatile bool _disposed;
+
+    public AddressTokenBuckets(Quota quota, int burst, TimeProvider time, int capacity = DefaultCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(quota.Period, TimeSpan.Zero, nameof(quota));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(burst);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        Quota = quota;
+        Burst = burst;
+        Capacity = capacity;
+        _time = time;
+        _origin = time.GetTimestamp();
+        _period = quota.Period.Ticks;
+        _sweeper = time.CreateTimer(static state => ((AddressTokenBuckets)state!).Sweep(), this, SweepInterval, SweepInterval);
+    }
+
+    public Quota Quota { get; }
+
+    /// <summary>The size of each bucket.</summary>
+    public int Burst { get; }
+
+    /// <summary>Addresses tracked at most.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Addresses tracked now.</summary>
+    public int Count => _buckets.Count;
+
+    /// <summary>Takes one token for <paramref name="address"/>; false, with the wait until one is back, when none is
+    /// left. After <see cref="RateLimiter.Dispose()"/> nothing is granted (the relay is stopping).</summary>
+    public bool TryAcquire(IPAddress address, out TimeSpan retryAfter)
+    {
+        var outcome = Take(address, 1);
+        retryAfter = outcome.RetryAfter;
+        return outcome.Acquired;
+    }
+
+    public override RateLimiterStatistics? GetStatistics(IPAddress resource)
+    {
+        if (!_buckets.TryGetValue(resource, out var bucket))
+        {
+            return new RateLimiterStatistics { CurrentAvailablePermits = Burst };
+        }
+
+        lock (bucket.Gate)
+        {
+            Refill(bucket, Now());
+            return bucket.Limiter.GetStatistics();
+        }
+    }
+
+    protected override RateLimitLease AttemptAcquireCore(IPAddress resource, int permitCount)
+    {
+        var outcome = Take(resource, permitCount);
+        return new Lease(outcome.Acquired, outcome.Remaining, outcome.RetryAfter);
+    }
+
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(IPAddress resource, int permitCount, CancellationToken cancellationToken)
+    {
+        // No queue (QueueLimit 0): waiting would hold a request open for a client that is over its quota.
+        return cancellationToken.IsCancellationRequested
+            ? ValueTask.FromCanceled<RateLimitLease>(cancellationToken)
+            : ValueTask.FromResult(AttemptAcquireCore(resource, permitCount));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _sweeper.Dispose();
+            lock (_sweepLock)
+            {
+                foreach (var entry in _buckets)
+                {
+                    Remove(entry);
+                }
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private long Now() => _time.GetElapsedTime(_origin).Ticks;
+
+    private Outcome Take(IPAddress address, int permits)
+    {
+        long now = Now();
+
+        // Repeats only when a sweep dropped the bucket between the lookup and the lock; the next lookup adds a
+        // fresh one, which no sweep drops before it is used (it is the most recently seen).
+        while (!_disposed)
+        {
+            var bucket = _buckets.TryGetValue(address, out var found) ? found : Add(address, now);
+            lock (bucket.Gate)
+            {
+                if (bucket.Removed)
+                {
+                    continue;
+                }
+
+                Refill(bucket, now);
+                bucket.LastUsed = now;
+                bool acquired;
+                using (var lease = bucket.Limiter.AttemptAcquire(permits))
+                {
+                    acquired = lease.IsAcquired;
+                }
+
+                long available = Available(bucket);
+                if (acquired)
+                {
+                    return new Outcome(true, available, TimeSpan.Zero);
+                }
+
+                // The missing tokens come back one per period, the first one a period after the last refill.
+                long missing = Math.Max(permits, 1) - available;
+                return new Outcome(false, available, TimeSpan.FromTicks((missing * _period) - (now - bucket.Refilled)));
+            }
+        }
+
+        return new Outcome(false, 0, TimeSpan.FromTicks(_period));
+    }
+
+    /// <summary>Puts back the tokens due since the last refill. A full bucket accrues nothing: its next token starts
+    /// to come back only once one is taken.</summary>
+    private void Refill(Bucket bucket, long now)
+    {
+        long elapsed = now - bucket.Refilled;
+        if (elapsed >= _period)
+        {
+            long periods = elapsed / _period;
+            long due = Math.Min(periods, Burst - Available(bucket));
+            for (long i = 0; i < due; i++)
+            {
+                bucket.Limiter.TryReplenish();
+            }
+
+            bucket.Refilled += periods * _period;
+        }
+
+        if (Available(bucket) >= Burst)
+        {
+            bucket.Refilled = now;
+        }
+    }
+
+    private static long Available(Bucket bucket) => bucket.Limiter.GetStatistics()?.CurrentAvailablePermits ?? 0;
+
+    private Bucket Add(IPAddress address, long now)
+    {
+        if (_buckets.Count >= Capacity)
+        {
+            Trim(now);
+        }
+
+        var fresh = new Bucket(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Burst,
+            TokensPerPeriod = 1,
+            ReplenishmentPeriod = TimeSpan.FromTicks(_period),
+            QueueLimit = 0,
+            AutoReplenishment = false,
+        }), now);
+        var bucket = _buckets.GetOrAdd(address, fresh);
+        if (!ReferenceEquals(bucket, fresh))
+        {
+            fresh.Dispose();
+        }
+
+        return bucket;
+    }
+
+    /// <summary>Drops every bucket that has refilled.</summary>
+    private void Sweep()
+    {
+        lock (_sweepLock)
+        {
+            SweepRefilled(Now());
+        }
+    }
+
+    private void SweepRefilled(long now)
+    {
+        foreach (var entry in _buckets)
+        {
+            var bucket = entry.Value;
+            lock (bucket.Gate)
+            {
+                if (bucket.Removed)
+                {
+                    continue;
+                }
+
+                Refill(bucket, now);
+                if (Available(bucket) >= Burst)
+                {
+                    Remove(entry);
+                }
+            }
+        }
+    }
+
+    /// <summary>Makes room in a full table: the refilled buckets go, then, if that is not enough, the least
+    /// recently seen half.</summary>
+    private void Trim(long now)
+    {
+        lock (_sweepLock)
+        {
+            if (_buckets.Count < Capacity)
+            {
+                return;
+            }
+
+            SweepRefilled(now);
+            int excess = _buckets.Count - (Capacity / 2);
+            if (excess <= 0 || _buckets.Count < Capacity)
+            {
+                return;
+            }
+
+            foreach (var entry in _buckets.OrderBy(entry => entry.Value.LastUsed).Take(excess).ToList())
+            {
+                Remove(entry);
+            }
+        }
+    }
+
+    private void Remove(KeyValuePair<IPAddress, Bucket> entry)
+    {
+        var bucket = entry.Value;
+        lock (bucket.Gate)
+        {
+            bucket.Removed = true;
+            _buckets.TryRemove(entry);
+            bucket.Dispose();
+        }
+    }
+
+    private readonly record struct Outcome(bool Acquired, long Remaining, TimeSpan RetryAfter);
+
+    private sealed class Bucket(TokenBucketRateLimiter limiter, long now) : IDisposable
+    {
+        public Lock Gate { get; } = new();
+
+        public TokenBucketRateLimiter Limiter { get; } = limiter;
+
+        /// <summary>When the next token started to come back (ticks since the table's origin).</summary>
+        public long Refilled { get; set; } = now;
+
+        public long LastUsed { get; set; } = now;
+
+        /// <summary>Dropped from the table: an acquisition that raced the drop looks the address up again.</summary>
+        public bool Removed { get; set; }
+
+        public void Dispose() => Limiter.Dispose();
+    }
+
+    private sealed class Lease(bool acquired, long remaining, TimeSpan retryAfter) : RateLimitLease
+    {
+        public override bool IsAcquired => acquired;
+
+        public override IEnumerable<string> MetadataNames =>
+            acquired ? [Remaining.Name] : [Remaining.Name, MetadataName.RetryAfter.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            if (metadataName == Remaining.Name)
+            {
+                metadata = remaining;
+                return true;
+            }
+
+            if (!acquired && metadataName == MetadataName.RetryAfter.Name)
+            {
+                metadata = retryAfter;
+                return true;
+            }
+
+            metadata = null;
+            return false;
+        }
+    }
+}
