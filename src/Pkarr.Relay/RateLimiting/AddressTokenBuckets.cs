@@ -1,11 +1,15 @@
 // One token bucket per client IP (shared spec pkarr.md §6.5): `burst` tokens at most, one back every quota period,
 // no queue. The relay keeps three of these: HTTP requests, user-triggered DHT work, incoming DHT queries.
 //
-// Why not PartitionedRateLimiter.Create(… TokenBucketRateLimiter …): it replenishes and drops idle partitions from its
-// own 100 ms wall-clock timer, so a test clock cannot move it, and its retry-after is always a whole period. Here each
-// address gets a System.Threading.RateLimiting TokenBucketRateLimiter with AutoReplenishment off, and every
-// acquisition first puts back the tokens that fell due since the last one, counted on the TimeProvider. That needs no
-// timer per bucket and gives the exact wait until the next token (a GCRA, as the reference's limiter).
+// Why this shape: System.Threading.RateLimiting reads Stopwatch itself and takes no TimeProvider. Its
+// PartitionedRateLimiter.Create replenishes and drops idle partitions from its own 100 ms wall-clock timer, and even
+// TokenBucketRateLimiter.TryReplenish with AutoReplenishment off adds nothing until ReplenishmentPeriod of real time
+// has passed, so neither a test clock nor a TimeProvider timer can drive them. Here each address gets a
+// TokenBucketRateLimiter (AutoReplenishment off) that holds and hands out its tokens; the schedule is ours: every
+// acquisition first credits the tokens that fell due since the last one, counted on the TimeProvider, by topping the
+// bucket up (TryReplenish with TokensPerPeriod = burst and the shortest period it accepts, one tick) and taking back
+// what is not due yet. That needs no timer per bucket and gives the exact wait until the next token (a GCRA, as the
+// reference's limiter), where the framework's lease would always say one whole period.
 //
 // The table is bounded: a bucket that has refilled is the same as no bucket, so a sweep on a TimeProvider timer drops
 // those; and when a flood of source addresses fills the table between sweeps, the least recently seen half goes
@@ -35,6 +39,7 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
     private readonly ITimer _sweeper;
     private readonly Lock _sweepLock = new();
     private volatile bool _disposed;
+    private long _uses;
 
     public AddressTokenBuckets(Quota quota, int burst, TimeProvider time, int capacity = DefaultCapacity)
     {
@@ -135,7 +140,7 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
                 }
 
                 Refill(bucket, now);
-                bucket.LastUsed = now;
+                bucket.LastUsed = Interlocked.Increment(ref _uses);
                 bool acquired;
                 using (var lease = bucket.Limiter.AttemptAcquire(permits))
                 {
@@ -161,17 +166,26 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
     /// to come back only once one is taken.</summary>
     private void Refill(Bucket bucket, long now)
     {
-        long elapsed = now - bucket.Refilled;
-        if (elapsed >= _period)
+        long available = Available(bucket);
+        long periods = (now - bucket.Refilled) / _period;
+        if (available < Burst && periods > 0)
         {
-            long periods = elapsed / _period;
-            long due = Math.Min(periods, Burst - Available(bucket));
-            for (long i = 0; i < due; i++)
+            // TryReplenish tops the bucket up (TokensPerPeriod = Burst), then the tokens not yet due are taken back.
+            // Its own real-time gate (one tick since its last replenishment) can skip a top-up when one address is
+            // refilled twice within 100 ns; nothing is credited then, and the next acquisition credits it.
+            bucket.Limiter.TryReplenish();
+            if (Available(bucket) < Burst)
             {
-                bucket.Limiter.TryReplenish();
+                return;
             }
 
-            bucket.Refilled += periods * _period;
+            long target = Math.Min(Burst, available + periods);
+            if (target < Burst)
+            {
+                using var excess = bucket.Limiter.AttemptAcquire((int)(Burst - target));
+                bucket.Refilled += periods * _period;
+                return;
+            }
         }
 
         if (Available(bucket) >= Burst)
@@ -192,11 +206,11 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
         var fresh = new Bucket(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = Burst,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = TimeSpan.FromTicks(_period),
+            TokensPerPeriod = Burst,
+            ReplenishmentPeriod = TimeSpan.FromTicks(1),
             QueueLimit = 0,
             AutoReplenishment = false,
-        }), now);
+        }), now) { LastUsed = Interlocked.Increment(ref _uses) };
         var bucket = _buckets.GetOrAdd(address, fresh);
         if (!ReferenceEquals(bucket, fresh))
         {
@@ -283,7 +297,8 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
         /// <summary>When the next token started to come back (ticks since the table's origin).</summary>
         public long Refilled { get; set; } = now;
 
-        public long LastUsed { get; set; } = now;
+        /// <summary>The table's use count at this address's last acquisition: the order of least recent use.</summary>
+        public long LastUsed { get; set; }
 
         /// <summary>Dropped from the table: an acquisition that raced the drop looks the address up again.</summary>
         public bool Removed { get; set; }
