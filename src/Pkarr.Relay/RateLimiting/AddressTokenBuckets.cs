@@ -23,8 +23,9 @@ namespace Pkarr.Relay.RateLimiting;
 
 internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
 {
-    /// <summary>Addresses tracked at most; about 100 bytes each.</summary>
-    public const int DefaultCapacity = 100_000;
+    /// <summary>Addresses tracked at most: about 400 bytes each, so some 20 MB for a full table. Buckets refilled
+    /// within a sweep interval never count against it, so only a flood of addresses reaches it.</summary>
+    public const int DefaultCapacity = 50_000;
 
     /// <summary>How often refilled buckets are dropped.</summary>
     public static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
@@ -36,6 +37,7 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
     private readonly TimeProvider _time;
     private readonly long _origin;
     private readonly long _period;
+    private readonly TokenBucketRateLimiterOptions _options;
     private readonly ITimer _sweeper;
     private readonly Lock _sweepLock = new();
     private volatile bool _disposed;
@@ -52,6 +54,14 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
         _time = time;
         _origin = time.GetTimestamp();
         _period = quota.Period.Ticks;
+        _options = new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = burst,
+            TokensPerPeriod = burst,
+            ReplenishmentPeriod = TimeSpan.FromTicks(1),
+            QueueLimit = 0,
+            AutoReplenishment = false,
+        };
         _sweeper = time.CreateTimer(static state => ((AddressTokenBuckets)state!).Sweep(), this, SweepInterval, SweepInterval);
     }
 
@@ -125,13 +135,11 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
 
     private Outcome Take(IPAddress address, int permits)
     {
-        long now = Now();
-
         // Repeats only when a sweep dropped the bucket between the lookup and the lock; the next lookup adds a
         // fresh one, which no sweep drops before it is used (it is the most recently seen).
         while (!_disposed)
         {
-            var bucket = _buckets.TryGetValue(address, out var found) ? found : Add(address, now);
+            var bucket = _buckets.TryGetValue(address, out var found) ? found : Add(address);
             lock (bucket.Gate)
             {
                 if (bucket.Removed)
@@ -139,6 +147,8 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
                     continue;
                 }
 
+                // Read under the lock, so that one bucket sees its acquisitions in the order of their times.
+                long now = Now();
                 Refill(bucket, now);
                 bucket.LastUsed = Interlocked.Increment(ref _uses);
                 bool acquired;
@@ -153,9 +163,11 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
                     return new Outcome(true, available, TimeSpan.Zero);
                 }
 
-                // The missing tokens come back one per period, the first one a period after the last refill.
+                // The missing tokens come back one per period, the first one a period after the last refill (never
+                // less than nothing, should a top-up have been skipped).
                 long missing = Math.Max(permits, 1) - available;
-                return new Outcome(false, available, TimeSpan.FromTicks((missing * _period) - (now - bucket.Refilled)));
+                long wait = (missing * _period) - (now - bucket.Refilled);
+                return new Outcome(false, available, TimeSpan.FromTicks(Math.Max(wait, 0)));
             }
         }
 
@@ -196,21 +208,14 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
 
     private static long Available(Bucket bucket) => bucket.Limiter.GetStatistics()?.CurrentAvailablePermits ?? 0;
 
-    private Bucket Add(IPAddress address, long now)
+    private Bucket Add(IPAddress address)
     {
         if (_buckets.Count >= Capacity)
         {
-            Trim(now);
+            Trim();
         }
 
-        var fresh = new Bucket(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = Burst,
-            TokensPerPeriod = Burst,
-            ReplenishmentPeriod = TimeSpan.FromTicks(1),
-            QueueLimit = 0,
-            AutoReplenishment = false,
-        }), now) { LastUsed = Interlocked.Increment(ref _uses) };
+        var fresh = new Bucket(new TokenBucketRateLimiter(_options), Now()) { LastUsed = Interlocked.Increment(ref _uses) };
         var bucket = _buckets.GetOrAdd(address, fresh);
         if (!ReferenceEquals(bucket, fresh))
         {
@@ -252,7 +257,7 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
 
     /// <summary>Makes room in a full table: the refilled buckets go, then, if that is not enough, the least
     /// recently seen half.</summary>
-    private void Trim(long now)
+    private void Trim()
     {
         lock (_sweepLock)
         {
@@ -261,7 +266,7 @@ internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
                 return;
             }
 
-            SweepRefilled(now);
+            SweepRefilled(Now());
             int excess = _buckets.Count - (Capacity / 2);
             if (excess <= 0 || _buckets.Count < Capacity)
             {
