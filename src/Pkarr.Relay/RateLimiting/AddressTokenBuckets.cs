@@ -23,8 +23,8 @@ namespace Pkarr.Relay.RateLimiting;
 
 internal sealed class AddressTokenBuckets : PartitionedRateLimiter<IPAddress>
 {
-    /// <summary>Addresses tracked at most: about 400 bytes each, so some 20 MB for a full table. Buckets refilled
-    /// within a sweep interval never count against it, so only a flood of addresses reaches it.</summary>
+    /// <summary>Addresses tracked at most: about 400 bytes each, so some 20 MB for a full table. Refilled buckets go
+    /// at every sweep and first when the table is full, so only a flood of addresses reaches it.</summary>
     public const int DefaultCapacity = 50_000;
 
     /// <summary>How often refilled buckets are dropped.</summary>

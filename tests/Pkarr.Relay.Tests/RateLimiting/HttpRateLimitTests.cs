@@ -117,6 +117,13 @@ public sealed class HttpRateLimitTests
             await AssertHttpLimitedAsync(refused, 29);
         }
 
+        using (var head = await SendAsync(relay, HttpMethod.Head, "/healthz"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, head.StatusCode);
+            Assert.Equal("29", Header(head, "Retry-After"));
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        }
+
         clock.Advance(TimeSpan.FromSeconds(29.5));
         using var allowed = await GetAsync(relay, "/healthz");
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
