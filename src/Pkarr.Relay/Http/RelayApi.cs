@@ -27,6 +27,9 @@ internal static class RelayApi
     public const string InvalidSeqHeader = "Pkarr-Invalid-Signed-Packet-Seq";
     public const string MementoHeader = "Memento-Datetime";
 
+    /// <summary>Kestrel's limit for a chunked PUT body, framing included: room for a 1104-byte body in small chunks.</summary>
+    private const int ChunkedFramingLimit = 16 * 1024;
+
     public static void Map(IEndpointRouteBuilder routes, RelayContext relay)
     {
         routes.MapMethods("/{key}", [HttpMethods.Get, HttpMethods.Head], (HttpContext http, string key) => GetAsync(http, relay, key));
@@ -180,6 +183,14 @@ internal static class RelayApi
         if (http.Request.ContentLength is > MaxBodyLength)
         {
             return null;
+        }
+
+        // Kestrel counts chunked framing (sizes, CRLFs) against its body limit: a chunked body of 1104 bytes would be
+        // refused. Without a Content-Length the limit therefore allows the framing, and the loop below counts the
+        // decoded bytes itself.
+        if (http.Request.ContentLength is null && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = ChunkedFramingLimit;
         }
 
         var buffer = new byte[MaxBodyLength + 1];
