@@ -209,6 +209,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         var app = builder.Build();
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
+        RelayApi.UseWeb(app, context);
         RelayApi.Map(app, context);
         return app;
     }

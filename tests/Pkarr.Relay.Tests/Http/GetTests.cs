@@ -163,6 +163,45 @@ public sealed class GetTests(SharedRelay shared) : IClassFixture<SharedRelay>
     }
 
     [Fact]
+    public async Task Cache_first_answers_404_when_the_dht_has_only_packets_below_the_expired_stored_one()
+    {
+        using var keypair = Keypair.Random();
+        var older = Packet(keypair, WholeSecondNow().SubtractMicroseconds(20_000_000), address: "192.0.2.35");
+        var stored = Packet(keypair, WholeSecondNow().SubtractMicroseconds(10_000_000), address: "192.0.2.36");
+        await PutOnDhtAsync(Server.Dht, older);
+        Assert.True(await Server.Store!.PutIfNewerAsync(new CachedPacket(stored, WholeSecondNow().SubtractMicroseconds(3_600_000_000))));
+        string path = keypair.PublicKey.ToZ32();
+
+        using var cacheFirst = await Http.GetAsync(path);
+        using var networkOnly = await Http.GetAsync(path + "?policy=NetworkOnly");
+
+        Assert.Equal(HttpStatusCode.NotFound, cacheFirst.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, networkOnly.StatusCode);
+        Assert.Equal(older.RelayPayload.ToArray(), await networkOnly.Content.ReadAsByteArrayAsync());
+        Assert.Equal(stored.Timestamp, (await Server.Store.PeekAsync(keypair.PublicKey))!.Packet.Timestamp);
+    }
+
+    [Fact]
+    public async Task Cache_first_does_not_report_an_invalid_item_no_newer_than_the_stored_packet()
+    {
+        using var keypair = Keypair.Random();
+        var stored = Packet(keypair, WholeSecondNow().SubtractMicroseconds(10_000_000));
+        long invalidSeq = (long)WholeSecondNow().SubtractMicroseconds(20_000_000).Microseconds;
+        Assert.True((await Server.Dht.PutMutableAsync(Mainline.MutableItem.Sign(keypair.SecretKey(), "no dns"u8, invalidSeq))).Succeeded);
+        Assert.True(await Server.Store!.PutIfNewerAsync(new CachedPacket(stored, WholeSecondNow().SubtractMicroseconds(3_600_000_000))));
+        string path = keypair.PublicKey.ToZ32();
+
+        using var cacheFirst = await Http.GetAsync(path);
+        using var networkOnly = await Http.GetAsync(path + "?policy=NetworkOnly");
+
+        Assert.Equal(HttpStatusCode.NotFound, cacheFirst.StatusCode);
+        Assert.Null(Raw(cacheFirst, "Pkarr-Invalid-Signed-Packet-Seq"));
+        Assert.Empty(await cacheFirst.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NotFound, networkOnly.StatusCode);
+        Assert.Equal(invalidSeq.ToString(System.Globalization.CultureInfo.InvariantCulture), Raw(networkOnly, "Pkarr-Invalid-Signed-Packet-Seq"));
+    }
+
+    [Fact]
     public async Task Network_only_ignores_the_store_as_floor_and_as_fallback()
     {
         // Floor: the store holds a newer packet than the DHT; NetworkOnly serves the DHT's, and the store keeps the newer.
