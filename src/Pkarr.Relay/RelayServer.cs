@@ -199,7 +199,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = RelayApi.MaxBodyLength;
+            kestrel.Limits.MaxRequestBodySize = RelayApi.RequestBodyLimit;
             kestrel.Listen(context.Options.Http.BindAddress, context.Options.Http.Port);
         });
         builder.Services.AddRouting();

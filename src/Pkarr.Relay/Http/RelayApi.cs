@@ -34,8 +34,14 @@ internal static class RelayApi
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-    /// <summary>Kestrel's limit for a chunked PUT body, framing included: room for a 1104-byte body in small chunks.</summary>
-    private const int ChunkedFramingLimit = 16 * 1024;
+    /// <summary>
+    /// Kestrel's request body limit, above <see cref="MaxBodyLength"/>, which the handler enforces on the decoded body
+    /// itself. Kestrel counts chunked framing (sizes, CRLFs) against its limit, so at 1104 it would refuse a chunked
+    /// 1104-byte body; and it reads and discards an unread body only up to its limit, so that a client that sends an
+    /// oversized body without waiting for "100 Continue" still receives the 413 (or the 400 of a bad key) instead of
+    /// a connection closed under its upload.
+    /// </summary>
+    public const int RequestBodyLimit = 16 * 1024;
 
     public static void Map(IEndpointRouteBuilder routes, RelayContext relay)
     {
@@ -226,14 +232,6 @@ internal static class RelayApi
         if (http.Request.ContentLength is > MaxBodyLength)
         {
             return null;
-        }
-
-        // Kestrel counts chunked framing (sizes, CRLFs) against its body limit: a chunked body of 1104 bytes would be
-        // refused. Without a Content-Length the limit therefore allows the framing, and the loop below counts the
-        // decoded bytes itself.
-        if (http.Request.ContentLength is null && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = ChunkedFramingLimit;
         }
 
         var buffer = new byte[MaxBodyLength + 1];

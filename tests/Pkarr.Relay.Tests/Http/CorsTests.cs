@@ -67,6 +67,8 @@ public sealed class CorsTests(SharedRelay shared) : IClassFixture<SharedRelay>
             (Keypair.Random().PublicKey.ToZ32() + "?policy=CacheOnly", null, HttpStatusCode.NotFound),
             ("not-a-key", null, HttpStatusCode.BadRequest),
             ("a/b", null, HttpStatusCode.NotFound),
+            ("api/status", null, HttpStatusCode.OK),
+            ("", null, HttpStatusCode.OK),
         };
 
         foreach (var (path, configure, status) in requests)
