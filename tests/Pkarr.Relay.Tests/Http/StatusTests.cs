@@ -7,6 +7,7 @@ using System.Text.Json;
 using Pkarr.Keys;
 using Pkarr.Packets;
 using Pkarr.Relay.Http;
+using Pkarr.Relay.RateLimiting;
 using static Pkarr.Relay.Tests.Http.HttpApiSupport;
 
 namespace Pkarr.Relay.Tests.Http;
@@ -146,9 +147,9 @@ public sealed class StatusTests
                 o.Web.Root = folder;
                 o.RateLimiter = new RateLimiterSettings
                 {
-                    Quota = new RateLimiting.Quota(1000, RateLimiting.QuotaUnit.Second),
-                    DhtQuota = new RateLimiting.Quota(1000, RateLimiting.QuotaUnit.Second),
-                    UserDhtQuota = new RateLimiting.Quota(1000, RateLimiting.QuotaUnit.Second),
+                    Quota = new Quota(1000, QuotaUnit.Second),
+                    DhtQuota = new Quota(1000, QuotaUnit.Second),
+                    UserDhtQuota = new Quota(1000, QuotaUnit.Second),
                 };
             });
 
