@@ -226,7 +226,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = RelayApi.MaxBodyLength;
+            kestrel.Limits.MaxRequestBodySize = RelayApi.RequestBodyLimit;
             kestrel.Listen(context.Options.Http.BindAddress, context.Options.Http.Port);
         });
         builder.Services.AddRouting();
@@ -236,6 +236,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         var app = builder.Build();
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
+        RelayApi.UseWeb(app, context);
         RelayApi.Map(app, context);
         RelayMetrics.Map(app);
         return app;
