@@ -33,6 +33,7 @@ internal static class PkarrCommand
             RepublishCommand.Create(console),
             DhtCommand.Create(console),
             TestnetCommand.Create(console),
+            RelayCommand.Create(console),
         };
 
         var configuration = new InvocationConfiguration
