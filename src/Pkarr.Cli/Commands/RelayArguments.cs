@@ -113,7 +113,7 @@ internal sealed class RelayArguments
             }
 
             DhtArguments.Bootstrap(bootstrap);
-            options.Mainline.Bootstrap = [.. bootstrap.Select(entry => entry.Trim())];
+            options.Mainline.Bootstrap = [.. bootstrap];
         }
 
         if (result.GetValue(CacheDir) is { } cacheDir)

@@ -14,6 +14,6 @@ internal static class RelayConfiguration
     }
 }
 
-#pragma warning disable CA1032, CA1064 // A stand-in with the one constructor the command needs.
+#pragma warning disable CA1064 // A stand-in with the one constructor the command needs.
 internal sealed class RelayConfigurationException(string message) : Exception(message);
-#pragma warning restore CA1032, CA1064
+#pragma warning restore CA1064
