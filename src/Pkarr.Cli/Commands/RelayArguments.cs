@@ -26,7 +26,8 @@ internal sealed class RelayArguments
     internal Option<string?> Config { get; } = new("--config", "-c")
     {
         Description = "A TOML configuration file ([http], [mainline], [cache], [rate_limiter], [republisher], [web]). "
-            + "Without one: HTTP and DHT on port 6881, an ephemeral store, rate limits of 2 requests/s.",
+            + "Without one: HTTP and DHT on port 6881, an ephemeral store, rate limits of 2 requests/s. "
+            + "PKARR_RELAY__<SECTION>__<KEY> environment variables override it; the flags below override both.",
         HelpName = "FILE",
     };
 
