@@ -160,6 +160,84 @@ public sealed partial class RelayCommandTests : IDisposable
         Assert.StartsWith("error: ", error, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error);
         Assert.Contains("relay.toml", error, StringComparison.Ordinal);
+        Assert.Contains("http.port", error, StringComparison.Ordinal);
+
+        // The same file with a good value starts nothing wrong: the refusal was the value's.
+        await File.WriteAllTextAsync(file, "[http]\nport = 8080\n");
+        Assert.Equal(8080, Options("--config", file).Http.Port);
+    }
+
+    [Fact]
+    public async Task A_missing_config_file_is_one_line_naming_it()
+    {
+        string file = Path.Combine(_dir, "nowhere.toml");
+        var run = await RunToEnd("relay", "-c", file);
+        Assert.Equal(ExitCodes.BadInput, run.Exit);
+        Assert.Equal("", run.Out);
+        Assert.StartsWith("error: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains("nowhere.toml", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Flags_override_the_config_file_and_testnet_keeps_its_store_settings()
+    {
+        string store = Directory.CreateDirectory(Path.Combine(_dir, "store")).FullName;
+        string file = Path.Combine(_dir, "relay.toml");
+        await File.WriteAllTextAsync(file, $"""
+            [http]
+            port = 8080
+            [mainline]
+            port = 7000
+            bootstrap = ["127.0.0.1:6881"]
+            [cache]
+            path = "{store}"
+            size = 1234
+            [rate_limiter]
+            behind_proxy = true
+            quota = "5r/s"
+            dht_quota = "5r/s"
+            user_dht_quota = "5r/s"
+            [republisher]
+            enabled = false
+            """);
+
+        var fromFile = Options("-c", file);
+        Assert.Equal(8080, fromFile.Http.Port);
+        Assert.Equal(7000, fromFile.Mainline.Port);
+        Assert.Equal(["127.0.0.1:6881"], fromFile.Mainline.Bootstrap);
+        Assert.Equal(store, fromFile.Cache.Path);
+        Assert.NotNull(fromFile.RateLimiter);
+        Assert.True(fromFile.RateLimiter.BehindProxy);
+
+        string other = Path.Combine(_dir, "other");
+        var flags = Options("-c", file, "--http-port", "9090", "--dht-port", "0", "--bootstrap", "127.0.0.1:7777", "--cache-dir", other);
+        Assert.Equal(9090, flags.Http.Port);
+        Assert.Equal(0, flags.Mainline.Port);
+        Assert.Equal(["127.0.0.1:7777"], flags.Mainline.Bootstrap);
+        Assert.Equal(other, flags.Cache.Path);
+        Assert.Equal(1234, flags.Cache.Size);
+        Assert.NotNull(flags.RateLimiter);
+
+        var testnet = Options("-c", file, "--testnet");
+        Assert.True(testnet.Testnet);
+        Assert.Equal(HttpSettings.TestnetPort, testnet.Http.Port);
+        Assert.Equal(IPAddress.Loopback, testnet.Http.BindAddress);
+        Assert.Equal(IPAddress.Loopback, testnet.Mainline.BindAddress);
+        Assert.Null(testnet.Mainline.Bootstrap);
+        Assert.Null(testnet.RateLimiter);
+        Assert.Equal(store, testnet.Cache.Path);
+        Assert.Equal(1234, testnet.Cache.Size);
+        Assert.False(testnet.Republisher.Enabled);
+    }
+
+    [Fact]
+    public void The_environment_overrides_the_file_and_the_flags_override_the_environment()
+    {
+        Dictionary<string, string?> environment = new() { ["PKARR_RELAY__HTTP__PORT"] = "8181" };
+        var (arguments, result) = Parse();
+        Assert.Equal(8181, arguments.ToOptions(result, environment).Http.Port);
+        (arguments, result) = Parse("--http-port", "9191");
+        Assert.Equal(9191, arguments.ToOptions(result, environment).Http.Port);
     }
 
     [Fact]
