@@ -98,8 +98,9 @@ internal sealed record Setting(string Key, object Value, SettingOrigin Origin)
         throw Error.ConfigValue(this, $"{Shown} is not {accepted}");
     }
 
-    /// <summary>An existing directory, resolved against <see cref="SettingOrigin.BaseDirectory"/> and canonicalised
-    /// (absolute, no <c>.</c> or <c>..</c>, a symbolic link replaced by its target).</summary>
+    /// <summary>An existing directory, resolved against <see cref="SettingOrigin.BaseDirectory"/> and canonicalised:
+    /// absolute, without <c>.</c> or <c>..</c>, and the directory itself, when it is a symbolic link, replaced by its
+    /// target.</summary>
     public string Directory()
     {
         var text = Text("a directory path");
