@@ -128,8 +128,10 @@ public sealed partial class RelayServer : IAsyncDisposable
 
             var metrics = new RelayMetrics();
             var context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
+            context.Republisher = RelayRepublisher.Create(options, client, metrics, loggers);
             var app = Build(context, loggers);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            await (context.Republisher?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             var server = new RelayServer(app, context, testnet, dht, store, ephemeral, logger);
             LogStarted(logger, server.Url, server.DhtEndPoint, store.Location);
             return server;
@@ -210,6 +212,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
         RelayApi.Map(app, context);
+        RelayMetrics.Map(app);
         return app;
     }
 
