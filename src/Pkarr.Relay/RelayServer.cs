@@ -103,7 +103,7 @@ public sealed partial class RelayServer : IAsyncDisposable
                 testnet = await Mainline.Testnet.CreateAsync(10, seeded: true, time, cancellationToken).ConfigureAwait(false);
             }
 
-            var limits = new RelayRateLimits(options.RateLimiter, time);
+            var limits = new RelayRateLimits(options.RateLimiter, options.RateLimitClock ?? time);
             dht = await StartDhtAsync(options, testnet, limits, loggers, logger, cancellationToken).ConfigureAwait(false);
 
             if (options.Cache.Backend == StoreBackend.Sqlite && options.Cache.Path is null && options.Cache.Size > 0)
@@ -127,6 +127,7 @@ public sealed partial class RelayServer : IAsyncDisposable
             });
 
             var metrics = new RelayMetrics();
+            limits.Metrics = metrics;
             var context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
             context.Republisher = RelayRepublisher.Create(options, client, metrics, loggers);
             var app = Build(context, loggers);
