@@ -54,7 +54,11 @@ public sealed partial class PkarrClient : IAsyncDisposable, IDisposable
         if (options.UseDht)
         {
             _dht = new DhtNodeHolder(options, loggers);
-            dhtBackend = new DhtBackend(_dht.GetAsync, TimeProvider, loggers.CreateLogger<DhtBackend>());
+            dhtBackend = new DhtBackend(_dht.GetAsync, TimeProvider, loggers.CreateLogger<DhtBackend>())
+            {
+                // A CacheFirst lookup that answered early runs on and stores the newest packet it finds (spec §6.2).
+                LaterPacket = entry => _cache?.PutIfNewerAsync(entry, CancellationToken.None).AsTask() ?? Task.CompletedTask,
+            };
         }
 
         IPkarrBackend? relayBackend = null;

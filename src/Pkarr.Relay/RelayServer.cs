@@ -95,6 +95,10 @@ public sealed partial class RelayServer : IAsyncDisposable
         Testnet? testnet = null;
         Dht? dht = null;
         RelayStore? store = null;
+        RelayRateLimits? limits = null;
+        PkarrClient? client = null;
+        RelayContext? context = null;
+        WebApplication? app = null;
         string? ephemeral = null;
         try
         {
@@ -103,7 +107,7 @@ public sealed partial class RelayServer : IAsyncDisposable
                 testnet = await Mainline.Testnet.CreateAsync(10, seeded: true, time, cancellationToken).ConfigureAwait(false);
             }
 
-            var limits = new RelayRateLimits(options.RateLimiter, options.RateLimitClock ?? time);
+            limits = new RelayRateLimits(options.RateLimiter, options.RateLimitClock ?? time);
             dht = await StartDhtAsync(options, testnet, limits, loggers, logger, cancellationToken).ConfigureAwait(false);
 
             if (options.Cache.Backend == StoreBackend.Sqlite && options.Cache.Path is null && options.Cache.Size > 0)
@@ -114,7 +118,7 @@ public sealed partial class RelayServer : IAsyncDisposable
             }
 
             store = await RelayStore.OpenAsync(options.Cache, ephemeral, time, loggers, cancellationToken).ConfigureAwait(false);
-            var client = new PkarrClient(new PkarrClientOptions
+            client = new PkarrClient(new PkarrClientOptions
             {
                 UseDht = true,
                 UseRelays = false,
@@ -128,9 +132,9 @@ public sealed partial class RelayServer : IAsyncDisposable
 
             var metrics = new RelayMetrics();
             limits.Metrics = metrics;
-            var context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
+            context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
             context.Republisher = RelayRepublisher.Create(options, client, metrics, loggers);
-            var app = Build(context, loggers);
+            app = Build(context, loggers);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             await (context.Republisher?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             var server = new RelayServer(app, context, testnet, dht, store, ephemeral, logger);
@@ -139,6 +143,26 @@ public sealed partial class RelayServer : IAsyncDisposable
         }
         catch
         {
+            // Undone in the reverse order of StartAsync; the context owns the client, limits and republisher.
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (context is not null)
+            {
+                await context.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                if (client is not null)
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                }
+
+                limits?.Dispose();
+            }
+
             if (store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
@@ -202,7 +226,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = RelayApi.MaxBodyLength;
+            kestrel.Limits.MaxRequestBodySize = RelayApi.RequestBodyLimit;
             kestrel.Listen(context.Options.Http.BindAddress, context.Options.Http.Port);
         });
         builder.Services.AddRouting();
@@ -212,6 +236,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         var app = builder.Build();
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
+        RelayApi.UseWeb(app, context);
         RelayApi.Map(app, context);
         RelayMetrics.Map(app);
         return app;

@@ -3,7 +3,9 @@
 //
 // Resolve over the stream of items (§4.3): an item counts only if its seq is at least the highest seen so far; a
 // counted item whose value is not a DNS packet is an "invalid signed packet" and hides every older valid packet,
-// because BEP 44 freshness is by seq. CacheFirst answers from the first valid counted item when it is acceptable.
+// because BEP 44 freshness is by seq. CacheFirst answers from the first valid counted item when it is acceptable;
+// the lookup then runs on in the background and hands its final most recent packet to the cache (§6.2), so that a
+// fast node holding an older packet does not pin that packet in the cache for its whole TTL.
 
 using Mainline;
 using Microsoft.Extensions.Logging;
@@ -29,41 +31,47 @@ internal sealed partial class DhtBackend(Func<CancellationToken, Task<Dht>> dht,
         long? lowerBound = policy == ResolvePolicy.CacheFirst ? context?.DhtLowerBound : null;
         var get = node.GetMutable(key.Bytes.ToArray(), default, lowerBound);
 
-        long highestSeq = long.MinValue;
-        bool seenAny = false;
+        var scan = new Scan(key, time, logger);
         bool firstValid = true;
-        CachedPacket? mostRecent = null;
-        await foreach (var item in get.WithCancellation(cancellationToken).ConfigureAwait(false))
+        var items = get.GetAsyncEnumerator(cancellationToken);
+        bool continuing = false;
+        try
         {
-            if (item.Seq < highestSeq)
+            while (await items.MoveNextAsync().ConfigureAwait(false))
             {
-                continue;
-            }
+                if (scan.Add(items.Current) is not { } entry)
+                {
+                    continue;
+                }
 
-            highestSeq = item.Seq;
-            seenAny = true;
-            if (item.Seq < 0 || !DhtPackets.TryToSignedPacket(item, out var packet, out var error))
+                if (firstValid && policy == ResolvePolicy.CacheFirst && (context is null || context.Final(entry)))
+                {
+                    // The spec's early answer: the first valid packet, when acceptable and not below the floor. With a
+                    // sink for later packets the query runs on in the background and hands over its final most
+                    // recent packet (§6.2); without one, disposing the enumerator unsubscribes from the lookup.
+                    if (LaterPacket is { } later)
+                    {
+                        continuing = true;
+                        _ = FinishAsync(items, scan, entry, later);
+                    }
+
+                    return ResolveResult.Of(entry);
+                }
+
+                firstValid = false;
+            }
+        }
+        finally
+        {
+            if (!continuing)
             {
-                LogInvalidItem(logger, key, item.Seq);
-                continue;
+                await items.DisposeAsync().ConfigureAwait(false);
             }
-
-            var entry = CachedPacket.Seen(packet, time);
-            if (entry.Supersedes(mostRecent))
-            {
-                mostRecent = entry;
-            }
-
-            if (firstValid && policy == ResolvePolicy.CacheFirst && (context is null || context.Final(entry)))
-            {
-                // The spec's early answer: the first valid packet, when acceptable and not below the floor, ends the
-                // query (disposing the enumerator unsubscribes from the lookup).
-                return ResolveResult.Of(entry);
-            }
-
-            firstValid = false;
         }
 
+        long highestSeq = scan.HighestSeq;
+        bool seenAny = scan.SeenAny;
+        var mostRecent = scan.MostRecent;
         ResolveResult result;
         if (mostRecent is not null && mostRecent.Packet.Timestamp.AsSeq >= highestSeq)
         {
@@ -96,6 +104,13 @@ internal sealed partial class DhtBackend(Func<CancellationToken, Task<Dht>> dht,
         merged.Add(result);
         return merged.Result;
     }
+
+    /// <summary>
+    /// Receives the final most recent packet of a CacheFirst lookup that answered early with an older one: the query
+    /// runs to its end in the background (on the resolve's cancellation token) so that the cache converges on the
+    /// newest packet the DHT holds (spec §6.2). Null stops the lookup at the early answer.
+    /// </summary>
+    public Func<CachedPacket, Task>? LaterPacket { get; init; }
 
     public async Task<PublishResult> PublishAsync(SignedPacket packet, Timestamp? cas, CancellationToken cancellationToken)
     {
@@ -134,6 +149,41 @@ internal sealed partial class DhtBackend(Func<CancellationToken, Task<Dht>> dht,
         };
     }
 
+    /// <summary>Reads the rest of an early-answered lookup and hands over its final packet when it is more recent.</summary>
+    private async Task FinishAsync(IAsyncEnumerator<MutableItem> items, Scan scan, CachedPacket answered, Func<CachedPacket, Task> later)
+    {
+        try
+        {
+            await Task.Yield();
+            while (await items.MoveNextAsync().ConfigureAwait(false))
+            {
+                scan.Add(items.Current);
+            }
+
+            // A newer invalid item is the key's current state: there is no packet to hand over then (§4.3).
+            if (scan.MostRecent is { } final && final.Packet.Timestamp.AsSeq >= scan.HighestSeq && final.Packet.MoreRecentThan(answered.Packet))
+            {
+                LogLaterPacket(logger, scan.Key, answered.Packet.Timestamp, final.Packet.Timestamp);
+                await later(final).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // The resolve's token fired (the client is stopping, or a race was decided): the early answer stands.
+            LogLaterStopped(logger, scan.Key);
+        }
+        finally
+        {
+            await items.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DHT lookup for {Key} stopped after its early answer")]
+    private static partial void LogLaterStopped(ILogger logger, PublicKey key);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DHT lookup for {Key} answered early with {Early}, and found {Final} later")]
+    private static partial void LogLaterPacket(ILogger logger, PublicKey key, Timestamp early, Timestamp final);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "DHT item for {Key} with seq {Seq} is signed but not a pkarr packet")]
     private static partial void LogInvalidItem(ILogger logger, PublicKey key, long seq);
 
@@ -142,4 +192,42 @@ internal sealed partial class DhtBackend(Func<CancellationToken, Task<Dht>> dht,
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "DHT put of {Key}: {Status}, stored on {StoredOn} nodes")]
     private static partial void LogPut(ILogger logger, PublicKey key, PutStatus status, int storedOn);
+
+    /// <summary>The §4.3 fold over the items of one lookup: items below the highest seq seen are ignored, and the
+    /// most recent valid packet is kept.</summary>
+    private sealed class Scan(PublicKey key, TimeProvider time, ILogger logger)
+    {
+        public PublicKey Key => key;
+
+        public long HighestSeq { get; private set; } = long.MinValue;
+
+        public bool SeenAny { get; private set; }
+
+        public CachedPacket? MostRecent { get; private set; }
+
+        /// <summary>Counts <paramref name="item"/>; returns its packet when it is counted and valid.</summary>
+        public CachedPacket? Add(MutableItem item)
+        {
+            if (item.Seq < HighestSeq)
+            {
+                return null;
+            }
+
+            HighestSeq = item.Seq;
+            SeenAny = true;
+            if (item.Seq < 0 || !DhtPackets.TryToSignedPacket(item, out var packet, out _))
+            {
+                LogInvalidItem(logger, key, item.Seq);
+                return null;
+            }
+
+            var entry = CachedPacket.Seen(packet, time);
+            if (entry.Supersedes(MostRecent))
+            {
+                MostRecent = entry;
+            }
+
+            return entry;
+        }
+    }
 }

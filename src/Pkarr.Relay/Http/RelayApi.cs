@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
 using Pkarr.Client;
 using Pkarr.Keys;
 using Pkarr.Packets;
@@ -27,13 +29,63 @@ internal static class RelayApi
     public const string InvalidSeqHeader = "Pkarr-Invalid-Signed-Packet-Seq";
     public const string MementoHeader = "Memento-Datetime";
 
+    /// <summary>The web app's policy: its own scripts, styles, images and requests only; no inline script, no framing.</summary>
+    internal const string WebContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// Kestrel's request body limit, above <see cref="MaxBodyLength"/>, which the handler enforces on the decoded body
+    /// itself. Kestrel counts chunked framing (sizes, CRLFs) against its limit, so at 1104 it would refuse a chunked
+    /// 1104-byte body; and it reads and discards an unread body only up to its limit, so that a client that sends an
+    /// oversized body without waiting for "100 Continue" still receives the 413 (or the 400 of a bad key) instead of
+    /// a connection closed under its upload.
+    /// </summary>
+    public const int RequestBodyLimit = 16 * 1024;
+
     public static void Map(IEndpointRouteBuilder routes, RelayContext relay)
     {
         routes.MapMethods("/{key}", [HttpMethods.Get, HttpMethods.Head], (HttpContext http, string key) => GetAsync(http, relay, key));
         routes.MapPut("/{key}", (HttpContext http, string key) => PutAsync(http, relay, key));
-        routes.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => StatusPage.WriteAsync(http, relay));
+        // With a web app at /, the status page moves to /status (a literal route wins over /{key}).
+        routes.MapMethods(relay.Options.Web.Root is null ? "/" : "/status", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => StatusPage.WriteAsync(http, relay));
+        routes.MapMethods("/api/status", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => RelayStatus.WriteJsonAsync(http, relay));
         routes.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => TextAsync(http, StatusCodes.Status200OK, "ok"));
         routes.MapMethods("/readyz", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => ReadyAsync(http, relay));
+    }
+
+    /// <summary>
+    /// Serves the web app folder (<see cref="WebSettings.Root"/>) at / with index.html as its default document, then
+    /// routes. The files come before routing because /{key} matches every one-segment path (/app.js too); a key
+    /// has no file extension, so its requests pass the static file middleware without touching the disk.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static void UseWeb(WebApplication app, RelayContext relay)
+    {
+        if (relay.Options.Web.Root is { } root)
+        {
+            string folder = Path.GetFullPath(root);
+            if (!Directory.Exists(folder))
+            {
+                throw Error.WebRootMissing(folder);
+            }
+
+            var files = new PhysicalFileProvider(folder);
+            app.Lifetime.ApplicationStopped.Register(files.Dispose);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions
+            {
+                FileProvider = files,
+                OnPrepareResponse = file =>
+                {
+                    var headers = file.Context.Response.Headers;
+                    headers.ContentSecurityPolicy = WebContentSecurityPolicy;
+                    headers.XContentTypeOptions = "nosniff";
+                },
+            });
+        }
+
+        app.UseRouting();
     }
 
     private static async Task GetAsync(HttpContext http, RelayContext relay, string key)

@@ -1,0 +1,210 @@
+// The status page (shared spec pkarr.md §6.9), GET /api/status, and the web app folder served at / with the status
+// page moved to /status.
+
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Pkarr.Keys;
+using Pkarr.Packets;
+using Pkarr.Relay.Http;
+using Pkarr.Relay.RateLimiting;
+using static Pkarr.Relay.Tests.Http.HttpApiSupport;
+
+namespace Pkarr.Relay.Tests.Http;
+
+public sealed class StatusTests
+{
+    [Theory]
+    [InlineData(0L, "0")]
+    [InlineData(999L, "999")]
+    [InlineData(1_234L, "1,234")]
+    [InlineData(9_999L, "9,999")]
+    [InlineData(10_000L, "10.0K")]
+    [InlineData(12_345L, "12.3K")]
+    [InlineData(999_949L, "999.9K")]
+    [InlineData(999_960L, "1.0M")]
+    [InlineData(1_000_000L, "1.0M")]
+    [InlineData(4_560_000L, "4.6M")]
+    [InlineData(1_250_000_000L, "1.3B")]
+    [InlineData(2_000_000_000_000L, "2,000.0B")]
+    public void Counts_are_abbreviated_from_ten_thousand_and_separated_below(long value, string shown) =>
+        Assert.Equal(shown, StatusPage.Count(value));
+
+    [Fact]
+    public void The_page_shows_the_three_blocks_with_formatted_values()
+    {
+        var status = Status("0.1.0", packets: 1_234, capacity: 1_000_000, publicAddress: "203.0.113.5:7000", firewalled: false, estimate: 12_345, stddev: 0.056);
+
+        string html = StatusPage.Render(status);
+
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.Contains("<title>Pkarr Relay</title>", html, StringComparison.Ordinal);
+        Assert.Contains("background:#000", html, StringComparison.Ordinal);
+        Assert.Contains("monospace", html, StringComparison.Ordinal);
+        Assert.Contains("https://github.com/pubky/pkarr/blob/main/design/relays.md", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Versioning</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Cache stats</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Dht Info</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Version</dt><dd>0.1.0</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Packets</dt><dd>1,234</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Capacity</dt><dd>1.0M</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Utilisation</dt><dd>0.12%</dd>", html, StringComparison.Ordinal);
+        // The public port wins over the bound one when known.
+        Assert.Contains("<dt>Port</dt><dd>7000</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Firewalled</dt><dd>no</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Size estimate</dt><dd>12.3K ± 5.6%</dd>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<form", html, StringComparison.OrdinalIgnoreCase);
+
+        string other = StatusPage.Render(Status("0.1.0", packets: 0, capacity: 0, publicAddress: null, firewalled: true, estimate: 0, stddev: null));
+        Assert.Contains("<dt>Port</dt><dd>6881</dd>", other, StringComparison.Ordinal);
+        Assert.Contains("<dt>Firewalled</dt><dd>yes</dd>", other, StringComparison.Ordinal);
+        Assert.Contains("<dt>Utilisation</dt><dd>0.00%</dd>", other, StringComparison.Ordinal);
+        Assert.Contains("<dt>Size estimate</dt><dd>0</dd>", other, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_value_on_the_page_is_html_encoded()
+    {
+        string html = StatusPage.Render(Status("<script>alert('x')</script>&\"", packets: 1, capacity: 10, publicAddress: null, firewalled: false, estimate: 1, stddev: 0));
+
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;&quot;", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_relay_serves_the_page_at_root_and_the_status_json()
+    {
+        await using var relay = await RelayFixture.StartAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            using var keypair = Keypair.Random();
+            Assert.True(await relay.Server.Store!.PutIfNewerAsync(CachedPacket.Seen(Packet(keypair))));
+        }
+
+        using var page = await relay.Http.GetAsync("/");
+        string html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html; charset=utf-8", Raw(page, "Content-Type"));
+        Assert.Equal(StatusPage.ContentSecurityPolicy, Raw(page, "Content-Security-Policy"));
+        Assert.Contains("<title>Pkarr Relay</title>", html, StringComparison.Ordinal);
+        Assert.Contains($"<dt>Version</dt><dd>{RelayStatus.RelayVersion}</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Packets</dt><dd>3</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Capacity</dt><dd>1.0M</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Utilisation</dt><dd>0.00%</dd>", html, StringComparison.Ordinal);
+        Assert.Contains($"<dt>Port</dt><dd>{relay.Server.DhtEndPoint.Port}</dd>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<form", html, StringComparison.OrdinalIgnoreCase);
+
+        using var head = await SendAsync(relay.Http, HttpMethod.Head, "/");
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+
+        // Without a web app folder, /status is not a route: it is parsed as a key.
+        using var status = await relay.Http.GetAsync("/status");
+        Assert.Equal(HttpStatusCode.BadRequest, status.StatusCode);
+
+        using var api = await relay.Http.GetAsync("/api/status");
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", Raw(api, "Content-Type"));
+        using var json = JsonDocument.Parse(await api.Content.ReadAsStringAsync());
+        var root = json.RootElement;
+        Assert.Equal(["version", "uptime_seconds", "store", "dht", "rate_limits"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(RelayStatus.RelayVersion, root.GetProperty("version").GetString());
+        Assert.DoesNotContain('+', RelayStatus.RelayVersion);
+        Assert.InRange(root.GetProperty("uptime_seconds").GetInt64(), 0, 600);
+
+        var store = root.GetProperty("store");
+        Assert.Equal(3, store.GetProperty("packets").GetInt64());
+        Assert.Equal(1_000_000, store.GetProperty("capacity").GetInt64());
+        Assert.Equal("sqlite", store.GetProperty("backend").GetString());
+        Assert.Equal(relay.Server.StoreLocation, store.GetProperty("location").GetString());
+
+        var dht = root.GetProperty("dht");
+        Assert.Equal(
+            ["local_port", "public_address", "firewalled", "server_mode", "size_estimate", "size_estimate_stddev", "routing_table_size"],
+            dht.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(relay.Server.DhtEndPoint.Port, dht.GetProperty("local_port").GetInt32());
+        Assert.True(dht.GetProperty("server_mode").GetBoolean());
+        Assert.InRange(dht.GetProperty("routing_table_size").GetInt32(), 1, 100);
+        Assert.True(dht.GetProperty("firewalled").ValueKind is JsonValueKind.True or JsonValueKind.False);
+        Assert.True(dht.GetProperty("public_address").ValueKind is JsonValueKind.String or JsonValueKind.Null);
+
+        Assert.False(root.GetProperty("rate_limits").GetProperty("enabled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_web_app_folder_is_served_at_root_and_the_page_moves_to_status()
+    {
+        string folder = Directory.CreateTempSubdirectory("pkarr-web-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "index.html"), "<!DOCTYPE html><title>web app</title>");
+            await File.WriteAllTextAsync(Path.Combine(folder, "app.js"), "export const app = 1;");
+            await File.WriteAllTextAsync(Path.Combine(folder, ".secret"), "hidden");
+            await using var relay = await RelayFixture.StartAsync(o =>
+            {
+                o.Web.Root = folder;
+                o.RateLimiter = new RateLimiterSettings
+                {
+                    Quota = new Quota(1000, QuotaUnit.Second),
+                    DhtQuota = new Quota(1000, QuotaUnit.Second),
+                    UserDhtQuota = new Quota(1000, QuotaUnit.Second),
+                };
+            });
+
+            using var index = await relay.Http.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, index.StatusCode);
+            Assert.Equal("<!DOCTYPE html><title>web app</title>", await index.Content.ReadAsStringAsync());
+            Assert.StartsWith("text/html", Raw(index, "Content-Type"), StringComparison.Ordinal);
+            Assert.Equal(RelayApi.WebContentSecurityPolicy, Raw(index, "Content-Security-Policy"));
+            Assert.Equal("true", Raw(index, "Access-Control-Allow-Credentials"));
+
+            using var script = await relay.Http.GetAsync("/app.js");
+            Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+            Assert.Equal("export const app = 1;", await script.Content.ReadAsStringAsync());
+            Assert.Contains("javascript", Raw(script, "Content-Type"), StringComparison.Ordinal);
+
+            using var hidden = await relay.Http.GetAsync("/.secret");
+            Assert.NotEqual(HttpStatusCode.OK, hidden.StatusCode);
+            using var missing = await relay.Http.GetAsync("/missing.js");
+            Assert.NotEqual(HttpStatusCode.OK, missing.StatusCode);
+
+            using var page = await relay.Http.GetAsync("/status");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("<title>Pkarr Relay</title>", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            using var api = await relay.Http.GetAsync("/api/status");
+            using var json = JsonDocument.Parse(await api.Content.ReadAsStringAsync());
+            Assert.True(json.RootElement.GetProperty("rate_limits").GetProperty("enabled").GetBoolean());
+
+            // Keys are still keys.
+            using var keypair = Keypair.Random();
+            var packet = Packet(keypair);
+            Assert.True(await relay.Server.Store!.PutIfNewerAsync(CachedPacket.Seen(packet)));
+            using var get = await relay.Http.GetAsync(keypair.PublicKey.ToZ32() + "?policy=CacheOnly");
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            Assert.Equal(packet.RelayPayload.ToArray(), await get.Content.ReadAsByteArrayAsync());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_missing_web_app_folder_fails_the_start()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "pkarr-web-missing-" + Guid.NewGuid().ToString("N"));
+
+        var error = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => RelayFixture.StartAsync(o => o.Web.Root = folder));
+
+        Assert.Contains(folder, error.Message, StringComparison.Ordinal);
+    }
+
+    private static RelayStatus Status(string version, long packets, long capacity, string? publicAddress, bool firewalled, long estimate, double? stddev) =>
+        new(version, 42,
+            new StoreStatus(packets, capacity, "sqlite", "/var/lib/pkarr/packets.db"),
+            new DhtStatus(6881, publicAddress, firewalled, true, estimate, stddev, 8),
+            new RateLimitStatus(false));
+}
