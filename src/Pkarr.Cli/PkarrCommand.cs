@@ -14,7 +14,11 @@ internal static class PkarrCommand
             ErrorIsTerminal = !Console.IsErrorRedirected,
         });
 
-    internal static Task<int> RunAsync(string[] args, CliConsole console)
+    internal static Task<int> RunAsync(string[] args, CliConsole console) => RunAsync(args, console, CancellationToken.None);
+
+    /// <summary>Runs a command line; <paramref name="cancellationToken"/> stops a long-running command as Ctrl+C does
+    /// (tests).</summary>
+    internal static Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
     {
         // A plain command named "pkarr" rather than RootCommand, whose name is the assembly's (Pkarr.Cli).
         var help = new HelpOption();
@@ -33,6 +37,7 @@ internal static class PkarrCommand
             RepublishCommand.Create(console),
             DhtCommand.Create(console),
             TestnetCommand.Create(console),
+            RelayCommand.Create(console),
         };
 
         var configuration = new InvocationConfiguration
@@ -46,6 +51,6 @@ internal static class PkarrCommand
             ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
         };
 
-        return root.Parse(args).InvokeAsync(configuration);
+        return root.Parse(args).InvokeAsync(configuration, cancellationToken);
     }
 }

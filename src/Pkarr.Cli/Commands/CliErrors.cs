@@ -4,6 +4,7 @@
 using System.Globalization;
 using Pkarr.Client;
 using Pkarr.Keys;
+using Pkarr.Relay;
 
 namespace Pkarr.Cli.Commands;
 
@@ -62,4 +63,21 @@ internal static class CliErrors
 
     internal static string NoEndpoints(string name) =>
         $"no HTTPS endpoint found for {name}: its packet was not found or has no usable HTTPS record (resolve its key to see its records)";
+
+    internal static ArgumentException BadPort(string option, int port) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"{option} must be a port from 0 to 65535 (0: any free port), not {port}"));
+
+    internal static string HttpPortTaken(HttpSettings http) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"HTTP port {http.Port} on {http.BindAddress} is taken (another relay?): stop what listens there, or choose another port with --http-port N ([http] port in the config file)");
+
+    internal static string CannotListen(HttpSettings http, string reason) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"cannot listen for HTTP on {http.BindAddress} port {http.Port}: {reason}; choose another port with --http-port N, or another address in [http]");
+
+    internal static string DhtCannotBind(MainlineSettings mainline, string reason) =>
+        $"cannot open the DHT node's UDP socket on {mainline.BindAddress}: {reason}; choose another port with --dht-port N, or another address in [mainline]";
+
+    internal static string RelayCannotStart(string reason) =>
+        $"the relay could not start: {reason}";
 }
