@@ -31,6 +31,7 @@ internal static class GetBench
         int threads = a.Int("--threads", 2);
         int connections = a.Int("--connections", 64);
         int rounds = a.Int("--rounds", 1);
+        int warmup = a.Int("--warmup", 3);
         int hot = a.Int("--hot-size", -1);
         bool withPeer = !a.Flag("--no-peer");
         string dir = a.Str("--dir", Path.Combine(Path.GetTempPath(), "pkarr-relay-bench"));
@@ -42,7 +43,7 @@ internal static class GetBench
         Directory.CreateDirectory(dir);
         string keysFile = Path.Combine(dir, "keys.txt");
         string since = DateTimeOffset.UtcNow.AddDays(1).ToString("R");
-        Console.WriteLine($"# get: keys {string.Join(',', counts)}, wrk -t{threads} -c{connections} -d{seconds}s, {rounds} round(s), " +
+        Console.WriteLine($"# get: keys {string.Join(',', counts)}, wrk -t{threads} -c{connections} -d{seconds}s, {rounds} round(s) after a {warmup} s warm-up of each target, " +
             $"{Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}, {DateTime.UtcNow:u}, load {Load()}");
 
         double rssStart = Memory.RssMiB();
@@ -90,6 +91,13 @@ internal static class GetBench
                     }
 
                     await CheckAsync(http, relay.Url, hello.Url, peerRuns ? peer!.Url : null, peerPackets[0], since);
+
+                    // Warm-up, not counted: tiered compilation of both ASP.NET apps and the peer's JIT settle.
+                    foreach (var url in new[] { hello.Url, relay.Url }.Concat(peerRuns ? [peer!.Url] : []))
+                    {
+                        await Wrk.RunAsync(url, threads, connections, warmup, "get.lua", keysFile, count.ToString());
+                    }
+
                     for (int round = 1; round <= rounds; round++)
                     {
                         var ceiling = await Wrk.RunAsync(hello.Url, threads, connections, seconds, "get.lua", keysFile, count.ToString());
@@ -131,23 +139,8 @@ internal static class GetBench
             }
         }
 
-        // The relay restarted on the same store: its start time and its latencies with a cold process.
-        var restart = Stopwatch.StartNew();
-        await using var reopened = await Relays.StartAsync(Path.Combine(dir, "store"), Math.Max(counts[^1], 1), hot >= 0 ? hot : null);
-        var started = restart.Elapsed;
-        using (var http = new HttpClient())
-        {
-            using var first = await http.GetAsync(new Uri(reopened.Url, File.ReadLines(keysFile).First()));
-            Console.WriteLine($"\n## restart on the same store: StartAsync {Text.F(started.TotalMilliseconds, 0)} ms, first GET {(int)first.StatusCode} after " +
-                $"{Text.F(restart.Elapsed.TotalMilliseconds, 0)} ms; store count {await reopened.Store!.CountAsync()}; RSS {Text.F(Memory.RssMiB())} MiB");
-        }
-
-        var single = await Wrk.RunAsync(reopened.Url, 1, 1, seconds, "get.lua", keysFile, stored.ToString());
-        Console.WriteLine($"  after restart, 1 connection        {single.Row}");
-        var loaded = await Wrk.RunAsync(reopened.Url, threads, connections, seconds, "get.lua", keysFile, stored.ToString());
-        Console.WriteLine($"  after restart, {connections} connections      {loaded.Row}");
-        Console.WriteLine($"  RSS {Text.F(Memory.RssMiB())} MiB, load {Load()}");
-        return 0;
+        // The relay restarted on the same store: its start time and its latencies in a fresh process state.
+        return await StoreBench.RestartAsync(dir, stored, seconds, threads, connections);
     }
 
     private static async Task StoreReportAsync(RelayServer relay, string keysFile, int stored, double rssStart)
@@ -158,8 +151,7 @@ internal static class GetBench
         string db = relay.StoreLocation;
         Console.WriteLine($"\n## store of {stored} packets: {db}: {Text.F(Memory.SqliteBytes(db) / 1048576.0)} MiB (db+wal+shm); " +
             $"RSS {Text.F(Memory.RssMiB())} MiB (at start {Text.F(rssStart)}), GC heap {Text.F(GC.GetTotalMemory(false) / 1048576.0)} MiB");
-        var single = await Wrk.RunAsync(relay.Url, 1, 1, 10, "get.lua", keysFile, stored.ToString());
-        Console.WriteLine($"  random GET, 1 connection           {single.Row}");
+        await StoreBench.LatencyAsync(relay.Url, keysFile, stored, 10);
     }
 
     // Stores packets [from, to) of fresh random keys; each key is one line of the keys file; the first PeerCapacity
