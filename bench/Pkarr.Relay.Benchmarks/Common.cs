@@ -52,7 +52,7 @@ internal static class Paths
 }
 
 /// <summary>One wrk run's summary, as printed by the done() of bench/relay/*.lua.</summary>
-internal sealed record WrkResult(long Requests, double Rps, long P50Us, long P90Us, long P99Us, long MaxUs, long StatusErrors, long SocketErrors, long Wrapped)
+internal sealed record WrkResult(long Requests, double Rps, long P50Us, long P90Us, long P99Us, long MaxUs, long StatusErrors, long SocketErrors, long Wrapped, long Stored = -1, long Other = -1)
 {
     public string Row => string.Create(CultureInfo.InvariantCulture,
         $"{Rps,10:F0} req/s  p50 {P50Us / 1000.0,7:F3} ms  p90 {P90Us / 1000.0,7:F3} ms  p99 {P99Us / 1000.0,7:F3} ms  max {MaxUs / 1000.0,8:F2} ms  n={Requests}  non-2xx/3xx={StatusErrors}  socket errors={SocketErrors}");
@@ -108,7 +108,9 @@ internal static class Wrk
             j.GetProperty("p50_us").GetInt64(), j.GetProperty("p90_us").GetInt64(), j.GetProperty("p99_us").GetInt64(), j.GetProperty("max_us").GetInt64(),
             e.GetProperty("status").GetInt64(),
             e.GetProperty("connect").GetInt64() + e.GetProperty("read").GetInt64() + e.GetProperty("write").GetInt64() + e.GetProperty("timeout").GetInt64(),
-            j.TryGetProperty("wrapped", out var w) ? w.GetInt64() : 0);
+            j.TryGetProperty("wrapped", out var w) ? w.GetInt64() : 0,
+            j.TryGetProperty("stored", out var st) ? st.GetInt64() : -1,
+            j.TryGetProperty("other", out var o) ? o.GetInt64() : -1);
     }
 }
 

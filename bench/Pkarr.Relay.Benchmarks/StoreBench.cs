@@ -35,12 +35,38 @@ internal static class StoreBench
                 $"{Text.F(Memory.SqliteBytes(relay.StoreLocation) / 1048576.0)} MiB (db+wal+shm); RSS {Text.F(Memory.RssMiB())} MiB (before {Text.F(rssBefore)})");
         }
 
+        await StoreReadsAsync(relay, keysFile, keys);
         await LatencyAsync(relay.Url, keysFile, keys, seconds);
         var loaded = await Wrk.RunAsync(relay.Url, threads, connections, seconds, "get.lua", keysFile, keys.ToString());
         Console.WriteLine($"  relay random GET, {connections} connections  {loaded.Row}");
         GC.Collect();
         Console.WriteLine($"  RSS {Text.F(Memory.RssMiB())} MiB, GC heap {Text.F(GC.GetTotalMemory(false) / 1048576.0)} MiB, load {GetBench.Load()}");
         return 0;
+    }
+
+    /// <summary>The store's own share of a GET: RelayServer.Store.GetAsync of random keys on one thread, 3 s.</summary>
+    public static async Task StoreReadsAsync(RelayServer relay, string keysFile, int keys)
+    {
+        var rng = new Random(7);
+        var sample = File.ReadLines(keysFile).Take(keys).Where((_, i) => keys <= 20_000 || rng.Next(keys / 20_000) == 0)
+            .Select(k => Pkarr.Keys.PublicKey.Parse(k)).ToArray();
+        var store = relay.Store!;
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        for (int i = 0; total.Elapsed < TimeSpan.FromSeconds(3); i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            var entry = await store.GetAsync(sample[rng.Next(sample.Length)]);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            if (entry is null)
+            {
+                throw new InvalidOperationException("a stored key is missing");
+            }
+        }
+
+        times.Sort();
+        Console.WriteLine($"  store GetAsync alone, 1 thread      {times.Count / total.Elapsed.TotalSeconds,10:F0} reads/s  p50 {Text.F(times[times.Count / 2] / 1000, 3)} ms  " +
+            $"p99 {Text.F(times[(int)(times.Count * 0.99)] / 1000, 3)} ms  n={times.Count} (keys drawn from {sample.Length})");
     }
 
     /// <summary>Random GETs one at a time (1 connection) on the relay, then on a hello-world in the same process.</summary>

@@ -14,6 +14,9 @@ end
 local items = {}
 local next_item = 1
 repeats = 0
+-- 204s whose Pkarr-Dht-Stored-Nodes is at least 1 (the DHT put reached a node), and every other answer.
+stored = 0
+other = 0
 
 local function unhex(h)
   return (h:gsub("..", function(cc) return string.char(tonumber(cc, 16)) end))
@@ -43,15 +46,24 @@ function request()
   return wrk.format("PUT", item.path, nil, item.body)
 end
 
+function response(status, headers, body)
+  local nodes = tonumber(headers["Pkarr-Dht-Stored-Nodes"] or headers["pkarr-dht-stored-nodes"] or "0")
+  if status == 204 and nodes and nodes >= 1 then stored = stored + 1 else other = other + 1 end
+end
+
 function done(summary, latency, requests)
-  local wrapped = 0
-  for _, t in ipairs(threads) do wrapped = wrapped + (t:get("repeats") or 0) end
+  local wrapped, ok, bad = 0, 0, 0
+  for _, t in ipairs(threads) do
+    wrapped = wrapped + (t:get("repeats") or 0)
+    ok = ok + (t:get("stored") or 0)
+    bad = bad + (t:get("other") or 0)
+  end
   local e = summary.errors
   io.write(string.format(
     '{"wrk":true,"requests":%d,"duration_us":%d,"bytes":%d,"rps":%.1f,' ..
-    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,"wrapped":%d,' ..
+    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,"wrapped":%d,"stored":%d,"other":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
     summary.requests, summary.duration, summary.bytes, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean, wrapped,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean, wrapped, ok, bad,
     e.connect, e.read, e.write, e.status, e.timeout))
 end
