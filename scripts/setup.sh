@@ -42,3 +42,23 @@ if command -v npm >/dev/null 2>&1; then
     (cd "$dht" && npm ci --no-audit --no-fund --loglevel=error) || log "npm install failed; the bittorrent-dht interop tests will fail"
   fi
 fi
+
+# redis-server for the relay's Redis store tests (tests/Pkarr.Relay.Tests/Storage), which start their own server on
+# a loopback port. Debian's package starts a system service when installed under systemd; policy-rc.d forbids that
+# for this install, and nothing here enables or starts one.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing redis-server"
+    policy=/usr/sbin/policy-rc.d
+    created_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+    fi
+    apt-get install -y --no-install-recommends redis-server >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends redis-server >/dev/null; } \
+      || log "apt-get failed; the Redis store tests will fail (need redis-server)"
+    if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
+  else
+    log "apt-get not found; the Redis store tests will fail (need redis-server)"
+  fi
+fi

@@ -35,6 +35,10 @@ public sealed class RelayOptions
     /// <summary>The clock of the store, TTLs, rate limits and the DHT node. Default: the system's.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>The clock of the rate limits alone, when it must differ from <see cref="TimeProvider"/> (tests move it
+    /// while the DHT and the store keep real time); null uses <see cref="TimeProvider"/>.</summary>
+    internal TimeProvider? RateLimitClock { get; set; }
+
     /// <summary>Where the relay logs; null logs nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

@@ -95,6 +95,10 @@ public sealed partial class RelayServer : IAsyncDisposable
         Testnet? testnet = null;
         Dht? dht = null;
         RelayStore? store = null;
+        RelayRateLimits? limits = null;
+        PkarrClient? client = null;
+        RelayContext? context = null;
+        WebApplication? app = null;
         string? ephemeral = null;
         try
         {
@@ -103,7 +107,7 @@ public sealed partial class RelayServer : IAsyncDisposable
                 testnet = await Mainline.Testnet.CreateAsync(10, seeded: true, time, cancellationToken).ConfigureAwait(false);
             }
 
-            var limits = new RelayRateLimits(options.RateLimiter, time);
+            limits = new RelayRateLimits(options.RateLimiter, options.RateLimitClock ?? time);
             dht = await StartDhtAsync(options, testnet, limits, loggers, logger, cancellationToken).ConfigureAwait(false);
 
             if (options.Cache.Backend == StoreBackend.Sqlite && options.Cache.Path is null && options.Cache.Size > 0)
@@ -114,7 +118,7 @@ public sealed partial class RelayServer : IAsyncDisposable
             }
 
             store = await RelayStore.OpenAsync(options.Cache, ephemeral, time, loggers, cancellationToken).ConfigureAwait(false);
-            var client = new PkarrClient(new PkarrClientOptions
+            client = new PkarrClient(new PkarrClientOptions
             {
                 UseDht = true,
                 UseRelays = false,
@@ -127,15 +131,38 @@ public sealed partial class RelayServer : IAsyncDisposable
             });
 
             var metrics = new RelayMetrics();
-            var context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
-            var app = Build(context, loggers);
+            limits.Metrics = metrics;
+            context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
+            context.Republisher = RelayRepublisher.Create(options, client, metrics, loggers);
+            app = Build(context, loggers);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            await (context.Republisher?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             var server = new RelayServer(app, context, testnet, dht, store, ephemeral, logger);
             LogStarted(logger, server.Url, server.DhtEndPoint, store.Location);
             return server;
         }
         catch
         {
+            // Undone in the reverse order of StartAsync; the context owns the client, limits and republisher.
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (context is not null)
+            {
+                await context.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                if (client is not null)
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                }
+
+                limits?.Dispose();
+            }
+
             if (store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
@@ -210,6 +237,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
         RelayApi.Map(app, context);
+        RelayMetrics.Map(app);
         return app;
     }
 

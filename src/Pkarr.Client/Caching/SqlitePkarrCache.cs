@@ -175,6 +175,34 @@ public sealed partial class SqlitePkarrCache : IPkarrCache, IDisposable, IAsyncD
         }
     }
 
+    /// <summary>
+    /// Records uses made outside this cache (a memory layer in front of it that serves hits itself): each key's
+    /// last use moves forward to the given time (µs since the Unix epoch, the clock of this cache), never back.
+    /// Keys that are not held are skipped. Writes in transactions of <see cref="UseBatchLength"/> keys, taking
+    /// turns with this process's writers between them.
+    /// </summary>
+    internal async ValueTask RecordUsesAsync(IReadOnlyCollection<KeyValuePair<PublicKey, long>> uses, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uses);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var batch in uses.Chunk(UseBatchLength))
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                RecordUses(batch);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        }
+    }
+
+    // A batch is small enough that a writer waiting behind it waits for one short transaction, not for all the uses
+    // a memory layer has gathered.
+    internal const int UseBatchLength = 512;
+
     /// <summary>Closes the cache's connections; operations still running finish first on their own connection.</summary>
     public void Dispose()
     {
@@ -238,6 +266,31 @@ public sealed partial class SqlitePkarrCache : IPkarrCache, IDisposable, IAsyncD
             }
 
             return entry;
+        }
+        finally
+        {
+            Return(connection);
+        }
+    }
+
+    private void RecordUses(KeyValuePair<PublicKey, long>[] batch)
+    {
+        var connection = Rent();
+        try
+        {
+            using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE packets SET last_used = $used WHERE key = $key AND last_used < $used";
+            var used = update.Parameters.Add("$used", SqliteType.Integer);
+            var key = update.Parameters.Add("$key", SqliteType.Blob);
+            foreach (var (publicKey, time) in batch)
+            {
+                used.Value = time;
+                key.Value = publicKey.Bytes.ToArray();
+                update.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
         }
         finally
         {

@@ -80,6 +80,7 @@ public readonly record struct Quota(int Count, QuotaUnit Unit)
         quota = new Quota(n, unit.Value);
         if (quota.Period <= TimeSpan.Zero)
         {
+            quota = default;
             error = $"\"{text}\" is too high: one request per {quota.UnitLength} / {n} rounds to no time at all";
             return false;
         }
