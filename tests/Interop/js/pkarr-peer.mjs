@@ -211,7 +211,7 @@ async function publishRelay () {
   const packet = sign()
   const response = await Pkarr.relayPut(url, packet)
   const body = await response.text()
-  if (!response.ok) fail(3, `relay answered ${response.status} ${body}`)
+  if (!response.ok) fail(3, `relay answered ${response.status} ${body}`, { status: response.status })
   process.stdout.write(JSON.stringify({ ...describe(packet), status: response.status }) + '\n')
 }
 
