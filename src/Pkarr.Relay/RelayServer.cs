@@ -258,6 +258,16 @@ public sealed partial class RelayServer : IAsyncDisposable
             LoggerFactory = loggers,
         };
 
+        if (testnet is not null)
+        {
+            // Every node of the testnet, and every client on this host, is 127.0.0.1: per-IP and per-/24 limits made
+            // for the internet would throttle the whole testnet as one peer.
+            dhtOptions.RateLimitPerIp = 0;
+            dhtOptions.RateLimitPerSubnet = 0;
+            dhtOptions.ReplyBytesPerSecond = 0;
+            dhtOptions.Server = new ServerSettings { MaxItemsPerIp = int.MaxValue, MaxPeersPerIp = int.MaxValue };
+        }
+
         try
         {
             return await Dht.CreateAsync(dhtOptions, cancellationToken).ConfigureAwait(false);
