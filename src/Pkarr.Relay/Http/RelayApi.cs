@@ -43,6 +43,9 @@ internal static class RelayApi
     /// </summary>
     public const int RequestBodyLimit = 16 * 1024;
 
+    // Keys parsed from paths: at most 16,384 segments of at most 64 characters.
+    private static readonly KeyCache ParsedKeys = new(16_384);
+
     public static void Map(IEndpointRouteBuilder routes, RelayContext relay)
     {
         routes.MapMethods("/{key}", [HttpMethods.Get, HttpMethods.Head], (HttpContext http, string key) => GetAsync(http, relay, key));
@@ -306,7 +309,7 @@ internal static class RelayApi
     private static bool TryKey(string segment, out PublicKey key, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         // Routing has percent-decoded the segment already.
-        if (PublicKey.TryParse(segment.AsSpan(), out key, out var keyError))
+        if (ParsedKeys.TryParse(segment, out key, out var keyError))
         {
             error = null;
             return true;
