@@ -147,7 +147,6 @@ internal sealed partial class HotPacketCache : IPkarrCache, IAsyncDisposable
             return ValueTask.FromResult<CachedPacket?>(held);
         }
 
-        // The durable read counts as the use itself.
         return ReadThroughAsync(key, cancellationToken);
     }
 
@@ -281,7 +280,16 @@ internal sealed partial class HotPacketCache : IPkarrCache, IAsyncDisposable
             ticket = _writing[stripe] == 0 ? _written[stripe] : -1;
         }
 
-        var entry = await _durable.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        // With batched uses, the read is a plain read and its use joins the batch: a durable read that records the
+        // use itself is a write transaction, which waits for the file's write lock and for WAL checkpoints.
+        var entry = _recordUses is null
+            ? await _durable.GetAsync(key, cancellationToken).ConfigureAwait(false)
+            : await _durable.PeekAsync(key, cancellationToken).ConfigureAwait(false);
+        if (entry is not null && _recordUses is not null)
+        {
+            RecordUse(key);
+        }
+
         if (entry is not null && ticket >= 0)
         {
             lock (_gate)

@@ -281,6 +281,33 @@ public sealed class HotPacketCacheTests
     }
 
     [Fact]
+    public async Task A_miss_with_batched_uses_reads_the_durable_store_without_a_use_and_queues_the_use()
+    {
+        // The durable store's own use-recording read is a write transaction; with batches, a miss must not take it.
+        var durable = new CountingCache(100);
+        var recorder = new UseRecorder();
+        await using var hot = Hot(durable, 10, recorder.Record);
+        using var keypair = Keypair.Random();
+        Assert.True(await durable.SeedAsync(CachedPacket.Seen(Packet(keypair, 1), _time)));
+
+        Assert.NotNull(await hot.GetAsync(keypair.PublicKey));
+        Assert.Equal(0, durable.Gets);
+        Assert.Equal(1, durable.Peeks);
+
+        await hot.FlushUsesAsync();
+        var use = Assert.Single(Assert.Single(recorder.Batches));
+        Assert.Equal(keypair.PublicKey, use.Key);
+
+        // Without batches (no use recorder), the durable read records the use itself.
+        var plain = new CountingCache(100);
+        await using var unbatched = Hot(plain, 10);
+        Assert.True(await plain.SeedAsync(CachedPacket.Seen(Packet(keypair, 1), _time)));
+        Assert.NotNull(await unbatched.GetAsync(keypair.PublicKey));
+        Assert.Equal(1, plain.Gets);
+        Assert.Equal(0, plain.Peeks);
+    }
+
+    [Fact]
     public async Task The_timer_flushes_queued_uses()
     {
         var recorder = new UseRecorder();
