@@ -1,7 +1,7 @@
-// Parsing a key from the path costs ~15 µs, nearly all of it the Ed25519 point check (spec §1.1), which is a third
-// of what a cache hit costs the relay in all. Popular keys are asked for again and again, so the keys already parsed
-// are remembered by their path segment. The table is bounded: when full it starts afresh, which keeps it O(1) and
-// simple; the keys still in demand come back at the cost of one parse each.
+// Parsing a key from the path includes the Ed25519 point check (spec §1.1), which costs more than answering from the
+// hot store. Popular keys are asked for again and again, so the keys already parsed are remembered by their path
+// segment. The table is bounded: when full it starts afresh, which keeps it O(1) and simple; the keys still in demand
+// come back at the cost of one parse each.
 
 using System.Collections.Concurrent;
 using Pkarr.Keys;
