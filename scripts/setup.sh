@@ -62,3 +62,16 @@ if ! command -v redis-server >/dev/null 2>&1; then
     log "apt-get not found; the Redis store tests will fail (need redis-server)"
   fi
 fi
+
+# Debian's Chromium for the web app's browser tests (tests/Pkarr.Web.Tests), driven by Playwright with
+# ExecutablePath=/usr/bin/chromium: Playwright's own browser download never runs.
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium"
+    apt-get install -y --no-install-recommends chromium >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; } \
+      || log "apt-get failed; the web app tests will fail (need chromium)"
+  else
+    log "apt-get not found; the web app tests will fail (need /usr/bin/chromium)"
+  fi
+fi

@@ -182,10 +182,14 @@ public sealed class RepublisherSettings
     public int Concurrency { get; set; } = 8;
 }
 
-/// <summary><c>[web]</c>: the web app.</summary>
+/// <summary><c>[web]</c>: the web app at <c>/</c>, which resolves and publishes from the browser.</summary>
 public sealed class WebSettings
 {
-    /// <summary><c>root</c>: a folder of static files served at <c>/</c> (its <c>index.html</c> is the page); null
-    /// serves the built-in status page.</summary>
+    /// <summary><c>enabled</c>: serve a web app at <c>/</c> and the status page at <c>/status</c>. False serves the
+    /// status page at <c>/</c>. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary><c>root</c>: a folder of static files served at <c>/</c> instead of the built-in web app (its
+    /// <c>index.html</c> is the page). Null serves the built-in one.</summary>
     public string? Root { get; set; }
 }

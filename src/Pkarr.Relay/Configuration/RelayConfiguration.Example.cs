@@ -83,8 +83,11 @@ public static partial class RelayConfiguration
         concurrency = 8
 
         [web]
-        # A folder of static files served at / (its index.html is the page); it must exist. Unset: the built-in
-        # status page.
+        # The web app at / (resolve and publish from a browser; the status page moves to /status). false: the status
+        # page at /.
+        enabled = true
+        # A folder of static files served at / instead of the built-in web app (its index.html is the page); it must
+        # exist.
         # root = "./wwwroot"
 
         """;

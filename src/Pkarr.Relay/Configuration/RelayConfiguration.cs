@@ -45,6 +45,7 @@ public static partial class RelayConfiguration
         ["republisher.max_keys"] = (o, s) => o.Republisher.MaxKeys = s.Count(0),
         ["republisher.interval"] = (o, s) => o.Republisher.Interval = TimeSpan.FromSeconds(s.Count(1)),
         ["republisher.concurrency"] = (o, s) => o.Republisher.Concurrency = s.Count(1),
+        ["web.enabled"] = (o, s) => o.Web.Enabled = s.Boolean(),
         ["web.root"] = (o, s) => o.Web.Root = s.Directory(),
     };
 

@@ -51,30 +51,42 @@ internal static class RelayApi
         routes.MapMethods("/{key}", [HttpMethods.Get, HttpMethods.Head], (HttpContext http, string key) => GetAsync(http, relay, key));
         routes.MapPut("/{key}", (HttpContext http, string key) => PutAsync(http, relay, key));
         // With a web app at /, the status page moves to /status (a literal route wins over /{key}).
-        routes.MapMethods(relay.Options.Web.Root is null ? "/" : "/status", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => StatusPage.WriteAsync(http, relay));
+        routes.MapMethods(relay.Options.Web.Enabled ? "/status" : "/", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => StatusPage.WriteAsync(http, relay));
         routes.MapMethods("/api/status", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => RelayStatus.WriteJsonAsync(http, relay));
         routes.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => TextAsync(http, StatusCodes.Status200OK, "ok"));
         routes.MapMethods("/readyz", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => ReadyAsync(http, relay));
     }
 
     /// <summary>
-    /// Serves the web app folder (<see cref="WebSettings.Root"/>) at / with index.html as its default document, then
-    /// routes. The files come before routing because /{key} matches every one-segment path (/app.js too); a key
-    /// has no file extension, so its requests pass the static file middleware without touching the disk.
+    /// Serves the web app at / with index.html as its default document, then routes: the built-in one embedded in this
+    /// assembly (wwwroot/), or the folder of <see cref="WebSettings.Root"/>. The files come before routing because
+    /// /{key} matches every one-segment path (/app.js too); a key has no file extension, so its requests pass the
+    /// static file middleware without a lookup that finds anything.
     /// </summary>
-    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">The configured folder does not exist.</exception>
     public static void UseWeb(WebApplication app, RelayContext relay)
     {
-        if (relay.Options.Web.Root is { } root)
+        var web = relay.Options.Web;
+        if (web.Enabled)
         {
-            string folder = Path.GetFullPath(root);
-            if (!Directory.Exists(folder))
+            IFileProvider files;
+            if (web.Root is { } root)
             {
-                throw Error.WebRootMissing(folder);
+                string folder = Path.GetFullPath(root);
+                if (!Directory.Exists(folder))
+                {
+                    throw Error.WebRootMissing(folder);
+                }
+
+                var physical = new PhysicalFileProvider(folder);
+                app.Lifetime.ApplicationStopped.Register(physical.Dispose);
+                files = physical;
+            }
+            else
+            {
+                files = WebApp.Files;
             }
 
-            var files = new PhysicalFileProvider(folder);
-            app.Lifetime.ApplicationStopped.Register(files.Dispose);
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions
             {
@@ -84,6 +96,10 @@ internal static class RelayApi
                     var headers = file.Context.Response.Headers;
                     headers.ContentSecurityPolicy = WebContentSecurityPolicy;
                     headers.XContentTypeOptions = "nosniff";
+                    headers["Referrer-Policy"] = "no-referrer";
+                    // The files change with the relay's version: revalidate rather than run an old script against a
+                    // new relay.
+                    headers.CacheControl = "no-cache";
                 },
             });
         }
