@@ -130,7 +130,7 @@ public sealed partial class RelayServer : IAsyncDisposable
                 LoggerFactory = loggers,
             });
 
-            var metrics = new RelayMetrics();
+            var metrics = new RelayMetrics(time);
             limits.Metrics = metrics;
             context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
             context.Republisher = RelayRepublisher.Create(options, client, metrics, loggers);
