@@ -234,9 +234,10 @@ public sealed partial class RelayServer : IAsyncDisposable
         context.Limits.AddServices(builder.Services);
 
         var app = builder.Build();
+        RelayApi.UseWeb(app, context);
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
-        RelayApi.UseWeb(app, context);
+        app.UseRouting();
         RelayApi.Map(app, context);
         RelayMetrics.Map(app);
         return app;

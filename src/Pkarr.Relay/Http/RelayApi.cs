@@ -62,10 +62,11 @@ internal static class RelayApi
     }
 
     /// <summary>
-    /// Serves the web app at / with index.html as its default document, then routes: the built-in one embedded in this
-    /// assembly (wwwroot/), or the folder of <see cref="WebSettings.Root"/>. The files come before routing because
-    /// /{key} matches every one-segment path (/app.js too); a key has no file extension, so its requests pass the
-    /// static file middleware without a lookup that finds anything.
+    /// Serves the web app at / with index.html as its default document: the built-in one embedded in this assembly
+    /// (wwwroot/), or the folder of <see cref="WebSettings.Root"/>. It runs first in the pipeline, before the HTTP rate
+    /// limit: a page load fetches a dozen small files from memory, which the default 2r/s would refuse, while the
+    /// requests that cost something (the API) stay limited. It also runs before routing because /{key} matches every
+    /// one-segment path (/app.js too); a key has no file extension, so its requests pass through without a file found.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The configured folder does not exist.</exception>
     public static void UseWeb(WebApplication app, RelayContext relay)
@@ -111,8 +112,6 @@ internal static class RelayApi
                 },
             });
         }
-
-        app.UseRouting();
     }
 
     private static async Task GetAsync(HttpContext http, RelayContext relay, string key)
