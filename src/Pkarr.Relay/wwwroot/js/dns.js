@@ -439,7 +439,7 @@ function writeRdata(w, code, data, index) {
       w.u8(checkInteger(data.flags ?? 0, 255, index, 'flags', 'flags'));
       w.u8(tag.length);
       w.raw(tag);
-      w.raw(utf8Encoder.encode(String(data.value ?? '')));
+      w.raw(data.value instanceof Uint8Array ? data.value : utf8Encoder.encode(String(data.value ?? '')));
       return;
     }
     case 64: case 65: {
@@ -488,7 +488,7 @@ function writeRecord(w, origin, record, index) {
  * (base64 of the ECHConfigList, its length prefix included), ipv6hint, keyNNNNN: Uint8Array } } (params sorted by
  * key; lists may be arrays or comma-separated text; null/undefined/false leave a param out);
  * SRV { priority, weight, port, target }; SOA { mname, rname, serial, refresh, retry, expire, minimum };
- * CAA { flags, tag, value }; any type { rdata: Uint8Array } (written as it is).
+ * CAA { flags, tag, value: text or Uint8Array }; any type { rdata: Uint8Array } (written as it is).
  * @param {string} origin the key in z-base32
  * @param {Array<{ name: string, type: string, ttl: number, data: object }>} records
  * @returns {Uint8Array}
@@ -684,9 +684,10 @@ class Reader {
         const tag = this.m.slice(start + 2, start + 2 + tagLength);
         const value = this.m.slice(start + 2 + tagLength, end);
         w.raw(this.m.subarray(start, end));
-        const text = decodeStrict(value);
-        data = /^[A-Za-z0-9]+$/.test(String.fromCharCode(...tag)) && text !== null
-          ? { flags, tag: String.fromCharCode(...tag), value: text }
+        // A tag that is not letters and digits prints as generic rdata in the C# core, so it stays raw here too;
+        // a value that is not UTF-8 stays bytes.
+        data = /^[A-Za-z0-9]+$/.test(String.fromCharCode(...tag))
+          ? { flags, tag: String.fromCharCode(...tag), value: decodeStrict(value) ?? value }
           : { rdata: this.m.slice(start, end) };
         break;
       }
