@@ -90,7 +90,7 @@ function wireLength(labels) {
  * @returns {string}
  */
 export function normalizeName(origin, name) {
-  const pieces = String(name).split('.').filter((piece) => piece !== '');
+  const pieces = String(name ?? '').split('.').filter((piece) => piece !== '');
   if (pieces.length === 0 || pieces[pieces.length - 1] === '@') return origin;
   const joined = pieces.join('.');
   return pieces[pieces.length - 1] === origin ? joined : `${joined}.${origin}`;
@@ -847,7 +847,12 @@ export function decodeMessage(bytes) {
 // ---------------------------------------------------------------------------------------------------------------
 // Presentation (RFC 1035 §5.1 escapes, RFC 3597, RFC 9460 §2.1), as the C# core's Presentation.cs
 
-const WHITESPACE = new Set([0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000]);
+// Characters above ASCII that .NET's Rune.IsControl or Rune.IsWhiteSpace reject: printed as \DDD escapes of their
+// bytes rather than as themselves.
+function isHidden(cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2000 && cp <= 0x200a)
+    || [0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000].includes(cp);
+}
 
 // One UTF-8 scalar starting at `at` (well-formed per Unicode: no overlongs, surrogates or values past U+10FFFF),
 // as .NET's Rune.DecodeFromUtf8 accepts: [codePoint, length] or null.
@@ -880,8 +885,7 @@ function escape(bytes, inQuotes, escapeDots) {
     const b = bytes[at];
     if (b >= 0x80) {
       const rune = decodeRune(bytes, at);
-      if (rune && !(rune[0] >= 0x80 && rune[0] <= 0x9f) && !WHITESPACE.has(rune[0])
-        && !(rune[0] >= 0x2000 && rune[0] <= 0x200a)) {
+      if (rune && !isHidden(rune[0])) {
         out += String.fromCodePoint(rune[0]);
         at += rune[1];
         continue;
