@@ -5,7 +5,6 @@
 
 using System.Diagnostics;
 using System.Reflection;
-using System.Text;
 using Microsoft.Playwright;
 using Pkarr.Relay.Tests.Processes;
 
@@ -100,25 +99,7 @@ public sealed class WebFixture : IAsyncLifetime
     /// within a minute.</summary>
     public static async Task<CliResult> PkarrAsync(params string[] args)
     {
-        string directory = typeof(WebFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(attribute => attribute.Key == "PkarrCliDirectory").Value!;
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(Path.Combine(directory, "Pkarr.Cli.dll"));
-        foreach (string argument in args)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["NO_COLOR"] = "1";
+        var start = RelayProcess.CliStartInfo(args);
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();

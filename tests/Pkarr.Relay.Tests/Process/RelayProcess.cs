@@ -59,6 +59,29 @@ internal sealed partial class RelayProcess : IAsyncDisposable
     /// <summary>Starts <c>pkarr <paramref name="args"/></c> and waits until it prints its URL.</summary>
     public static async Task<RelayProcess> StartAsync(params string[] args)
     {
+        var start = CliStartInfo(args);
+        var process = Process.Start(start);
+        Assert.NotNull(process);
+        process.StandardInput.Close();
+        var relay = new RelayProcess(process);
+        try
+        {
+            using var timeout = new CancellationTokenSource(Bound);
+            relay.Url = await relay._url.Task.WaitAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+            await relay.DisposeAsync();
+            Assert.Fail($"pkarr {string.Join(' ', args)} printed no URL ({e.Message}); stderr:\n{relay.Errors}");
+        }
+
+        return relay;
+    }
+
+    /// <summary>How to start <c>pkarr <paramref name="args"/></c>: the built CLI (PkarrCliDirectory metadata of the
+    /// test assembly this file is compiled into) on the host that runs the tests, all three streams redirected, without colours.</summary>
+    internal static ProcessStartInfo CliStartInfo(IEnumerable<string> args)
+    {
         string directory = typeof(RelayProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(attribute => attribute.Key == "PkarrCliDirectory").Value!;
         string cli = Path.Combine(directory, "Pkarr.Cli.dll");
@@ -82,22 +105,7 @@ internal sealed partial class RelayProcess : IAsyncDisposable
         }
 
         start.Environment["NO_COLOR"] = "1";
-        var process = Process.Start(start);
-        Assert.NotNull(process);
-        process.StandardInput.Close();
-        var relay = new RelayProcess(process);
-        try
-        {
-            using var timeout = new CancellationTokenSource(Bound);
-            relay.Url = await relay._url.Task.WaitAsync(timeout.Token);
-        }
-        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
-        {
-            await relay.DisposeAsync();
-            Assert.Fail($"pkarr {string.Join(' ', args)} printed no URL ({e.Message}); stderr:\n{relay.Errors}");
-        }
-
-        return relay;
+        return start;
     }
 
     /// <summary>SIGKILL: the process gets no chance to flush or close anything.</summary>
