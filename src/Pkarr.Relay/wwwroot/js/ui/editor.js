@@ -14,7 +14,7 @@ const SVCB_FIELDS = [
   { key: 'ipv4hint', label: 'IPv4 hints', kind: 'list', placeholder: '192.0.2.1' },
   { key: 'ipv6hint', label: 'IPv6 hints', kind: 'list', placeholder: '2001:db8::1' },
   { key: 'ech', label: 'ECH config list (base64)', optional: true, wide: true },
-  { key: 'no-default-alpn', label: 'No default ALPN', kind: 'checkbox' },
+  { key: 'no-default-alpn', label: 'No default ALPN', kind: 'checkbox', wide: true },
 ];
 
 const FIELDS = {
@@ -35,6 +35,8 @@ const FIELDS = {
 const FORM_PARAMS = new Set(['alpn', 'port', 'ipv4hint', 'ipv6hint', 'ech', 'no-default-alpn']);
 
 export const DEFAULT_TTL = 300;
+
+const ERROR_DELAY_MS = 700;
 
 /** onChange() after any edit. */
 export function recordEditor(list, { onChange }) {
@@ -84,15 +86,17 @@ export function recordEditor(list, { onChange }) {
         h('code', {}, presentation(record))),
       kept.length ? h('p', { class: 'hint' }, `Also kept as published: ${kept.join(', ')}.`) : null,
       row.general);
+    // Errors appear after a pause in typing, not at the first digit. Not on blur: a message appearing then moves
+    // the Publish button away between the press and the release of a click, and the click is lost.
     row.element.addEventListener('input', () => {
       row.dirty = true;
+      clearTimeout(row.pause);
+      row.pause = setTimeout(() => {
+        row.showErrors = true;
+        refresh(row);
+      }, ERROR_DELAY_MS);
       refresh(row);
       onChange();
-    });
-    // Errors appear once the user leaves a field, not while they are still typing the first digit.
-    row.element.addEventListener('change', () => {
-      row.showErrors = true;
-      refresh(row);
     });
     rows.push(row);
     list.append(row.element);
@@ -215,7 +219,7 @@ function field(row, spec, value) {
     input = h('input', { id, type: 'checkbox', checked: value === true });
     row.inputs[spec.key] = input;
     row.errors[spec.key] = error;
-    return h('div', { class: 'check' }, input, h('label', { for: id }, spec.label), error);
+    return h('div', { class: spec.wide ? 'check wide' : 'check' }, input, h('label', { for: id }, spec.label), error);
   }
   if (spec.kind === 'textarea') {
     input = h('textarea', { id, rows: 3, spellcheck: 'false', placeholder: spec.placeholder, 'aria-describedby': errorId });

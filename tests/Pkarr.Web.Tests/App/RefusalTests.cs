@@ -1,0 +1,84 @@
+// Bad input in the Publish view is explained where it is and publishes nothing: the relay still has nothing for a new
+// key, or still the packet published before. The same form publishes once the input is fixed, so the refusal comes
+// from the input and not from a broken page.
+
+using static Microsoft.Playwright.Assertions;
+
+namespace Pkarr.Web.Tests.App;
+
+[Collection(WebCollection.Name)]
+public sealed class RefusalTests
+{
+    private readonly WebFixture _web;
+
+    public RefusalTests(WebFixture web)
+    {
+        _web = web;
+        AppDriver.UseFixtureTimeout();
+    }
+
+    [Fact]
+    public async Task An_invalid_ip_address_is_marked_and_publishes_nothing_until_fixed()
+    {
+        await using var page = await _web.NewPageAsync();
+        string key = await AppDriver.GenerateKeyAsync(page);
+        var row = await AppDriver.AddRecordAsync(page, "A");
+        var address = row.GetByLabel("IPv4 address");
+        await address.FillAsync("192.0.2.300");
+
+        string verdict = await AppDriver.PublishAsync(page, expectSuccess: false);
+        Assert.Contains("Nothing was published", verdict, StringComparison.Ordinal);
+        await Expect(address).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(address).ToBeFocusedAsync();
+        await Expect(row.Locator(".field-error:visible")).ToHaveCountAsync(1);
+        Assert.Null(await AppDriver.ResolveAsync(_web, key));
+
+        await address.FillAsync("192.0.2.30");
+        Assert.Contains("Published 1 record", await AppDriver.PublishAsync(page), StringComparison.Ordinal);
+        await Expect(address).ToHaveAttributeAsync("aria-invalid", "false");
+        var cli = await AppDriver.ResolveAsync(_web, key);
+        Assert.NotNull(cli);
+        Assert.Equal([new Row("@", "A", 300, "192.0.2.30")], cli.Records);
+        Assert.Empty(page.ForeignRequests);
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task Records_over_1000_bytes_are_refused_and_the_published_packet_stays()
+    {
+        string folder = AppDriver.TempFolder();
+        var (key, secret) = await AppDriver.KeygenAsync(folder);
+        await AppDriver.PublishAsync(_web, folder, secret, "@ 300 IN A 192.0.2.1\n");
+        var before = await AppDriver.ResolveAsync(_web, key);
+        Assert.NotNull(before);
+
+        await using var page = await _web.NewPageAsync();
+        await page.GotoAsync("/#publish");
+        await page.Page.GetByLabel("Secret key").FillAsync(await File.ReadAllTextAsync(secret));
+        await page.Page.GetByLabel("Secret key").PressAsync("Enter");
+        await Expect(page.Page.Locator("#records-state")).ToContainTextAsync("Editing the 1 record");
+
+        var txt = await AppDriver.AddRecordAsync(page, "TXT", "big");
+        await txt.GetByLabel("Text").FillAsync(new string('x', 1100));
+        await Expect(page.Page.Locator("#size-text")).ToContainTextAsync("too many");
+        await Expect(page.Page.Locator("#size")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bover\b"));
+
+        string verdict = await AppDriver.PublishAsync(page, expectSuccess: false);
+        Assert.Contains("Nothing was published", verdict, StringComparison.Ordinal);
+        Assert.Contains("at most 1,000", verdict, StringComparison.Ordinal);
+        var after = await AppDriver.ResolveAsync(_web, key);
+        Assert.NotNull(after);
+        Assert.Equal(before.Timestamp, after.Timestamp);
+        Assert.Equal(before.Records, after.Records);
+
+        // Shortened to fit, the same form publishes, above the old timestamp.
+        await txt.GetByLabel("Text").FillAsync(new string('x', 300));
+        Assert.Contains("Published 2 records", await AppDriver.PublishAsync(page), StringComparison.Ordinal);
+        var fixedUp = await AppDriver.ResolveAsync(_web, key);
+        Assert.NotNull(fixedUp);
+        Assert.True(fixedUp.Timestamp > before.Timestamp);
+        Assert.Equal(2, fixedUp.Records.Count);
+        Assert.Empty(page.ForeignRequests);
+        Assert.Empty(page.Errors);
+    }
+}
