@@ -130,7 +130,7 @@ public sealed partial class RelayServer : IAsyncDisposable
                 LoggerFactory = loggers,
             });
 
-            var metrics = new RelayMetrics();
+            var metrics = new RelayMetrics(time);
             limits.Metrics = metrics;
             context = new RelayContext(options, client, store.Cache, store.Location, dht, metrics, limits, time);
             context.Republisher = RelayRepublisher.Create(options, client, metrics, loggers);
@@ -234,9 +234,10 @@ public sealed partial class RelayServer : IAsyncDisposable
         context.Limits.AddServices(builder.Services);
 
         var app = builder.Build();
+        RelayApi.UseWeb(app, context);
         context.Limits.UseHttpLimit(app);
         app.UseMiddleware<CorsMiddleware>();
-        RelayApi.UseWeb(app, context);
+        app.UseRouting();
         RelayApi.Map(app, context);
         RelayMetrics.Map(app);
         return app;

@@ -272,7 +272,8 @@ public sealed partial class RelayCommandTests : IDisposable
         Assert.Equal(IPAddress.Loopback.ToString(), url.Host);
         Assert.NotEqual(HttpSettings.TestnetPort, url.Port);
         string banner = Read(output, stdout);
-        Assert.Contains($"page   {url}", banner, StringComparison.Ordinal);
+        Assert.Contains($"web    {url} (resolve and publish from a browser)", banner, StringComparison.Ordinal);
+        Assert.Contains($"status {url}status", banner, StringComparison.Ordinal);
         Assert.Contains($"pkarr publish --relay {url} --no-dht", banner, StringComparison.Ordinal);
         Assert.Contains($"pkarr resolve --relay {url} --no-dht <key>", banner, StringComparison.Ordinal);
         Assert.Contains($"curl -s -o payload.bin -w '%{{http_code}}\\n' {url}<key>", banner, StringComparison.Ordinal);
@@ -283,6 +284,9 @@ public sealed partial class RelayCommandTests : IDisposable
         {
             using var page = await http.GetAsync("/");
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("<script type=\"module\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            using var status = await http.GetAsync("status");
+            Assert.Contains("<title>Pkarr Relay</title>", await status.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
             using var keypair = Keypair.Random();
             var packet = SignedPacket.Builder().A("@", IPAddress.Parse("192.0.2.7")).Sign(keypair);

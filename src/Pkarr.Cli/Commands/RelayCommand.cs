@@ -108,7 +108,15 @@ internal static class RelayCommand
         var output = console.Out;
         output.WriteLine("pkarr relay running; Ctrl+C stops it");
         output.WriteLine($"  relay  {url}");
-        output.WriteLine($"  page   {url}");
+        if (options.Web.Enabled)
+        {
+            output.WriteLine($"  web    {url} (resolve and publish from a browser)");
+            output.WriteLine($"  status {url}status");
+        }
+        else
+        {
+            output.WriteLine($"  page   {url}");
+        }
         output.WriteLine($"  dht    udp {server.DhtEndPoint}"
             + (options.Testnet ? $" (a private testnet of 10 nodes on 127.0.0.1; join it with --bootstrap {server.TestnetBootstrap[0]})" : ""));
         output.WriteLine($"  store  {server.StoreLocation}"

@@ -10,7 +10,7 @@ namespace Pkarr.Relay.Http;
 
 internal sealed class CorsMiddleware(RequestDelegate next)
 {
-    internal const string ExposedHeaders = "pkarr-invalid-signed-packet-seq,pkarr-dht-stored-nodes,memento-datetime";
+    internal const string ExposedHeaders = "pkarr-invalid-signed-packet-seq,pkarr-dht-stored-nodes,memento-datetime,pkarr-source";
     private const string VaryValue = "origin, access-control-request-method, access-control-request-headers";
 
     public Task InvokeAsync(HttpContext context)

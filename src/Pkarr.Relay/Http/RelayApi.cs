@@ -29,6 +29,10 @@ internal static class RelayApi
     public const string InvalidSeqHeader = "Pkarr-Invalid-Signed-Packet-Seq";
     public const string MementoHeader = "Memento-Datetime";
 
+    /// <summary>Where a served packet came from: <c>cache</c> (the relay's store) or <c>dht</c> (fetched for this
+    /// request). The web app shows it; clients may ignore it.</summary>
+    public const string SourceHeader = "Pkarr-Source";
+
     /// <summary>The web app's policy: its own scripts, styles, images and requests only; no inline script, no framing.</summary>
     internal const string WebContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -58,10 +62,11 @@ internal static class RelayApi
     }
 
     /// <summary>
-    /// Serves the web app at / with index.html as its default document, then routes: the built-in one embedded in this
-    /// assembly (wwwroot/), or the folder of <see cref="WebSettings.Root"/>. The files come before routing because
-    /// /{key} matches every one-segment path (/app.js too); a key has no file extension, so its requests pass the
-    /// static file middleware without a lookup that finds anything.
+    /// Serves the web app at / with index.html as its default document: the built-in one embedded in this assembly
+    /// (wwwroot/), or the folder of <see cref="WebSettings.Root"/>. It runs first in the pipeline, before the HTTP rate
+    /// limit: a page load fetches a dozen small files from memory, which the default 2r/s would refuse, while the
+    /// requests that cost something (the API) stay limited. It also runs before routing because /{key} matches every
+    /// one-segment path (/app.js too); a key has no file extension, so its requests pass through without a file found.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The configured folder does not exist.</exception>
     public static void UseWeb(WebApplication app, RelayContext relay)
@@ -70,6 +75,7 @@ internal static class RelayApi
         if (web.Enabled)
         {
             IFileProvider files;
+            bool builtIn = web.Root is null;
             if (web.Root is { } root)
             {
                 string folder = Path.GetFullPath(root);
@@ -91,6 +97,9 @@ internal static class RelayApi
             app.UseStaticFiles(new StaticFileOptions
             {
                 FileProvider = files,
+                // The built-in files are all known; the vendored libraries' LICENSE files have no extension.
+                ServeUnknownFileTypes = builtIn,
+                DefaultContentType = "text/plain; charset=utf-8",
                 OnPrepareResponse = file =>
                 {
                     var headers = file.Context.Response.Headers;
@@ -103,12 +112,11 @@ internal static class RelayApi
                 },
             });
         }
-
-        app.UseRouting();
     }
 
     private static async Task GetAsync(HttpContext http, RelayContext relay, string key)
     {
+        relay.Metrics.Rates.Resolve();
         if (!TryKey(key, out var publicKey, out string? keyError))
         {
             await TextAsync(http, StatusCodes.Status400BadRequest, "Invalid public key: " + keyError).ConfigureAwait(false);
@@ -129,7 +137,7 @@ internal static class RelayApi
             && (policy == ResolvePolicy.CacheOnly || Fresh(relay, cached)))
         {
             relay.Metrics.CacheHit();
-            await ServeAsync(http, relay, cached).ConfigureAwait(false);
+            await ServeAsync(http, relay, cached, "cache").ConfigureAwait(false);
             return;
         }
 
@@ -151,7 +159,7 @@ internal static class RelayApi
         if (result.Entry is { } entry)
         {
             relay.Metrics.Resolved("found");
-            await ServeAsync(http, relay, entry).ConfigureAwait(false);
+            await ServeAsync(http, relay, entry, "dht").ConfigureAwait(false);
             return;
         }
 
@@ -183,6 +191,7 @@ internal static class RelayApi
 
     private static async Task PutAsync(HttpContext http, RelayContext relay, string key)
     {
+        relay.Metrics.Rates.Publish();
         // The path is checked before the body is read: a bad key with an oversized body is a 400, not a 413.
         if (!TryKey(key, out var publicKey, out string? keyError))
         {
@@ -275,7 +284,7 @@ internal static class RelayApi
         return buffer.AsSpan(0, length).ToArray();
     }
 
-    private static async Task ServeAsync(HttpContext http, RelayContext relay, CachedPacket entry)
+    private static async Task ServeAsync(HttpContext http, RelayContext relay, CachedPacket entry, string source)
     {
         relay.Used(entry.Packet);
         var packet = entry.Packet;
@@ -284,6 +293,7 @@ internal static class RelayApi
         response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"public, max-age={packet.Ttl(relay.MinimumTtl, relay.MaximumTtl)}");
         response.Headers.LastModified = packet.Timestamp.ToHttpDate();
         response.Headers[MementoHeader] = entry.LastSeen.ToHttpDate();
+        response.Headers[SourceHeader] = source;
 
         // 304 compares the full microsecond timestamp with the header's whole seconds: 08:49:37.5 is newer than 08:49:37.
         if (http.Request.Headers.IfModifiedSince.ToString() is { Length: > 0 } since

@@ -7,11 +7,13 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
+using Pkarr.Relay.Metrics;
 
 namespace Pkarr.Relay.Http;
 
 /// <summary>What GET /api/status returns.</summary>
-internal sealed record RelayStatus(string Version, long UptimeSeconds, StoreStatus Store, DhtStatus Dht, RateLimitStatus RateLimits)
+internal sealed record RelayStatus(
+    string Version, long UptimeSeconds, StoreStatus Store, DhtStatus Dht, RateLimitStatus RateLimits, RequestStatus Requests)
 {
     /// <summary>The relay's version without build metadata (<c>0.1.0</c>, not <c>0.1.0+3f2a…</c>).</summary>
     public static string RelayVersion { get; } = ReadVersion();
@@ -38,7 +40,8 @@ internal sealed record RelayStatus(string Version, long UptimeSeconds, StoreStat
                 info.SizeEstimate,
                 double.IsFinite(info.SizeEstimateStdDev) ? info.SizeEstimateStdDev : null,
                 info.RoutingTableSize),
-            new RateLimitStatus(relay.Options.RateLimiter is not null));
+            new RateLimitStatus(relay.Options.RateLimiter is not null),
+            RequestStatus.Of(relay.Metrics.Rates));
     }
 
     public static async Task WriteJsonAsync(HttpContext http, RelayContext relay)
@@ -92,6 +95,23 @@ internal sealed record DhtStatus(
 
 /// <summary>Whether the three rate limits are on.</summary>
 internal sealed record RateLimitStatus(bool Enabled);
+
+/// <summary>HTTP requests over the last minute and since start: resolves (GET /{key}), publishes (PUT /{key}), and
+/// requests refused by a rate limit.</summary>
+internal sealed record RequestStatus(int WindowSeconds, RequestCount Resolves, RequestCount Publishes, RequestCount RateLimited)
+{
+    public static RequestStatus Of(RequestRates rates) => new(
+        RequestRates.WindowSeconds,
+        RequestCount.Of(rates.Resolves),
+        RequestCount.Of(rates.Publishes),
+        RequestCount.Of(rates.RateLimitedRequests));
+}
+
+/// <summary>One kind of request: how many in the last minute, and since the relay started.</summary>
+internal sealed record RequestCount(long LastMinute, long Total)
+{
+    public static RequestCount Of(RequestRates.Snapshot snapshot) => new(snapshot.LastMinute, snapshot.Total);
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, IgnoreReadOnlyProperties = true)]
 [JsonSerializable(typeof(RelayStatus))]

@@ -44,8 +44,9 @@ internal sealed class RelayMetrics : IDisposable
     private int _storeChanged;
     private bool _observing;
 
-    public RelayMetrics()
+    public RelayMetrics(TimeProvider? time = null)
     {
+        Rates = new RequestRates(time ?? TimeProvider.System);
         _cacheLookups = _meter.CreateCounter<long>("pkarr.relay.cache.lookups", "{lookup}",
             "GETs answered from the store (result=hit) or sent to the DHT (result=miss)");
         _resolves = _meter.CreateCounter<long>("pkarr.relay.resolves", "{resolve}",
@@ -59,6 +60,9 @@ internal sealed class RelayMetrics : IDisposable
     }
 
     public Meter Meter => _meter;
+
+    /// <summary>Resolves, publishes and refusals over the last minute, for GET /api/status.</summary>
+    public RequestRates Rates { get; }
 
     /// <summary>Packets in the store, as last read; -1 before the first read.</summary>
     internal long StorePackets
@@ -104,7 +108,15 @@ internal sealed class RelayMetrics : IDisposable
         }
     }
 
-    public void RateLimited(string limit) => _rateLimited.Add(1, new KeyValuePair<string, object?>("limit", limit));
+    public void RateLimited(string limit)
+    {
+        _rateLimited.Add(1, new KeyValuePair<string, object?>("limit", limit));
+        if (limit != "dht")
+        {
+            // The DHT limit drops UDP queries of other nodes; the status counts refused HTTP requests.
+            Rates.RateLimited();
+        }
+    }
 
     public void Republished(string outcome) => _republishes.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 

@@ -1,5 +1,5 @@
-// The status page (shared spec pkarr.md §6.9), GET /api/status, and the web app folder served at / with the status
-// page moved to /status.
+// The status page (shared spec pkarr.md §6.9), GET /api/status, and the web app at / (built in, or a folder) with
+// the status page moved to /status.
 
 using System.Globalization;
 using System.Net;
@@ -73,9 +73,9 @@ public sealed class StatusTests
     }
 
     [Fact]
-    public async Task The_relay_serves_the_page_at_root_and_the_status_json()
+    public async Task Without_the_web_app_the_relay_serves_the_page_at_root_and_the_status_json()
     {
-        await using var relay = await RelayFixture.StartAsync();
+        await using var relay = await RelayFixture.StartAsync(o => o.Web.Enabled = false);
         for (int i = 0; i < 3; i++)
         {
             using var keypair = Keypair.Random();
@@ -100,7 +100,7 @@ public sealed class StatusTests
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         Assert.Empty(await head.Content.ReadAsByteArrayAsync());
 
-        // Without a web app folder, /status is not a route: it is parsed as a key.
+        // Without the web app, /status is not a route: it is parsed as a key.
         using var status = await relay.Http.GetAsync("/status");
         Assert.Equal(HttpStatusCode.BadRequest, status.StatusCode);
 
@@ -109,7 +109,7 @@ public sealed class StatusTests
         Assert.Equal("application/json; charset=utf-8", Raw(api, "Content-Type"));
         using var json = JsonDocument.Parse(await api.Content.ReadAsStringAsync());
         var root = json.RootElement;
-        Assert.Equal(["version", "uptime_seconds", "store", "dht", "rate_limits"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["version", "uptime_seconds", "store", "dht", "rate_limits", "requests"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(RelayStatus.RelayVersion, root.GetProperty("version").GetString());
         Assert.DoesNotContain('+', RelayStatus.RelayVersion);
         Assert.InRange(root.GetProperty("uptime_seconds").GetInt64(), 0, 600);
@@ -131,6 +131,154 @@ public sealed class StatusTests
         Assert.True(dht.GetProperty("public_address").ValueKind is JsonValueKind.String or JsonValueKind.Null);
 
         Assert.False(root.GetProperty("rate_limits").GetProperty("enabled").GetBoolean());
+
+        var requests = root.GetProperty("requests");
+        Assert.Equal(["window_seconds", "resolves", "publishes", "rate_limited"], requests.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(60, requests.GetProperty("window_seconds").GetInt32());
+        Assert.Equal(["last_minute", "total"], requests.GetProperty("resolves").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task The_built_in_web_app_is_served_at_root_by_default_with_its_modules_and_the_page_moves_to_status()
+    {
+        await using var relay = await RelayFixture.StartAsync();
+
+        using var index = await relay.Http.GetAsync("/");
+        string html = await index.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, index.StatusCode);
+        Assert.StartsWith("text/html", Raw(index, "Content-Type"), StringComparison.Ordinal);
+        Assert.Equal(RelayApi.WebContentSecurityPolicy, Raw(index, "Content-Security-Policy"));
+        Assert.Equal("nosniff", Raw(index, "X-Content-Type-Options"));
+        Assert.Equal("no-cache", Raw(index, "Cache-Control"));
+        Assert.Contains("<script type=\"module\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<title>Pkarr Relay</title>", html, StringComparison.Ordinal);
+
+        // The vendored Ed25519 library sits at its path, hyphenated folder included.
+        using var vendored = await relay.Http.GetAsync("/vendor/noble-ed25519/index.js");
+        Assert.Equal(HttpStatusCode.OK, vendored.StatusCode);
+        Assert.Contains("javascript", Raw(vendored, "Content-Type"), StringComparison.Ordinal);
+        Assert.Contains("export {", await vendored.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var licence = await relay.Http.GetAsync("/vendor/noble-ed25519/LICENSE");
+        Assert.Equal(HttpStatusCode.OK, licence.StatusCode);
+
+        using var missing = await relay.Http.GetAsync("/js/missing.js");
+        Assert.NotEqual(HttpStatusCode.OK, missing.StatusCode);
+
+        using var page = await relay.Http.GetAsync("/status");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<title>Pkarr Relay</title>", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_web_app_files_pass_the_http_rate_limit_and_the_api_does_not()
+    {
+        await using var relay = await RelayFixture.StartAsync(o => o.RateLimiter = new RateLimiterSettings
+        {
+            Quota = new Quota(1, QuotaUnit.Minute),
+            Burst = 1,
+            DhtQuota = new Quota(1000, QuotaUnit.Second),
+            UserDhtQuota = new Quota(1000, QuotaUnit.Second),
+        });
+
+        // A page load: the document and its modules, more than the burst many times over.
+        for (int i = 0; i < 5; i++)
+        {
+            foreach (string path in (string[])["/", "/vendor/noble-ed25519/index.js", "/vendor/noble-hashes/sha2.js"])
+            {
+                using var file = await relay.Http.GetAsync(path);
+                Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            }
+        }
+
+        using (var first = await relay.Http.GetAsync("/api/status"))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using var second = await relay.Http.GetAsync("/api/status");
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        using var key = await relay.Http.GetAsync("/" + Keypair.Random().PublicKey.ToZ32());
+        Assert.Equal(HttpStatusCode.TooManyRequests, key.StatusCode);
+    }
+
+    [Fact]
+    public void The_status_counts_resolves_publishes_and_refusals_over_the_last_minute()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-12-02T12:00:00Z", CultureInfo.InvariantCulture));
+        var rates = new Pkarr.Relay.Metrics.RequestRates(time);
+        rates.Resolve();
+        rates.Resolve();
+        rates.Publish();
+        time.Advance(TimeSpan.FromSeconds(30));
+        rates.Resolve();
+        rates.RateLimited();
+
+        Assert.Equal(new(3, 3), rates.Resolves);
+        Assert.Equal(new(1, 1), rates.Publishes);
+        Assert.Equal(new(1, 1), rates.RateLimitedRequests);
+
+        // The first three leave the window after 60 s; the totals stay.
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(new(1, 3), rates.Resolves);
+        Assert.Equal(new(0, 1), rates.Publishes);
+        time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(new(1, 3), rates.Resolves);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(new(0, 3), rates.Resolves);
+
+        // A slot used again a minute later starts from zero.
+        rates.Resolve();
+        Assert.Equal(new(1, 4), rates.Resolves);
+        time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(new(0, 4), rates.Resolves);
+        Assert.Equal(new(0, 1), rates.RateLimitedRequests);
+
+        // Refused HTTP requests count; dropped DHT queries of other nodes are not requests to the relay.
+        using var metrics = new Pkarr.Relay.Metrics.RelayMetrics(time);
+        metrics.RateLimited("http");
+        metrics.RateLimited("user_dht");
+        metrics.RateLimited("dht");
+        Assert.Equal(new(2, 2), metrics.Rates.RateLimitedRequests);
+    }
+
+    [Fact]
+    public async Task The_relay_counts_its_requests_and_says_where_a_packet_came_from()
+    {
+        await using var relay = await RelayFixture.StartAsync();
+        using var keypair = Keypair.Random();
+        var packet = Packet(keypair);
+        string key = keypair.PublicKey.ToZ32();
+
+        using (var put = await SendAsync(relay.Http, HttpMethod.Put, "/" + key, r => r.Content = new ByteArrayContent(packet.RelayPayload.ToArray())))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
+
+        using (var cached = await relay.Http.GetAsync("/" + key))
+        {
+            Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+            Assert.Equal("cache", Raw(cached, RelayApi.SourceHeader));
+        }
+
+        using (var network = await relay.Http.GetAsync("/" + key + "?policy=NetworkOnly"))
+        {
+            Assert.Equal(HttpStatusCode.OK, network.StatusCode);
+            Assert.Equal("dht", Raw(network, RelayApi.SourceHeader));
+        }
+
+        using (var bad = await relay.Http.GetAsync("/not-a-key"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.False(bad.Headers.Contains(RelayApi.SourceHeader));
+        }
+
+        using var api = await relay.Http.GetAsync("/api/status");
+        using var json = JsonDocument.Parse(await api.Content.ReadAsStringAsync());
+        var requests = json.RootElement.GetProperty("requests");
+        Assert.Equal(3, requests.GetProperty("resolves").GetProperty("last_minute").GetInt64());
+        Assert.Equal(3, requests.GetProperty("resolves").GetProperty("total").GetInt64());
+        Assert.Equal(1, requests.GetProperty("publishes").GetProperty("total").GetInt64());
+        Assert.Equal(0, requests.GetProperty("rate_limited").GetProperty("total").GetInt64());
     }
 
     [Fact]
@@ -158,7 +306,6 @@ public sealed class StatusTests
             Assert.Equal("<!DOCTYPE html><title>web app</title>", await index.Content.ReadAsStringAsync());
             Assert.StartsWith("text/html", Raw(index, "Content-Type"), StringComparison.Ordinal);
             Assert.Equal(RelayApi.WebContentSecurityPolicy, Raw(index, "Content-Security-Policy"));
-            Assert.Equal("true", Raw(index, "Access-Control-Allow-Credentials"));
 
             using var script = await relay.Http.GetAsync("/app.js");
             Assert.Equal(HttpStatusCode.OK, script.StatusCode);
@@ -206,5 +353,6 @@ public sealed class StatusTests
         new(version, 42,
             new StoreStatus(packets, capacity, "sqlite", "/var/lib/pkarr/packets.db"),
             new DhtStatus(6881, publicAddress, firewalled, true, estimate, stddev, 8),
-            new RateLimitStatus(false));
+            new RateLimitStatus(false),
+            new RequestStatus(60, new(0, 0), new(0, 0), new(0, 0)));
 }

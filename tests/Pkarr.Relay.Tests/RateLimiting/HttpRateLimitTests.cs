@@ -74,7 +74,7 @@ public sealed class HttpRateLimitTests
 
         // Every request counts, whatever it asks for; a header naming another client changes nothing without
         // behind_proxy.
-        using (var page = await GetAsync(relay, "/"))
+        using (var page = await GetAsync(relay, "/status"))
         using (var preflight = await SendAsync(relay, HttpMethod.Options, "/" + Keypair.Random().PublicKey.ToZ32(), ("Origin", Origin), ("Access-Control-Request-Method", "PUT")))
         using (var unknown = await GetAsync(relay, "/no/such/route"))
         using (var spoofed = await GetAsync(relay, "/healthz", ("X-Forwarded-For", "203.0.113.9")))
@@ -86,10 +86,10 @@ public sealed class HttpRateLimitTests
         }
 
         clock.Advance(TimeSpan.FromMilliseconds(500));
-        using var refilled = await GetAsync(relay, "/");
+        using var refilled = await GetAsync(relay, "/status");
         Assert.Equal(HttpStatusCode.OK, refilled.StatusCode);
         Assert.Equal("0", Header(refilled, "x-ratelimit-remaining"));
-        using var again = await GetAsync(relay, "/");
+        using var again = await GetAsync(relay, "/status");
         await AssertHttpLimitedAsync(again, 0);
     }
 
@@ -255,7 +255,7 @@ public sealed class HttpRateLimitTests
         await using var relay = await StartAsync(null, clock);
         for (int i = 0; i < 20; i++)
         {
-            using var response = await GetAsync(relay, i % 2 == 0 ? "/healthz" : "/");
+            using var response = await GetAsync(relay, i % 2 == 0 ? "/healthz" : "/status");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Null(Header(response, "x-ratelimit-limit"));
             Assert.Null(Header(response, "x-ratelimit-remaining"));
