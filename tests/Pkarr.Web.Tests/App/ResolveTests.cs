@@ -47,6 +47,14 @@ public sealed class ResolveTests
         string published = DateTimeOffset.FromUnixTimeMilliseconds(cli.Timestamp / 1000).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
         await Expect(result).ToContainTextAsync(published + " UTC");
         await Expect(result).ToContainTextAsync(" ago");
+        // The relay stored the CLI's packet when it was published: served from its cache, as Pkarr-Source says.
+        await Expect(result.Locator(".summary")).ToContainTextAsync("The relay\u2019s cache");
+
+        // Asked to skip its cache, the relay fetches from the DHT, and the page says so; the records are the same.
+        await page.Page.GetByLabel("Where to look").SelectOptionAsync("NetworkOnly");
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Resolve", Exact = true }).ClickAsync();
+        await Expect(result.Locator(".summary")).ToContainTextAsync("The DHT, just now");
+        Assert.Equal(cli.Records, await AppDriver.TableAsync(page, cli.Records.Count));
         // The address bar is the shareable link, and the page offers it too.
         Assert.EndsWith("/?resolve=" + key, page.Page.Url, StringComparison.Ordinal);
         await Expect(result.GetByRole(AriaRole.Link, new() { Name = new Uri(_web.Url, "/?resolve=" + key).ToString() })).ToBeVisibleAsync();

@@ -40,7 +40,7 @@ function render(s, at) {
     card('Store', [
       ['Packets', count(store.packets)],
       ['Capacity', count(store.capacity)],
-      ['Used', typeof store.utilisation === 'number' ? `${store.utilisation.toFixed(2)} %` : undefined],
+      ['Used', percent(store)],
       ['Backend', store.backend],
     ]),
     card('DHT node', [
@@ -51,7 +51,7 @@ function render(s, at) {
       ['Routing table', typeof dht.routing_table_size === 'number' ? `${count(dht.routing_table_size)} nodes` : undefined],
       ['Firewalled', yesNo(dht.firewalled)],
       ['Server mode', yesNo(dht.server_mode)],
-      ['Port', dht.port],
+      ['UDP port', dht.port ?? dht.local_port],
       ['Public address', dht.public_address === null ? 'unknown' : dht.public_address],
     ]),
   ];
@@ -78,6 +78,13 @@ function card(title, rows) {
   const shown = rows.filter(([, value]) => value !== undefined && value !== null);
   return h('section', { class: 'card' }, h('h2', {}, title),
     h('dl', {}, shown.map(([term, value]) => [h('dt', {}, term), h('dd', {}, String(value))])));
+}
+
+// Older relays send no utilisation; it is the same ratio, worked out here.
+function percent(store) {
+  const value = typeof store.utilisation === 'number' ? store.utilisation
+    : store.capacity > 0 && typeof store.packets === 'number' ? (100 * store.packets) / store.capacity : undefined;
+  return value === undefined ? undefined : `${value.toFixed(2)} %`;
 }
 
 function yesNo(value) {
