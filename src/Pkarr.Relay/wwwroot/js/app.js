@@ -10,6 +10,7 @@ import { resolveView } from './ui/resolve.js';
 import { statusView } from './ui/status.js';
 
 const VIEWS = ['resolve', 'publish', 'status'];
+const TITLES = { resolve: 'Resolve', publish: 'Publish', status: 'Status' };
 
 const resolve = resolveView();
 const publish = publishView();
@@ -21,6 +22,8 @@ function route({ focus, fresh = false }) {
   for (const name of VIEWS) {
     document.getElementById(`view-${name}`).hidden = name !== view;
   }
+  // Tabs and history entries tell the views apart.
+  document.title = `${TITLES[view]} \u00b7 Pkarr`;
   for (const link of document.querySelectorAll('nav a[data-view]')) {
     if (link.dataset.view === view) {
       link.setAttribute('aria-current', 'page');

@@ -25,6 +25,15 @@ export function keyPanel({ onKey }) {
   const message = el('key-message');
   let seed = null;
   let z32 = null;
+  // A generated key that is neither downloaded nor remembered is lost with the page: leaving asks first.
+  let unsaved = false;
+
+  window.addEventListener('beforeunload', (event) => {
+    if (unsaved && seed) {
+      event.preventDefault();
+      event.returnValue = '';
+    }
+  });
 
   el('key-generate').addEventListener('click', () => use(randomSeed(), { fresh: true }));
 
@@ -69,6 +78,7 @@ export function keyPanel({ onKey }) {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    unsaved = false;
     say(message, 'ok', `Saved as ${link.download} in your downloads. Keep it private: it is what lets you publish for this key. `
       + 'The pkarr tool reads it: pkarr publish --secret ' + link.download + ' --zone …');
   });
@@ -76,6 +86,7 @@ export function keyPanel({ onKey }) {
   remember.addEventListener('change', () => {
     if (remember.checked) {
       if (store(secretKeyFile(seed))) {
+        unsaved = false;
         say(message, 'info', 'This browser now remembers the key for this site, until you untick the box or forget the key.');
       } else {
         remember.checked = false;
@@ -103,6 +114,7 @@ export function keyPanel({ onKey }) {
     const signer = await signerFromSeed(newSeed);
     seed = newSeed;
     z32 = encode(signer.publicKey);
+    unsaved = Boolean(how.fresh);
     importText.value = '';
     importText.removeAttribute('aria-invalid');
     importFile.value = '';

@@ -109,7 +109,7 @@ function render(z32, packet, answer) {
       answer.lastSeen ? h('small', {}, `relay saw it ${age(answer.lastSeen)}`) : null));
   }
   if (answer.maxAge !== null) {
-    facts.push(fact('Cache for', duration(answer.maxAge), h('small', {}, 'the smallest TTL, clamped by the relay')));
+    facts.push(fact('Cacheable for', duration(answer.maxAge), h('small', {}, 'the smallest TTL, within the relay\u2019s bounds')));
   }
 
   return h('section', { class: 'card', 'aria-labelledby': 'result-title' },
