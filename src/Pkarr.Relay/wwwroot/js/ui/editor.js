@@ -156,7 +156,7 @@ export function recordEditor(list, { onChange }) {
     }
     const editable = Object.hasOwn(FIELDS, row.type);
     const record = { name: value('name') || '@', type: row.type, ttl, data: editable ? toData(row, data) : row.record.data };
-    return { record, problem: validateRecord(record) };
+    return { record, problem: validateRecord(record, origin) };
   }
 
   return {
