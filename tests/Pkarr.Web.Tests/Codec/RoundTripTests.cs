@@ -197,6 +197,52 @@ public sealed class RoundTripTests(WebFixture web)
         Assert.Contains("@", relative);
     }
 
+    [Fact]
+    public async Task Decoded_records_encode_back_to_the_same_bytes_whatever_their_type()
+    {
+        // The editor hands records it does not edit back as they were decoded: re-publishing must not change them.
+        using var keypair = Keypair.FromSecretKey(Convert.FromHexString("c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7"));
+        var packet = SignedPacket.Builder()
+            .Timestamp(new Timestamp(42))
+            .Record("_sip._tcp", new SrvData(10, 20, 5060, DnsName.Parse("sip.example.com")), 60)
+            .Record("@", new SoaData(DnsName.Parse("ns.example.com"), DnsName.Parse("admin.example.com"), 1, 2, 3, 4, 5), 60)
+            .Record("@", new CaaData(0, "issue", "ca.example"u8), 60)
+            .Record("@", new CaaData(0, "issue", [0xff, 0x00]), 60)
+            .Record("@", new CaaData(0, "is-sue", "x"u8), 60)
+            .Record("ptr", new PtrData(DnsName.Parse("ptr.example.com")), 60)
+            .Record("@", new MxData(0, DnsName.Root), 60)
+            .Record("@", new UnknownData((RecordType)65280, [1, 2, 3]), 60)
+            .Record("@", new UnknownData(RecordType.A, []), 60)
+            .Record("t", new TxtData([[0xff, 0xfe], [], [.. "ok"u8], [0xe2, 0x82], [0xac]]), 60)
+            .Record("t", TxtData.FromStrings("a", "b"), 60)
+            .Record("s", SvcbData.Https(1, DnsName.Root).WithParam(0, [0, 3, 0, 1]).WithParam(1, [0, 2, (byte)'h', (byte)'2']).WithParam(3, [1, 187, 0]), 60)
+            .Record("s", SvcbData.Svcb(2, DnsName.Parse("svc.example")).WithMandatory(1, 3).WithAlpn("h2", "a,b").WithPort(8443).WithEch([1, 2, 3]).WithParam(65000, [9]), 60)
+            .Sign(keypair);
+        await using var page = await CodecPage.OpenAsync(web);
+
+        var result = await page.RunAsync("""
+            const key = bytes(arg.key);
+            const parsed = await packet.parseRelayPayload(key, bytes(arg.payload));
+            if (!parsed.ok) return JSON.stringify({ error: parsed.error });
+            // Through JSON-like copies too, as a form keeps them (the decoded objects are not reused).
+            const copied = parsed.records.map((r) => ({ ...r, data: { ...r.data } }));
+            return JSON.stringify({
+              again: hex(dns.encodeMessage(zbase32.encode(key), parsed.records)),
+              copied: hex(dns.encodeMessage(zbase32.encode(key), copied)),
+              presentations: parsed.records.map((r) => dns.presentation(r)),
+              copiedPresentations: copied.map((r) => dns.presentation(r)),
+            });
+            """, new { key = Convert.ToHexStringLower(keypair.PublicKey.Bytes), payload = Convert.ToHexStringLower(packet.RelayPayload.Span) });
+
+        string expected = Convert.ToHexStringLower(packet.EncodedPacket.Span);
+        Assert.True(result.TryGetProperty("again", out var again), result.ToString());
+        Assert.Equal(expected, again.GetString());
+        Assert.Equal(expected, result.GetProperty("copied").GetString());
+        var presentations = packet.AllResourceRecords.Select(r => r.Data.ToString()).ToArray();
+        Assert.Equal(presentations, result.GetProperty("presentations").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(presentations, result.GetProperty("copiedPresentations").EnumerateArray().Select(e => e.GetString()));
+    }
+
     /// <summary>A relay payload signed by the core for any DNS bytes: signature ‖ timestamp ‖ dns.</summary>
     internal static byte[] Payload(Keypair keypair, Timestamp timestamp, byte[] dns)
     {

@@ -90,7 +90,7 @@ function wireLength(labels) {
  * @returns {string}
  */
 export function normalizeName(origin, name) {
-  const pieces = String(name).split('.').filter((piece) => piece !== '');
+  const pieces = String(name ?? '').split('.').filter((piece) => piece !== '');
   if (pieces.length === 0 || pieces[pieces.length - 1] === '@') return origin;
   const joined = pieces.join('.');
   return pieces[pieces.length - 1] === origin ? joined : `${joined}.${origin}`;
@@ -439,7 +439,7 @@ function writeRdata(w, code, data, index) {
       w.u8(checkInteger(data.flags ?? 0, 255, index, 'flags', 'flags'));
       w.u8(tag.length);
       w.raw(tag);
-      w.raw(utf8Encoder.encode(String(data.value ?? '')));
+      w.raw(data.value instanceof Uint8Array ? data.value : utf8Encoder.encode(String(data.value ?? '')));
       return;
     }
     case 64: case 65: {
@@ -488,7 +488,7 @@ function writeRecord(w, origin, record, index) {
  * (base64 of the ECHConfigList, its length prefix included), ipv6hint, keyNNNNN: Uint8Array } } (params sorted by
  * key; lists may be arrays or comma-separated text; null/undefined/false leave a param out);
  * SRV { priority, weight, port, target }; SOA { mname, rname, serial, refresh, retry, expire, minimum };
- * CAA { flags, tag, value }; any type { rdata: Uint8Array } (written as it is).
+ * CAA { flags, tag, value: text or Uint8Array }; any type { rdata: Uint8Array } (written as it is).
  * @param {string} origin the key in z-base32
  * @param {Array<{ name: string, type: string, ttl: number, data: object }>} records
  * @returns {Uint8Array}
@@ -684,9 +684,10 @@ class Reader {
         const tag = this.m.slice(start + 2, start + 2 + tagLength);
         const value = this.m.slice(start + 2 + tagLength, end);
         w.raw(this.m.subarray(start, end));
-        const text = decodeStrict(value);
-        data = /^[A-Za-z0-9]+$/.test(String.fromCharCode(...tag)) && text !== null
-          ? { flags, tag: String.fromCharCode(...tag), value: text }
+        // A tag that is not letters and digits prints as generic rdata in the C# core, so it stays raw here too;
+        // a value that is not UTF-8 stays bytes.
+        data = /^[A-Za-z0-9]+$/.test(String.fromCharCode(...tag))
+          ? { flags, tag: String.fromCharCode(...tag), value: decodeStrict(value) ?? value }
           : { rdata: this.m.slice(start, end) };
         break;
       }
@@ -846,7 +847,12 @@ export function decodeMessage(bytes) {
 // ---------------------------------------------------------------------------------------------------------------
 // Presentation (RFC 1035 §5.1 escapes, RFC 3597, RFC 9460 §2.1), as the C# core's Presentation.cs
 
-const WHITESPACE = new Set([0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000]);
+// Characters above ASCII that .NET's Rune.IsControl or Rune.IsWhiteSpace reject: printed as \DDD escapes of their
+// bytes rather than as themselves.
+function isHidden(cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2000 && cp <= 0x200a)
+    || [0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000].includes(cp);
+}
 
 // One UTF-8 scalar starting at `at` (well-formed per Unicode: no overlongs, surrogates or values past U+10FFFF),
 // as .NET's Rune.DecodeFromUtf8 accepts: [codePoint, length] or null.
@@ -879,8 +885,7 @@ function escape(bytes, inQuotes, escapeDots) {
     const b = bytes[at];
     if (b >= 0x80) {
       const rune = decodeRune(bytes, at);
-      if (rune && !(rune[0] >= 0x80 && rune[0] <= 0x9f) && !WHITESPACE.has(rune[0])
-        && !(rune[0] >= 0x2000 && rune[0] <= 0x200a)) {
+      if (rune && !isHidden(rune[0])) {
         out += String.fromCodePoint(rune[0]);
         at += rune[1];
         continue;
