@@ -89,6 +89,8 @@ public sealed class PublishTests
             @ 300 IN A 192.0.2.1
             @ 300 IN TXT "first"
             _x 120 IN SVCB 1 . alpn=h2 mandatory=alpn
+            _sip._tcp 300 IN SRV 10 5 5060 sip.example.com.
+            @ 300 IN CAA 0 issue "letsencrypt.org"
             """);
         var before = await AppDriver.ResolveAsync(_web, key);
         Assert.NotNull(before);
@@ -97,21 +99,24 @@ public sealed class PublishTests
         await page.GotoAsync("/#publish");
         await page.Page.GetByLabel("Or open a key file").SetInputFilesAsync(secret);
         await Expect(page.Page.Locator("#key-public")).ToHaveTextAsync(key);
-        await Expect(page.Page.Locator("#records-state")).ToContainTextAsync("Editing the 3 records");
+        await Expect(page.Page.Locator("#records-state")).ToContainTextAsync("Editing the 5 records");
         var rows = page.Page.Locator("#records-list > li");
-        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(rows).ToHaveCountAsync(5);
         await Expect(rows.Nth(0).GetByLabel("IPv4 address")).ToHaveValueAsync("192.0.2.1");
         await Expect(rows.Nth(1).GetByLabel("Text")).ToHaveValueAsync("first");
         await Expect(rows.Nth(2).GetByLabel("ALPN protocols")).ToHaveValueAsync("h2");
         await Expect(rows.Nth(2)).ToContainTextAsync("Also kept as published: mandatory");
+        // Types without a form (SRV, CAA) are kept exactly as published.
+        await Expect(rows.Nth(3)).ToContainTextAsync("published as it is: 10 5 5060 sip.example.com.");
+        await Expect(rows.Nth(4)).ToContainTextAsync("published as it is: 0 issue \"letsencrypt.org\"");
 
         await rows.Nth(1).GetByLabel("Text").FillAsync("second");
-        Assert.Contains("Published 3 records", await AppDriver.PublishAsync(page), StringComparison.Ordinal);
+        Assert.Contains("Published 5 records", await AppDriver.PublishAsync(page), StringComparison.Ordinal);
 
         var after = await AppDriver.ResolveAsync(_web, key);
         Assert.NotNull(after);
         Assert.True(after.Timestamp > before.Timestamp);
-        Assert.Equal([before.Records[0], before.Records[1] with { Data = "\"second\"" }, before.Records[2]], after.Records);
+        Assert.Equal([before.Records[0], before.Records[1] with { Data = "\"second\"" }, .. before.Records.Skip(2)], after.Records);
         Assert.Empty(page.ForeignRequests);
         Assert.Empty(page.Errors);
     }
