@@ -50,6 +50,18 @@ public sealed class ResolveTests
         // The relay stored the CLI's packet when it was published: served from its cache, as Pkarr-Source says.
         await Expect(result.Locator(".summary")).ToContainTextAsync("The relay\u2019s cache");
 
+        // Copy as zone file gives what `pkarr publish --zone` reads: published again from it, the records are the same.
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await result.GetByRole(AriaRole.Button, new() { Name = "Copy as zone file" }).ClickAsync();
+        await Expect(result.GetByRole(AriaRole.Button, new() { Name = "Copied" })).ToBeVisibleAsync();
+        string zone = await page.Page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+        Assert.Equal(string.Concat(cli.Records.Select(r => $"{r.Name} {r.Ttl} IN {r.Type} {r.Data}\n")), zone);
+        await AppDriver.PublishAsync(_web, folder, secret, zone);
+        var again = await AppDriver.ResolveAsync(_web, key);
+        Assert.NotNull(again);
+        Assert.True(again.Timestamp > cli.Timestamp);
+        Assert.Equal(cli.Records, again.Records);
+
         // Asked to skip its cache, the relay fetches from the DHT, and the page says so; the records are the same.
         await page.Page.GetByLabel("Where to look").SelectOptionAsync("NetworkOnly");
         await page.Page.GetByRole(AriaRole.Button, new() { Name = "Resolve", Exact = true }).ClickAsync();

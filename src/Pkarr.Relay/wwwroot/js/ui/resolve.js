@@ -98,6 +98,10 @@ function render(z32, packet, answer) {
   const link = resolveLink(z32);
   const copyButton = h('button', { type: 'button', class: 'quiet' }, 'Copy link');
   copyButton.addEventListener('click', () => copy(link, copyButton));
+  // The zone file `pkarr publish --zone` reads: resolve here, edit in a text editor, publish with the CLI.
+  const zone = packet.records.map((r) => `${relativeName(z32, r.name)} ${r.ttl} IN ${r.type} ${presentation(r)}\n`).join('');
+  const zoneButton = h('button', { type: 'button', class: 'quiet' }, 'Copy as zone file');
+  zoneButton.addEventListener('click', () => copy(zone, zoneButton));
 
   const facts = [
     fact('Published', utc(published), h('small', {}, age(published))),
@@ -116,7 +120,8 @@ function render(z32, packet, answer) {
     h('div', { class: 'result-head' },
       h('h2', { id: 'result-title' }, plural(packet.records.length, 'record')),
       h('code', { class: 'origin' }, z32)),
-    h('p', { class: 'share' }, 'Link to this result: ', h('a', { href: link }, link), copyButton),
+    h('p', { class: 'share' }, 'Link to this result: ', h('a', { href: link }, link), copyButton,
+      packet.records.length ? zoneButton : null),
     h('dl', { class: 'summary' }, facts),
     packet.records.length === 0
       ? h('p', {}, 'The packet holds no records: its publisher has cleared them.')
