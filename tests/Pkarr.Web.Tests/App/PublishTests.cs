@@ -46,6 +46,7 @@ public sealed class PublishTests
 
         string verdict = await AppDriver.PublishAsync(page);
         Assert.Contains("Published 7 records", verdict, StringComparison.Ordinal);
+        Assert.Matches(@"The relay stored it on [1-9][0-9]* DHT nodes?\.", verdict);
 
         var first = await AppDriver.ResolveAsync(_web, key);
         Assert.NotNull(first);

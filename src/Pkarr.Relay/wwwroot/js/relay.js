@@ -56,8 +56,14 @@ export async function status() {
   } catch (error) {
     return unreachable(error);
   }
+  if (response.status === 429) {
+    return failure(429, await explain(response));
+  }
   if (!response.ok) {
-    return failure(response.status, await explain(response));
+    // explain() words failures of key requests (DHT, packets); this one is about the status endpoint itself.
+    const text = (await response.text().catch(() => '')).trim();
+    return failure(response.status, `the relay\u2019s status is unavailable: ${response.status} ${response.statusText}`
+      + (text ? `: ${text}` : ''));
   }
   try {
     return { ok: true, status: await response.json() };
