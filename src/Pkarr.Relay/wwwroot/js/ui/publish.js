@@ -150,7 +150,7 @@ export function publishView() {
     }
     published = timestamp;
     const link = resolveLink(z32);
-    const copyButton = h('button', { type: 'button', class: 'quiet' }, 'Copy link');
+    const copyButton = h('button', { type: 'button', class: 'small' }, 'Copy link');
     copyButton.addEventListener('click', () => copy(link, copyButton));
     say(message, 'ok',
       h('p', {}, `Published ${plural(records.length, 'record')}, signed ${utc(dateOf(timestamp))}. `

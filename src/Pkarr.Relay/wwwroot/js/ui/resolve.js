@@ -96,11 +96,11 @@ export function resolveView() {
 function render(z32, packet, answer) {
   const published = dateOf(packet.timestamp);
   const link = resolveLink(z32);
-  const copyButton = h('button', { type: 'button', class: 'quiet' }, 'Copy link');
+  const copyButton = h('button', { type: 'button', class: 'small' }, 'Copy link');
   copyButton.addEventListener('click', () => copy(link, copyButton));
   // The zone file `pkarr publish --zone` reads: resolve here, edit in a text editor, publish with the CLI.
   const zone = packet.records.map((r) => `${relativeName(z32, r.name)} ${r.ttl} IN ${r.type} ${presentation(r)}\n`).join('');
-  const zoneButton = h('button', { type: 'button', class: 'quiet' }, 'Copy as zone file');
+  const zoneButton = h('button', { type: 'button', class: 'small' }, 'Copy as zone file');
   zoneButton.addEventListener('click', () => copy(zone, zoneButton));
 
   const facts = [
