@@ -111,6 +111,8 @@ public sealed class RefusalTests
         answer = null;
         await page.Page.GetByRole(AriaRole.Button, new() { Name = "Load the newest records" }).ClickAsync();
         await Expect(page.Page.Locator("#records-list > li").Nth(0).GetByLabel("IPv4 address")).ToHaveValueAsync("192.0.2.1");
+        await Expect(page.Page.Locator("#publish-message")).ToContainTextAsync("The newest records are loaded");
+        await Expect(page.Page.Locator("#records-list > li").Nth(0).GetByLabel("Name", new() { Exact = true })).ToBeFocusedAsync();
         Assert.Empty(page.ForeignRequests);
         Assert.Empty(AppDriver.UnexpectedErrors(page, 409, 429, 503));
     }

@@ -79,6 +79,13 @@ export function publishView() {
       + `(${utc(when)}). Publishing replaces them all.`);
   }
 
+  // The button that called this goes away with the message; the focus moves to where editing starts again.
+  async function reloadAfterConflict() {
+    await loadCurrent();
+    say(message, 'info', 'The newest records are loaded: edit them and publish again.');
+    (document.querySelector('#records-list input') ?? addType).focus();
+  }
+
   function measure() {
     const { records, problems } = editor.read();
     let size;
@@ -143,7 +150,7 @@ export function publishView() {
     }
     if (!answer.ok) {
       const reload = answer.conflict
-        ? h('div', { class: 'actions' }, h('button', { type: 'button', onclick: loadCurrent }, 'Load the newest records'))
+        ? h('div', { class: 'actions' }, h('button', { type: 'button', onclick: reloadAfterConflict }, 'Load the newest records'))
         : null;
       say(message, 'error', h('p', {}, `Not published: ${answer.message}`), reload);
       return;
