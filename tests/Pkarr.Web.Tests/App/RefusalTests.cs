@@ -84,6 +84,10 @@ public sealed class RefusalTests
         await input.PressAsync("Enter");
         await Expect(message).ToContainTextAsync("cannot reach the DHT right now: No DHT nodes were queried");
 
+        answer = (404, "DHT mutable item at seq 42 is not a valid signed packet", null, new() { ["Pkarr-Invalid-Signed-Packet-Seq"] = "42" });
+        await input.PressAsync("Enter");
+        await Expect(message).ToContainTextAsync("The DHT holds something for this key (seq 42) that is not a valid signed packet");
+
         // Another key's genuine packet, served for this key: the page checks the signature and shows nothing.
         answer = (200, string.Empty, othersPayload, new() { ["Content-Type"] = "application/pkarr.org/relays#payload" });
         await input.PressAsync("Enter");
@@ -114,7 +118,7 @@ public sealed class RefusalTests
         await Expect(page.Page.Locator("#publish-message")).ToContainTextAsync("The newest records are loaded");
         await Expect(page.Page.Locator("#records-list > li").Nth(0).GetByLabel("Name", new() { Exact = true })).ToBeFocusedAsync();
         Assert.Empty(page.ForeignRequests);
-        Assert.Empty(AppDriver.UnexpectedErrors(page, 409, 429, 503));
+        Assert.Empty(AppDriver.UnexpectedErrors(page, 404, 409, 429, 503));
     }
 
     [Fact]
