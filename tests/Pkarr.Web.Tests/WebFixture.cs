@@ -30,6 +30,8 @@ public sealed class WebFixture : IAsyncLifetime
     /// <inheritdoc cref="Desktop"/>
     public static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
 
+    private static readonly Lazy<string> Scratch = new(() => Directory.CreateTempSubdirectory("pkarr-web-tests-").FullName);
+
     private IPlaywright? _playwright;
 
     internal RelayProcess Relay { get; private set; } = null!;
@@ -64,8 +66,17 @@ public sealed class WebFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>A fresh folder for key and zone files, inside one that the fixture deletes when the tests end: secret
+    /// keys are not left behind in the machine's temp folder.</summary>
+    public static string TempFolder() => Directory.CreateDirectory(Path.Combine(Scratch.Value, Guid.NewGuid().ToString("N"))).FullName;
+
     public async Task DisposeAsync()
     {
+        if (Scratch.IsValueCreated)
+        {
+            Directory.Delete(Scratch.Value, recursive: true);
+        }
+
         if (Browser is not null)
         {
             await Browser.CloseAsync();

@@ -23,8 +23,8 @@ internal static class AppDriver
     /// Each test class calls it in its constructor.</summary>
     public static void UseFixtureTimeout() => SetDefaultExpectTimeout(WebFixture.Timeout);
 
-    /// <summary>A fresh folder for key and zone files, removed with the test's temp files by the OS.</summary>
-    public static string TempFolder() => Directory.CreateTempSubdirectory("pkarr-web-").FullName;
+    /// <inheritdoc cref="WebFixture.TempFolder"/>
+    public static string TempFolder() => WebFixture.TempFolder();
 
     /// <summary><c>pkarr keygen -o FILE</c>: the secret-key file and the public key it printed.</summary>
     public static async Task<(string PublicKey, string SecretFile)> KeygenAsync(string folder)
