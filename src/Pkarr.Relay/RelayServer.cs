@@ -230,6 +230,7 @@ public sealed partial class RelayServer : IAsyncDisposable
             kestrel.Listen(context.Options.Http.BindAddress, context.Options.Http.Port);
         });
         builder.Services.AddRouting();
+        RelayApi.AddWebServices(builder.Services, context);
         RelayMetrics.AddServices(builder.Services, context);
         context.Limits.AddServices(builder.Services);
 

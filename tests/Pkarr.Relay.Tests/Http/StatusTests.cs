@@ -169,6 +169,38 @@ public sealed class StatusTests
         Assert.Contains("<title>Pkarr Relay</title>", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task The_web_app_files_are_compressed_for_clients_that_ask_and_payloads_never(string encoding)
+    {
+        await using var relay = await RelayFixture.StartAsync();
+        using var keypair = Keypair.Random();
+        var packet = Packet(keypair);
+        Assert.True(await relay.Server.Store!.PutIfNewerAsync(CachedPacket.Seen(packet)));
+
+        using var plain = await relay.Http.GetAsync("/vendor/noble-ed25519/index.js");
+        byte[] identity = await plain.Content.ReadAsByteArrayAsync();
+        Assert.Empty(plain.Content.Headers.ContentEncoding);
+
+        using var compressed = await SendAsync(relay.Http, HttpMethod.Get, "/vendor/noble-ed25519/index.js", r => r.Headers.Add("Accept-Encoding", encoding));
+        Assert.Equal([encoding], compressed.Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", compressed.Headers.Vary);
+        byte[] body = await compressed.Content.ReadAsByteArrayAsync();
+        Assert.True(body.Length < identity.Length / 2, $"{body.Length} bytes compressed of {identity.Length}");
+        using var input = new MemoryStream(body);
+        using Stream decoder = encoding == "br"
+            ? new System.IO.Compression.BrotliStream(input, System.IO.Compression.CompressionMode.Decompress)
+            : new System.IO.Compression.GZipStream(input, System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        await decoder.CopyToAsync(output);
+        Assert.Equal(identity, output.ToArray());
+
+        using var payload = await SendAsync(relay.Http, HttpMethod.Get, "/" + keypair.PublicKey.ToZ32(), r => r.Headers.Add("Accept-Encoding", encoding));
+        Assert.Empty(payload.Content.Headers.ContentEncoding);
+        Assert.Equal(packet.RelayPayload.ToArray(), await payload.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task The_web_app_files_pass_the_http_rate_limit_and_the_api_does_not()
     {
