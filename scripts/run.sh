@@ -12,6 +12,6 @@ dotnet build "$root/src/Pkarr.Cli" -c Release --nologo -v q -o "$root/.artifacts
 # The apphost is named after the assembly (Pkarr.Cli); a copy named pkarr runs the same program.
 cp "$root/.artifacts/cli/Pkarr.Cli" "$root/.artifacts/cli/pkarr"
 
-echo "starting a pkarr relay on a private testnet; its page: http://127.0.0.1:15411/ (Ctrl+C stops it)"
+echo "starting a pkarr relay on a private testnet; open http://127.0.0.1:15411/ to resolve and publish from a browser (Ctrl+C stops it)"
 echo "the pkarr command is $root/.artifacts/cli/pkarr"
 exec "$root/.artifacts/cli/pkarr" relay --testnet "$@"
