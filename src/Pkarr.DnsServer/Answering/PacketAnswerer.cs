@@ -14,7 +14,6 @@
 // packet can make this throw: names are opaque bytes, and a reply name that would exceed 255 bytes once the suffix is
 // re-added makes the answer SERVFAIL (in the answer or NS sections) or is left out (glue).
 
-using System.Buffers.Binary;
 using Pkarr.Dns;
 using Pkarr.Packets;
 
@@ -469,25 +468,18 @@ internal sealed class PacketAnswerer
             }
         }
 
-        /// <summary>SVCB/HTTPS data with another target: the parameters are kept byte for byte (wire-equal rdata).</summary>
-        private static UnknownData WithTarget(SvcbData svcb, DnsName target)
+        /// <summary>SVCB/HTTPS data with another target and the same parameters.</summary>
+        /// <remarks>The parameters passed the same per-key checks when the packet was parsed (or built), so
+        /// <see cref="SvcbData.WithParam"/> accepts them again.</remarks>
+        private static SvcbData WithTarget(SvcbData svcb, DnsName target)
         {
-            byte[] old = svcb.ToWire();
-            int rest = 2 + svcb.Target.WireLength;
-            var wire = new byte[2 + target.WireLength + (old.Length - rest)];
-            BinaryPrimitives.WriteUInt16BigEndian(wire, svcb.Priority);
-            int at = 2;
-            for (int i = 0; i < target.LabelCount; i++)
+            var copy = new SvcbData(svcb.Type, svcb.Priority, target);
+            foreach (var parameter in svcb.Params)
             {
-                var label = target.Label(i);
-                wire[at++] = (byte)label.Length;
-                label.CopyTo(wire.AsSpan(at));
-                at += label.Length;
+                copy = copy.WithParam(parameter.Key, parameter.Value.Span);
             }
 
-            wire[at++] = 0;
-            old.AsSpan(rest).CopyTo(wire.AsSpan(at));
-            return new UnknownData(svcb.Type, wire);
+            return copy;
         }
     }
 }
