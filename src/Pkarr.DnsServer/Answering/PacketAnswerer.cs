@@ -131,13 +131,15 @@ internal sealed class PacketAnswerer
                         return Negative(ResponseCode.NoError);
                     }
 
-                    // RFC 4592 §3.3.1: the source of synthesis is the wildcard child of the closest encloser.
-                    var wildcard = Labels.Single("*"u8).Append(Labels.Slice(lower, lower.LabelCount - ClosestEncloser(lower), ClosestEncloser(lower)));
-                    if (!Spend() || !Spend())
+                    // RFC 4592 §3.3.1: the source of synthesis is the wildcard child of the closest encloser. It
+                    // replaces at least one label of the name by "*", so it is never longer than the name.
+                    if (!Spend() || !Spend() || !Spend())
                     {
                         return Bare(ResponseCode.ServerFailure);
                     }
 
+                    int encloser = ClosestEncloser(lower);
+                    var wildcard = Labels.Single("*"u8).Append(Labels.Slice(lower, lower.LabelCount - encloser, encloser));
                     at = EntriesAt(wildcard);
                     if (at.Count == 0)
                     {
@@ -284,7 +286,7 @@ internal sealed class PacketAnswerer
                     continue;
                 }
 
-                if (!Emit(entry.Record, Absolute(entry.Relative), authorities))
+                if (!Absolute(entry.Relative, out var cutName) || !Emit(entry.Record, cutName, authorities))
                 {
                     return Bare(ResponseCode.ServerFailure);
                 }
@@ -305,9 +307,9 @@ internal sealed class PacketAnswerer
                 glueNames.Add(targetLower);
                 foreach (var glue in EntriesAt(targetLower))
                 {
-                    if (glue.Record.Type is RecordType.A or RecordType.AAAA)
+                    if (glue.Record.Type is RecordType.A or RecordType.AAAA && Absolute(glue.Relative, out var glueName))
                     {
-                        Emit(glue.Record, Absolute(glue.Relative), additionals);
+                        Emit(glue.Record, glueName, additionals);
                     }
                 }
             }
@@ -386,8 +388,6 @@ internal sealed class PacketAnswerer
             var data = new SoaData(mname, rname, serial, refresh: 3600, retry: 600, expire: 86400, minimum: negative);
             return new ResourceRecord(apex, DnsClass.IN, negative, data);
         }
-
-        private DnsName Absolute(DnsName relative) => Absolute(relative, out var name) ? name : query.Name;
 
         /// <summary>A name of this zone in the reply: relative labels, the key, the query's suffix.</summary>
         private bool Absolute(DnsName relative, out DnsName name)

@@ -236,6 +236,23 @@ public sealed class PacketAnswererTests
     }
 
     [Fact]
+    public void Ds_at_a_cut_belongs_to_the_parent_and_apex_ns_is_data()
+    {
+        var ds = Ask(Packet, $"sub.{K}", (RecordType)43);
+        Assert.False(ds.IsReferral);
+        Assert.True(ds.Authoritative);
+        Assert.Empty(ds.Answers);
+        Assert.Equal([Soa()], Lines(ds.Authorities));
+        Assert.True(Ask(Packet, $"host.sub.{K}", (RecordType)43).IsReferral);
+
+        var apex = SignedPacket.Builder().Ns("@", "ns.example.org").Sign(Signer);
+        var ns = Ask(apex, K, RecordType.NS);
+        Assert.False(ns.IsReferral);
+        Assert.True(ns.Authoritative);
+        Assert.Equal([$"{K}. 300 IN NS ns.example.org."], Lines(ns.Answers));
+    }
+
+    [Fact]
     public void Referral_after_a_cname_keeps_the_chain_and_aa()
     {
         var packet = SignedPacket.Builder().Cname("go", $"x.sub.{K}").Ns("sub", "ns.example.org").Sign(Signer);
