@@ -177,6 +177,22 @@ public sealed class PacketAnswererTests
     }
 
     [Fact]
+    public void A_chain_inside_the_packet_can_lead_out_of_it()
+    {
+        var packet = SignedPacket.Builder().Cname("a", $"B.{K}").Cname("b", "example.org").A("example.org", IPAddress.Loopback).Sign(Signer);
+        var zone = PacketZone.Create(packet);
+        var answerer = new PacketAnswerer(new AnsweringOptions());
+        var result = answerer.Answer(zone, Matcher().Match(Name($"a.{K}")), RecordType.A, DnsClass.IN);
+        Assert.Equal([$"a.{K}. 300 IN CNAME B.{K}.", $"B.{K}. 300 IN CNAME example.org."], Lines(result.Answers));
+        Assert.Equal(Name("example.org"), result.ExternalTarget);
+
+        // The zone is reusable; the record named example.org.<key> is not the ICANN name example.org.
+        var again = answerer.Answer(zone, Matcher().Match(Name($"example.org.{K}")), RecordType.A, DnsClass.IN);
+        Assert.Equal([$"example.org.{K}. 300 IN A 127.0.0.1"], Lines(again.Answers));
+        Assert.Null(again.ExternalTarget);
+    }
+
+    [Fact]
     public void Cname_to_the_root_is_answered_and_not_followed()
     {
         var result = Ask(Packet, $"root.{K}", RecordType.A);
