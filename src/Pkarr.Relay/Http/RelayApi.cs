@@ -101,7 +101,6 @@ internal static class RelayApi
         if (web.Enabled)
         {
             IFileProvider files;
-            bool builtIn = web.Root is null;
             if (web.Root is { } root)
             {
                 string folder = Path.GetFullPath(root);
@@ -124,9 +123,7 @@ internal static class RelayApi
             app.UseStaticFiles(new StaticFileOptions
             {
                 FileProvider = files,
-                // The built-in files are all known; the vendored libraries' LICENSE files have no extension.
-                ServeUnknownFileTypes = builtIn,
-                DefaultContentType = "text/plain; charset=utf-8",
+                ContentTypeProvider = WebApp.ContentTypes,
                 OnPrepareResponse = file =>
                 {
                     var headers = file.Context.Response.Headers;
