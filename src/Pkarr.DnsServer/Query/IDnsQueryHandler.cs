@@ -1,0 +1,38 @@
+// The seam between the transports (UDP, TCP, DoH) and the query logic: a transport hands over one query message as
+// received and sends back whatever bytes come out, unchanged.
+
+using System.Net;
+
+namespace Pkarr.DnsServer.Query;
+
+/// <summary>How a query arrived; it decides the largest response (UDP: EDNS-advertised size, capped) and whether the
+/// source address is verified (TCP and HTTPS completed a handshake, UDP did not).</summary>
+internal enum DnsTransport
+{
+    /// <summary>A UDP datagram: the source address is unverified.</summary>
+    Udp,
+
+    /// <summary>A TCP connection (RFC 7766 framing).</summary>
+    Tcp,
+
+    /// <summary>DNS-over-HTTPS (RFC 8484).</summary>
+    Https,
+}
+
+/// <summary>Who asked and how.</summary>
+/// <param name="Client">The client address the rate limits key on (the peer, or the proxy-reported address for DoH
+/// behind a trusted proxy).</param>
+/// <param name="Transport">The transport the query came on.</param>
+internal readonly record struct QueryContext(IPAddress Client, DnsTransport Transport);
+
+/// <summary>Answers one DNS query message.</summary>
+internal interface IDnsQueryHandler
+{
+    /// <summary>
+    /// Answers <paramref name="query"/>. Never throws on any input (only <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> fires). Returns the complete response message to send as is (already
+    /// sized for the transport: TC set and truncated for UDP when needed), or null when nothing must be sent (the bytes
+    /// are not a query worth answering: shorter than a header, or a response).
+    /// </summary>
+    ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, CancellationToken cancellationToken);
+}
