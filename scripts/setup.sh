@@ -75,3 +75,30 @@ if [ ! -x /usr/bin/chromium ]; then
     log "apt-get not found; the web app tests will fail (need /usr/bin/chromium)"
   fi
 fi
+
+# The DNS server's proof tests (tests/Pkarr.DnsServer.Tests/Tools) and benchmarks (bench/dns): dig (bind9-dnsutils),
+# kdig (knot-dnsutils), dnspython (python3-dnspython, for /usr/bin/python3), dnsperf, and unbound as the local upstream
+# and the benchmarks' reference server. The tests start unbound themselves with their own config; Debian's package
+# would start a system resolver service when installed under systemd, so policy-rc.d forbids that for this install.
+dns_missing=()
+[ -x /usr/bin/dig ] || dns_missing+=(bind9-dnsutils)
+[ -x /usr/bin/kdig ] || dns_missing+=(knot-dnsutils)
+/usr/bin/python3 -c 'import dns.message, dns.query' >/dev/null 2>&1 || dns_missing+=(python3-dnspython)
+command -v dnsperf >/dev/null 2>&1 || dns_missing+=(dnsperf)
+[ -x /usr/sbin/unbound ] || command -v unbound >/dev/null 2>&1 || dns_missing+=(unbound)
+if [ "${#dns_missing[@]}" -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing ${dns_missing[*]}"
+    policy=/usr/sbin/policy-rc.d
+    created_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+    fi
+    apt-get install -y --no-install-recommends "${dns_missing[@]}" >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${dns_missing[@]}" >/dev/null; } \
+      || log "apt-get failed; the DNS server's tool tests and benchmarks will fail (need ${dns_missing[*]})"
+    if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
+  else
+    log "apt-get not found; the DNS server's tool tests and benchmarks will fail (need ${dns_missing[*]})"
+  fi
+fi
