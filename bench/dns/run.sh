@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# DNS server benchmark of docs/benchmarks-dns.md (issue 13): dnsperf on loopback against
+#   1. unbound serving N names as local-data (the mature-server ceiling),
+#   2. our server (`pkarr dns`, Release build) answering the same N names as Pkarr names from its packet cache,
+#   3. our server answering N ICANN names from its forwarded-answer cache (upstream: that unbound).
+# Each target gets a throughput run (dnsperf -l SECONDS -c CLIENTS -q OUTSTANDING, no rate cap: qps and average
+# latency) and a latency run at a fixed rate every target sustains (-Q RATE -v: p50/p99/p99.9 from every reply).
+# The Pkarr names are N keys published with `pkarr publish` on a private `pkarr testnet` on 127.0.0.1; nothing leaves
+# the machine. Results: the console, bench/dns/logs/<UTC time>/ (ignored) and, with --write, the results block of
+# docs/benchmarks-dns.md. Needs dnsperf, unbound, dig (scripts/setup.sh installs them) and the .NET SDK.
+#
+#   bash bench/dns/run.sh                         # N=100, 20 s per run, 4 clients, latency runs at 20000 q/s
+#   bash bench/dns/run.sh --write                 # the same, and rewrite the results in docs/benchmarks-dns.md
+#   NAMES=1000 SECONDS_PER_RUN=10 RATE=10000 bash bench/dns/run.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+names="${NAMES:-100}"
+seconds="${SECONDS_PER_RUN:-20}"
+clients="${CLIENTS:-4}"
+outstanding="${OUTSTANDING:-200}"
+rate="${RATE:-20000}"
+write=0
+[ "${1:-}" = "--write" ] && write=1
+
+log() { printf '[bench-dns] %s\n' "$*" >&2; }
+for tool in dnsperf unbound dig dotnet python3; do
+  command -v "$tool" >/dev/null 2>&1 || { log "$tool is missing: run scripts/setup.sh"; exit 1; }
+done
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+logs="$root/bench/dns/logs/$stamp"
+work="$(mktemp -d /tmp/pkarr-bench-dns.XXXXXX)"
+mkdir -p "$logs" "$work/keys"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Waits (at most 30 s) until $1:$2 answers $3 with NOERROR.
+wait_dns() {
+  for _ in $(seq 300); do
+    if dig @127.0.0.1 -p "$1" +time=1 +tries=1 "$2" A 2>/dev/null | grep -q 'status: NOERROR'; then return 0; fi
+    sleep 0.1
+  done
+  log "127.0.0.1:$1 does not answer $2"; return 1
+}
+
+log "building the CLI (Release)"
+dotnet build src/Pkarr.Cli -c Release --nologo -v q >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; exit 1; }
+cli="$root/src/Pkarr.Cli/bin/Release/net10.0/Pkarr.Cli"
+
+log "starting a 30-node testnet"
+"$cli" testnet --nodes 30 --json >"$work/testnet.json" 2>"$logs/testnet.log" &
+pids+=($!)
+for _ in $(seq 300); do [ -s "$work/testnet.json" ] && break; sleep 0.1; done
+mapfile -t bootstrap < <(python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["bootstrap"]))' "$work/testnet.json")
+[ "${#bootstrap[@]}" -gt 0 ] || { log "the testnet printed no bootstrap list"; cat "$logs/testnet.log"; exit 1; }
+boot_args=()
+for node in "${bootstrap[@]:0:8}"; do boot_args+=(--bootstrap "$node"); done
+
+log "publishing $names keys (one A record each) on the testnet"
+: >"$work/pkarr.txt"; : >"$work/icann.txt"; : >"$work/local-data.conf"
+for i in $(seq 0 $((names - 1))); do
+  address="10.77.$((i / 250)).$((i % 250 + 1))"
+  key="$("$cli" keygen --out "$work/keys/$i.key" 2>/dev/null)"
+  key="${key#pk:}"
+  printf '@ 300 IN A %s\n' "$address" >"$work/keys/$i.zone"
+  printf '%s A\n' "$key" >>"$work/pkarr.txt"
+  printf 'n%s.bench.test A\n' "$i" >>"$work/icann.txt"
+  # unbound serves the very same names (the keys, as single-label names) and the ICANN names, with the same data.
+  printf '  local-data: "%s. 300 IN A %s"\n  local-data: "n%s.bench.test. 300 IN A %s"\n' "$key" "$address" "$i" "$address" >>"$work/local-data.conf"
+done
+seq 0 $((names - 1)) | xargs -P 8 -I{} sh -c 'cli="$0"; work="$1"; shift
+  "$cli" publish --secret "$work/keys/{}.key" --zone "$work/keys/{}.zone" --no-relays --no-cache --timeout 60 "$@" \
+    >/dev/null 2>>"$work/publish.err" || echo "{}" >>"$work/publish.failed"' "$cli" "$work" "${boot_args[@]}"
+if [ -s "$work/publish.failed" ]; then
+  log "publishing failed for $(wc -l <"$work/publish.failed") keys"; cat "$work/publish.err" >&2; exit 1
+fi
+
+unbound_port="$(free_port)"
+cat >"$work/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1@$unbound_port
+  port: $unbound_port
+  do-ip6: no
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "$work"
+  pidfile: "$work/unbound.pid"
+  logfile: ""
+  use-syslog: no
+  verbosity: 0
+  num-threads: 2
+  so-reuseport: yes
+  module-config: "iterator"
+  access-control: 127.0.0.0/8 allow
+  local-zone: "." refuse
+$(cat "$work/local-data.conf")
+remote-control:
+  control-enable: no
+EOF
+log "starting unbound on 127.0.0.1:$unbound_port"
+unbound -d -c "$work/unbound.conf" >"$logs/unbound.log" 2>&1 &
+pids+=($!)
+wait_dns "$unbound_port" n0.bench.test
+
+dns_port="$(free_port)"
+cat >"$work/pkarr-dns.toml" <<EOF
+# The benchmark's client is one address sending as fast as it can: no per-client limits.
+[dns]
+query_rate_limit = 0
+[dht]
+dht_query_rate_limit = 0
+EOF
+log "starting pkarr dns on 127.0.0.1:$dns_port"
+"$cli" dns --config "$work/pkarr-dns.toml" --listen "127.0.0.1:$dns_port" --forward "127.0.0.1:$unbound_port" --no-relays "${boot_args[@]}" \
+  >"$logs/pkarr-dns.log" 2>&1 &
+pids+=($!)
+wait_dns "$dns_port" n0.bench.test
+
+log "warming the caches (every name once, until each answers NOERROR)"
+for _ in 1 2 3 4 5; do
+  dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/pkarr.txt" -n 1 -c 1 -q 20 -t 10 >"$work/warm.txt" 2>&1 || true
+  grep -q "NOERROR $names (100.00%)" "$work/warm.txt" && break
+  sleep 1
+done
+grep -q "NOERROR $names (100.00%)" "$work/warm.txt" || { log "the Pkarr names do not all resolve:"; cat "$work/warm.txt" >&2; exit 1; }
+dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/icann.txt" -n 2 -c 1 -q 20 >/dev/null 2>&1
+
+# dnsperf's summary → "qps avg_ms completed_pct"
+summary() {
+  awk '/Queries per second/ {q=$4} /Average Latency/ {a=$4*1000} /Queries completed/ {gsub(/[()%]/,"",$4); c=$4} END {printf "%.0f %.3f %s\n", q, a, c}' "$1"
+}
+# dnsperf -v lines ("> NOERROR name A 0.000123") → "p50_ms p99_ms p999_ms noerror_pct"
+percentiles() {
+  awk '/^> / {n++; if ($2=="NOERROR") ok++; print $NF*1000 > "/dev/stderr"} END {printf "%.1f\n", (n ? 100*ok/n : 0)}' "$1" 2>"$1.lat" >"$1.ok"
+  sort -n "$1.lat" | awk -v ok="$(cat "$1.ok")" '{v[NR]=$1} END {printf "%.3f %.3f %.3f %s\n", v[int(NR*0.5)+1], v[int(NR*0.99)+1], v[int(NR*0.999)+1], ok}'
+}
+
+results="$logs/results.txt"
+: >"$results"
+bench() {
+  local label="$1" port="$2" file="$3"
+  log "$label: throughput, $seconds s"
+  dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$seconds" -c "$clients" -q "$outstanding" >"$logs/$label.throughput.txt" 2>&1
+  log "$label: latency at $rate q/s, $seconds s"
+  dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$seconds" -c "$clients" -Q "$rate" -v >"$logs/$label.latency.txt" 2>&1
+  echo "$label $(summary "$logs/$label.throughput.txt") $(percentiles "$logs/$label.latency.txt")" | tee -a "$results"
+}
+bench unbound-keys "$unbound_port" "$work/pkarr.txt"
+bench pkarr-cached "$dns_port" "$work/pkarr.txt"
+bench unbound-icann "$unbound_port" "$work/icann.txt"
+bench forwarded-cached "$dns_port" "$work/icann.txt"
+
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (uncommitted changes in src)')"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), .NET $(dotnet --version), $(unbound -V | head -1), dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}')"
+table="$(python3 - "$results" "$machine" "$commit" "$stamp" "$names" "$seconds" "$clients" "$outstanding" "$rate" <<'EOF'
+import sys
+path, machine, commit, stamp, names, seconds, clients, outstanding, rate = sys.argv[1:]
+rows = {}
+for line in open(path):
+    label, qps, avg, completed, p50, p99, p999, ok = line.split()
+    rows[label] = dict(qps=float(qps), avg=float(avg), completed=completed, p50=float(p50), p99=float(p99), p999=float(p999), ok=ok)
+ceiling = {"pkarr-cached": "unbound-keys", "forwarded-cached": "unbound-icann"}
+names_of = {"unbound-keys": "unbound, local-data (the key names)", "pkarr-cached": "pkarr dns, Pkarr names (packet cache)",
+            "unbound-icann": "unbound, local-data (ICANN names)", "forwarded-cached": "pkarr dns, forwarded names (answer cache)"}
+print(f"Run {stamp} at commit {commit}; {machine}.")
+print(f"{names} names; throughput: `dnsperf -l {seconds} -c {clients} -q {outstanding}`; latency: `dnsperf -l {seconds} -c {clients} -Q {rate} -v`.")
+print()
+print("| target | qps | vs unbound | avg latency (ms) | completed | p50 / p99 / p99.9 at %s q/s (ms) | p99 vs unbound | NOERROR |" % rate)
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for label in ["unbound-keys", "pkarr-cached", "unbound-icann", "forwarded-cached"]:
+    r = rows[label]
+    base = rows.get(ceiling.get(label, ""), None)
+    ratio = f"{r['qps'] / base['qps']:.2f}x" if base else "1.00x"
+    p99 = f"{r['p99'] / base['p99']:.2f}x" if base and base['p99'] > 0 else "1.00x"
+    print(f"| {names_of[label]} | {r['qps']:.0f} | {ratio} | {r['avg']:.3f} | {r['completed']}% | {r['p50']:.3f} / {r['p99']:.3f} / {r['p999']:.3f} | {p99} | {r['ok']}% |")
+EOF
+)"
+printf '\n%s\n' "$table" | tee "$logs/table.md"
+
+if [ "$write" = 1 ]; then
+  python3 - "$root/docs/benchmarks-dns.md" "$logs/table.md" <<'EOF'
+import sys
+doc, table = sys.argv[1], open(sys.argv[2]).read().strip()
+text = open(doc).read()
+begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(doc, "w").write(f"{head}{begin}\n{table}\n{end}{tail}")
+EOF
+  log "results written to docs/benchmarks-dns.md"
+fi
