@@ -205,9 +205,10 @@ public sealed class FuzzProofTests(ToolsFixture fixture, ITestOutputHelper outpu
         }
     }
 
-    // Each connection sends its share of the corpus, framed (RFC 1035 §4.2.2), pipelined in batches of 64, while a
-    // reader takes the replies; when the server closes the connection (as it may after a bad message) a new one goes on
-    // from the next message.
+    // Each connection sends its share of the corpus, framed (RFC 1035 §4.2.2), pipelined 16 at a time and each batch
+    // followed by a sentinel query whose reply paces the sender to the server. When the server closes the connection
+    // (as it may after a bad message) before the sentinel's reply, the batch is sent again one message at a time on
+    // new connections, so that every message of the corpus is read by the server.
     private static async Task<Run> SendTcpAsync(IPEndPoint server, List<byte[]> corpus, int connections, TimeSpan bound)
     {
         var clock = Stopwatch.StartNew();
@@ -217,70 +218,155 @@ public sealed class FuzzProofTests(ToolsFixture fixture, ITestOutputHelper outpu
         var share = corpus.Chunk((corpus.Count + connections - 1) / connections).ToArray();
         await Task.WhenAll(share.Select(part => Task.Run(async () =>
         {
-            int next = 0;
-            while (next < part.Length && clock.Elapsed < bound)
+            TcpSession? session = null;
+            try
             {
-                using var client = new TcpClient(AddressFamily.InterNetwork) { NoDelay = true };
-                await client.ConnectAsync(server);
-                Interlocked.Increment(ref opened);
-                var stream = client.GetStream();
-                using var closed = new CancellationTokenSource();
-                var reader = ReadRepliesAsync(stream, replies, closed.Token);
-                try
+                foreach (byte[][] batch in part.Chunk(16))
                 {
-                    while (next < part.Length && clock.Elapsed < bound && !reader.IsCompleted)
+                    if (clock.Elapsed > bound)
                     {
-                        var batch = new List<byte>();
-                        foreach (byte[] message in part.Skip(next).Take(64))
-                        {
-                            batch.Add((byte)(message.Length >> 8));
-                            batch.Add((byte)message.Length);
-                            batch.AddRange(message);
-                        }
-
-                        await stream.WriteAsync(batch.ToArray());
-                        int count = Math.Min(64, part.Length - next);
-                        next += count;
-                        Interlocked.Add(ref sent, count);
+                        break;
                     }
 
-                    // Give the last replies of this connection a moment before closing it.
-                    await Task.WhenAny(reader, Task.Delay(500));
-                }
-                catch (IOException)
-                {
-                    // Closed by the server: go on with a new connection.
-                }
-                catch (SocketException)
-                {
-                }
+                    session ??= await TcpSession.OpenAsync(server, replies, ref opened);
+                    if (!await session.SendAsync(batch))
+                    {
+                        await session.DisposeAsync();
+                        foreach (byte[] message in batch)
+                        {
+                            session = await TcpSession.OpenAsync(server, replies, ref opened);
+                            if (await session.SendAsync([message]))
+                            {
+                                continue;
+                            }
 
-                await closed.CancelAsync();
-                await reader;
+                            await session.DisposeAsync();
+                            session = null;
+                        }
+                    }
+
+                    Interlocked.Add(ref sent, batch.Length);
+                }
+            }
+            finally
+            {
+                if (session is not null)
+                {
+                    await session.DisposeAsync();
+                }
             }
         })));
         return new Run(sent, replies, clock.Elapsed, opened);
     }
 
-    private static async Task ReadRepliesAsync(NetworkStream stream, List<byte[]> replies, CancellationToken cancellationToken)
+    private sealed class TcpSession : IAsyncDisposable
     {
-        var length = new byte[2];
-        try
+        private const string SentinelName = "sentinel.example.test";
+        private readonly TcpClient _client;
+        private readonly NetworkStream _stream;
+        private readonly List<byte[]> _replies;
+        private readonly Task _reader;
+        private readonly CancellationTokenSource _closing = new();
+        private TaskCompletionSource<bool> _sentinel = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private ushort _sentinelId;
+
+        private TcpSession(TcpClient client, List<byte[]> replies)
         {
-            while (true)
+            _client = client;
+            _stream = client.GetStream();
+            _replies = replies;
+            _reader = ReadAsync();
+        }
+
+        public static Task<TcpSession> OpenAsync(IPEndPoint server, List<byte[]> replies, ref int opened)
+        {
+            Interlocked.Increment(ref opened);
+            return OpenAsync(server, replies);
+        }
+
+        private static async Task<TcpSession> OpenAsync(IPEndPoint server, List<byte[]> replies)
+        {
+            var client = new TcpClient(AddressFamily.InterNetwork) { NoDelay = true };
+            await client.ConnectAsync(server);
+            return new TcpSession(client, replies);
+        }
+
+        /// <summary>Sends the messages and a sentinel; true when the sentinel's reply came, false when the
+        /// connection ended (or stalled for 5 s) first.</summary>
+        public async Task<bool> SendAsync(IReadOnlyList<byte[]> messages)
+        {
+            _sentinelId++;
+            var sentinel = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _sentinel, sentinel);
+            if (_reader.IsCompleted)
             {
-                await stream.ReadExactlyAsync(length, cancellationToken);
-                var reply = new byte[BinaryPrimitives.ReadUInt16BigEndian(length)];
-                await stream.ReadExactlyAsync(reply, cancellationToken);
-                lock (replies)
+                return false;
+            }
+
+            var frames = new List<byte>();
+            foreach (byte[] message in messages.Append(RawDns.Query(_sentinelId, SentinelName, RecordType.A)))
+            {
+                frames.Add((byte)(message.Length >> 8));
+                frames.Add((byte)message.Length);
+                frames.AddRange(message);
+            }
+
+            try
+            {
+                await _stream.WriteAsync(frames.ToArray());
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
+
+            var done = await Task.WhenAny(sentinel.Task, Task.Delay(5000));
+            return done == sentinel.Task && sentinel.Task.Result;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _closing.CancelAsync();
+            _client.Dispose();
+            await _reader;
+            _closing.Dispose();
+        }
+
+        private async Task ReadAsync()
+        {
+            var length = new byte[2];
+            try
+            {
+                while (true)
                 {
-                    replies.Add(reply);
+                    await _stream.ReadExactlyAsync(length, _closing.Token);
+                    var reply = new byte[BinaryPrimitives.ReadUInt16BigEndian(length)];
+                    await _stream.ReadExactlyAsync(reply, _closing.Token);
+                    if (DnsMessage.TryParse(reply, out var message, out _) && message.Questions.Count == 1
+                        && message.Questions[0].Name.ToString().TrimEnd('.') == SentinelName)
+                    {
+                        if (message.Id == _sentinelId)
+                        {
+                            Volatile.Read(ref _sentinel).TrySetResult(true);
+                        }
+
+                        continue;
+                    }
+
+                    lock (_replies)
+                    {
+                        _replies.Add(reply);
+                    }
                 }
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or EndOfStreamException or ObjectDisposedException or SocketException)
-        {
-            // The connection ended.
+            catch (Exception e) when (e is OperationCanceledException or IOException or EndOfStreamException or ObjectDisposedException or SocketException)
+            {
+                // The connection ended.
+            }
+            finally
+            {
+                Volatile.Read(ref _sentinel).TrySetResult(false);
+            }
         }
     }
 }
