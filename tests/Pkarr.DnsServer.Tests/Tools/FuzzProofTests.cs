@@ -232,16 +232,15 @@ public sealed class FuzzProofTests(ToolsFixture fixture, ITestOutputHelper outpu
                     if (!await session.SendAsync(batch))
                     {
                         await session.DisposeAsync();
+                        session = null;
                         foreach (byte[] message in batch)
                         {
-                            session = await TcpSession.OpenAsync(server, replies, ref opened);
-                            if (await session.SendAsync([message]))
+                            session ??= await TcpSession.OpenAsync(server, replies, ref opened);
+                            if (!await session.SendAsync([message]))
                             {
-                                continue;
+                                await session.DisposeAsync();
+                                session = null;
                             }
-
-                            await session.DisposeAsync();
-                            session = null;
                         }
                     }
 
