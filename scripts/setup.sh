@@ -43,24 +43,30 @@ if command -v npm >/dev/null 2>&1; then
   fi
 fi
 
+# Installs Debian packages ($2...) whose services must not start (policy-rc.d forbids it for this install only);
+# $1 says what fails without them.
+install_without_services() {
+  local what="$1"; shift
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "apt-get not found; $what will fail (need $*)"
+    return 0
+  fi
+  log "installing $*"
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+  fi
+  apt-get install -y --no-install-recommends "$@" >/dev/null \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "$@" >/dev/null; } \
+    || log "apt-get failed; $what will fail (need $*)"
+  if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
+}
+
 # redis-server for the relay's Redis store tests (tests/Pkarr.Relay.Tests/Storage), which start their own server on
 # a loopback port. Debian's package starts a system service when installed under systemd; policy-rc.d forbids that
 # for this install, and nothing here enables or starts one.
 if ! command -v redis-server >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    log "installing redis-server"
-    policy=/usr/sbin/policy-rc.d
-    created_policy=0
-    if [ ! -e "$policy" ]; then
-      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
-    fi
-    apt-get install -y --no-install-recommends redis-server >/dev/null \
-      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends redis-server >/dev/null; } \
-      || log "apt-get failed; the Redis store tests will fail (need redis-server)"
-    if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
-  else
-    log "apt-get not found; the Redis store tests will fail (need redis-server)"
-  fi
+  install_without_services "the Redis store tests" redis-server
 fi
 
 # Debian's Chromium for the web app's browser tests (tests/Pkarr.Web.Tests), driven by Playwright with
@@ -87,18 +93,5 @@ dns_missing=()
 command -v dnsperf >/dev/null 2>&1 || dns_missing+=(dnsperf)
 [ -x /usr/sbin/unbound ] || command -v unbound >/dev/null 2>&1 || dns_missing+=(unbound)
 if [ "${#dns_missing[@]}" -gt 0 ]; then
-  if command -v apt-get >/dev/null 2>&1; then
-    log "installing ${dns_missing[*]}"
-    policy=/usr/sbin/policy-rc.d
-    created_policy=0
-    if [ ! -e "$policy" ]; then
-      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
-    fi
-    apt-get install -y --no-install-recommends "${dns_missing[@]}" >/dev/null \
-      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${dns_missing[@]}" >/dev/null; } \
-      || log "apt-get failed; the DNS server's tool tests and benchmarks will fail (need ${dns_missing[*]})"
-    if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi
-  else
-    log "apt-get not found; the DNS server's tool tests and benchmarks will fail (need ${dns_missing[*]})"
-  fi
+  install_without_services "the DNS server's tool tests and benchmarks" "${dns_missing[@]}"
 fi

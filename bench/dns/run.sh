@@ -161,7 +161,7 @@ bench unbound-icann "$unbound_port" "$work/icann.txt"
 bench forwarded-cached "$dns_port" "$work/icann.txt"
 
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (uncommitted changes in src)')"
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), .NET $(dotnet --version), $(unbound -V | head -1), dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}')"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), .NET $(dotnet --version), $(unbound -V | head -1 | sed "s/^Version/unbound/"), dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}')"
 table="$(python3 - "$results" "$machine" "$commit" "$stamp" "$names" "$seconds" "$clients" "$outstanding" "$rate" <<'EOF'
 import sys
 path, machine, commit, stamp, names, seconds, clients, outstanding, rate = sys.argv[1:]
