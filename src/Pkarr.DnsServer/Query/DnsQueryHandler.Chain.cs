@@ -11,6 +11,8 @@
 //   * An ICANN target is forwarded only when the client asked for recursion (RD = 1) and an upstream exists;
 //     otherwise the CNAME is the answer, as an authoritative server gives it.
 //   * A CNAME to the root leads nowhere and is not followed (the answerer already reports no target for it).
+//   * An ICANN name whose upstream answer ends in a CNAME to a Pkarr name (www.example.com CNAME <key>) goes on at
+//     that name here: the upstream cannot resolve it, we can.
 
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
@@ -70,4 +72,53 @@ internal sealed partial class DnsQueryHandler
             Additionals = step.Additionals,
         };
     }
+
+    /// <summary>
+    /// Where an upstream answer's CNAME chain for <paramref name="question"/> ends, when that is a Pkarr name (valid or
+    /// not) the answer holds nothing for; null otherwise (no CNAME, an ICANN end, or records already there).
+    /// </summary>
+    private DnsName? PkarrTarget(DnsQuestion question, IReadOnlyList<ResourceRecord> answers)
+    {
+        var name = question.Name;
+        bool moved = false;
+
+        // Each CNAME is used at most once, so the walk ends even when the upstream sent a loop.
+        for (int hops = 0; hops < answers.Count; hops++)
+        {
+            DnsName? target = null;
+            foreach (var record in answers)
+            {
+                if (record.Data is CnameData cname && SameName(record.Name, name))
+                {
+                    target = cname.Target;
+                    break;
+                }
+            }
+
+            if (target is null)
+            {
+                break;
+            }
+
+            name = target;
+            moved = true;
+        }
+
+        if (!moved || name.IsRoot)
+        {
+            return null;
+        }
+
+        foreach (var record in answers)
+        {
+            if (record.Type == question.Type && SameName(record.Name, name))
+            {
+                return null;
+            }
+        }
+
+        return _matcher.Match(name).Kind == PkarrNameKind.NotPkarr ? null : name;
+    }
+
+    private static bool SameName(DnsName a, DnsName b) => a.LabelCount == b.LabelCount && Labels.EndsWithIgnoreCase(a, b);
 }

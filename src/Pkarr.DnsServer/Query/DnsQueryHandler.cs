@@ -164,9 +164,15 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                 // No SOA: there is no zone to vouch for, so resolvers keep this miss only briefly (RFC 2308 §5).
                 return Outcome.Bare(Rcode.NameError, "invalid");
             default:
-                return _forwarder.HasUpstreams
-                    ? await ForwardAsync(question, request, cancellationToken).ConfigureAwait(false)
-                    : Outcome.Bare(Rcode.Refused, "refused");
+                if (!_forwarder.HasUpstreams)
+                {
+                    return Outcome.Bare(Rcode.Refused, "refused");
+                }
+
+                var forwarded = await ForwardAsync(question, request, cancellationToken).ConfigureAwait(false);
+                return forwarded.Next is null || _options.MaxRecursionDepth <= 0
+                    ? forwarded
+                    : await FollowAsync(forwarded, request, context, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -229,6 +235,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
             Answers = upstream.Answers,
             Authorities = upstream.Authorities,
             Additionals = WithoutOpt(upstream.Additionals),
+            Next = PkarrTarget(question, upstream.Answers),
         };
     }
 

@@ -332,4 +332,31 @@ public sealed class DnsQueryHandlerAnswerTests
         Assert.Single(answer.Answers);
         Assert.Empty(harness.Forwarder.Calls);
     }
+
+    [Fact]
+    public void Icann_name_with_a_cname_to_a_key_goes_on_at_the_key()
+    {
+        var harness = new QueryHarness();
+        harness.Packets.Publish(Signer, A(Www, "192.0.2.7"));
+        harness.Forwarder.Answer = q => FakeForwarder.Answered(q, 3, Cname("www.example.com", $"alias.example.com"), Cname("alias.example.com", $"WWW.{K}"));
+        var answer = harness.Ask("www.example.com", RecordType.A);
+        Assert.Equal(0, Rcode(answer));
+        Assert.False(Flag(answer, HeaderFlags.Aa));
+        Assert.Equal(
+            ["www.example.com. 300 IN CNAME alias.example.com.", $"alias.example.com. 300 IN CNAME WWW.{K}.", $"WWW.{K}. 300 IN A 192.0.2.7"],
+            Lines(answer.Answers));
+        Assert.Equal([Signer.PublicKey], harness.Packets.Calls);
+
+        // The upstream already holding the records, or a chain ending at an ICANN name: nothing more to do.
+        harness.Forwarder.Answer = q => FakeForwarder.Answered(q, 0, Cname("www.example.com", "other.example.net"));
+        Assert.Single(harness.Ask("www.example.com", RecordType.A).Answers);
+        harness.Forwarder.Answer = q => FakeForwarder.Answered(q, 0, Cname("www.example.com", Www), A(Www, "192.0.2.99"));
+        Assert.Equal("192.0.2.99", harness.Ask("www.example.com", RecordType.A).Answers[1].Data.ToString());
+        Assert.Single(harness.Packets.Calls);
+
+        // An upstream CNAME loop through a key ends in SERVFAIL, not a hang.
+        harness.Packets.Publish(Signer, Cname(Www, "www.example.com"));
+        harness.Forwarder.Answer = q => FakeForwarder.Answered(q, 3, Cname("www.example.com", Www));
+        Assert.Equal(2, Rcode(harness.Ask("www.example.com", RecordType.A)));
+    }
 }
