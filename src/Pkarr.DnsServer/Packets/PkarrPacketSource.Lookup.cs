@@ -100,10 +100,16 @@ internal sealed partial class PkarrPacketSource
 
             Interlocked.Decrement(ref _running);
             flight.Deadline.Dispose();
-            flight.Done.TrySetResult(answer);
+            try
+            {
+                // Before the waiters resume: the table is within its bound by the time anyone sees the result.
+                EvictIfNeeded();
+            }
+            finally
+            {
+                flight.Done.TrySetResult(answer);
+            }
         }
-
-        EvictIfNeeded();
     }
 
     /// <summary>Under <c>lock (entry)</c>: folds a lookup's result into the entry (see the table at the top); returns

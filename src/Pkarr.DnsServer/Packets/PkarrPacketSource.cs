@@ -181,6 +181,13 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
                     var refusal = TryBegin(entry, client);
                     if (refusal is not null)
                     {
+                        // Refused queries for unknown keys leave nothing behind: a flood of them cannot push
+                        // packets out of the table.
+                        if (entry.Held is null)
+                        {
+                            Remove(entry);
+                        }
+
                         _metrics.PacketCache("miss");
                         return refusal;
                     }
@@ -196,6 +203,9 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
             if (launch is not null)
             {
                 Launch(entry, launch);
+
+                // The new entry is safe from eviction while its lookup runs.
+                EvictIfNeeded();
             }
 
             if (answer is not null)
@@ -258,6 +268,14 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
         return entry;
     }
 
+    /// <summary>Under <c>lock (entry)</c>: takes the entry out of the table for good.</summary>
+    private void Remove(Entry entry)
+    {
+        entry.Removed = true;
+        Interlocked.Add(ref _bytes, -entry.Weight);
+        _entries.TryRemove(new KeyValuePair<PublicKey, Entry>(entry.Key, entry));
+    }
+
     private static uint AgeOf(Timestamp lastSeen, Timestamp now) =>
         now <= lastSeen ? 0 : (uint)Math.Min((now.Microseconds - lastSeen.Microseconds) / 1_000_000, uint.MaxValue);
 
@@ -284,7 +302,7 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
             }
 
             Array.Sort(uses, entries);
-            foreach (var (key, entry) in entries)
+            foreach (var (_, entry) in entries)
             {
                 if (Interlocked.Read(ref _bytes) <= target)
                 {
@@ -293,16 +311,11 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
 
                 lock (entry)
                 {
-                    if (entry.Flight is not null || entry.Removed)
+                    if (entry.Flight is null && !entry.Removed)
                     {
-                        continue;
+                        Remove(entry);
                     }
-
-                    entry.Removed = true;
-                    Interlocked.Add(ref _bytes, -entry.Weight);
                 }
-
-                _entries.TryRemove(new KeyValuePair<PublicKey, Entry>(key, entry));
             }
         }
         finally
