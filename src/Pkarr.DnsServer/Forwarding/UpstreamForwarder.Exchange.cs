@@ -51,78 +51,73 @@ internal sealed partial class UpstreamForwarder
     }
 
     /// <summary>Answered with a null message means "truncated: ask over TCP".</summary>
-    private async Task<Exchange> ExchangeUdpAsync(IPEndPoint upstream, ReadOnlyMemory<byte> query, int questionEnd, byte[] buffer, CancellationToken stopping)
+    private Task<Exchange> ExchangeUdpAsync(IPEndPoint upstream, ReadOnlyMemory<byte> query, int questionEnd, byte[] buffer, CancellationToken stopping)
     {
-        // The timer starts before the query leaves, on the forwarder's clock.
-        using var timeout = new CancellationTokenSource(_options.Timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
-        try
+        return BoundedAsync(upstream, OverUdpAsync, stopping);
+
+        async Task<Exchange> OverUdpAsync(CancellationToken token)
         {
             using var socket = new Socket(upstream.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            await socket.ConnectAsync(upstream, linked.Token).ConfigureAwait(false);
-            await socket.SendAsync(query, SocketFlags.None, linked.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(upstream, token).ConfigureAwait(false);
+            await socket.SendAsync(query, SocketFlags.None, token).ConfigureAwait(false);
             while (true)
             {
-                int received = await socket.ReceiveAsync(buffer, SocketFlags.None, linked.Token).ConfigureAwait(false);
-                var reply = buffer.AsSpan(0, received);
-                if (!UpstreamWire.IsReplyTo(reply, query.Span, questionEnd))
+                int received = await socket.ReceiveAsync(buffer, SocketFlags.None, token).ConfigureAwait(false);
+                if (!UpstreamWire.IsReplyTo(buffer.AsSpan(0, received), query.Span, questionEnd))
                 {
                     _metrics.Upstream("mismatched");
                     continue;
                 }
 
-                if (UpstreamWire.IsTruncated(reply))
-                {
-                    return new Exchange(ExchangeOutcome.Answered, null, 0);
-                }
-
-                return Parsed(upstream, reply);
+                return UpstreamWire.IsTruncated(buffer)
+                    ? new Exchange(ExchangeOutcome.Answered, null, 0)
+                    : Parsed(upstream, buffer.AsSpan(0, received));
             }
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
-        {
-            return new Exchange(ExchangeOutcome.TimedOut, null, 0);
-        }
-        catch (SocketException e)
-        {
-            // ICMP unreachable, no route, no IPv6 here: this upstream cannot answer now.
-            LogUpstreamSocketError(_logger, upstream, e.SocketErrorCode);
-            return new Exchange(ExchangeOutcome.Failed, null, 0);
         }
     }
 
-    private async Task<Exchange> ExchangeTcpAsync(IPEndPoint upstream, ReadOnlyMemory<byte> framedQuery, int questionEnd, byte[] buffer, CancellationToken stopping)
+    private Task<Exchange> ExchangeTcpAsync(IPEndPoint upstream, ReadOnlyMemory<byte> framedQuery, int questionEnd, byte[] buffer, CancellationToken stopping)
     {
-        using var timeout = new CancellationTokenSource(_options.Timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
-        try
+        return BoundedAsync(upstream, OverTcpAsync, stopping);
+
+        async Task<Exchange> OverTcpAsync(CancellationToken token)
         {
             using var socket = new Socket(upstream.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(upstream, linked.Token).ConfigureAwait(false);
-            await socket.SendAsync(framedQuery, SocketFlags.None, linked.Token).ConfigureAwait(false);
-            if (!await ReadExactlyAsync(socket, buffer.AsMemory(0, 2), linked.Token).ConfigureAwait(false))
+            await socket.ConnectAsync(upstream, token).ConfigureAwait(false);
+            await socket.SendAsync(framedQuery, SocketFlags.None, token).ConfigureAwait(false);
+            if (!await ReadExactlyAsync(socket, buffer.AsMemory(0, 2), token).ConfigureAwait(false))
             {
                 return Unusable(upstream, "the TCP connection closed before a reply");
             }
 
             int length = BinaryPrimitives.ReadUInt16BigEndian(buffer);
-            if (!await ReadExactlyAsync(socket, buffer.AsMemory(0, length), linked.Token).ConfigureAwait(false))
+            if (!await ReadExactlyAsync(socket, buffer.AsMemory(0, length), token).ConfigureAwait(false))
             {
                 return Unusable(upstream, "the TCP connection closed inside a reply");
             }
 
-            var reply = buffer.AsSpan(0, length);
-
             // On a connection of its own, a reply to another question is not a stray datagram: the upstream is wrong.
-            if (!UpstreamWire.IsReplyTo(reply, framedQuery.Span[2..], questionEnd))
+            if (!UpstreamWire.IsReplyTo(buffer.AsSpan(0, length), framedQuery.Span[2..], questionEnd))
             {
                 _metrics.Upstream("mismatched");
                 return Unusable(upstream, "the TCP reply does not match the query");
             }
 
             // TC over TCP cannot mean "retry elsewhere"; what came is all there is, and is not cached as truncated.
-            reply[2] &= 0xFD;
-            return Parsed(upstream, reply);
+            buffer[2] &= 0xFD;
+            return Parsed(upstream, buffer.AsSpan(0, length));
+        }
+    }
+
+    /// <summary>Runs one transport's exchange within the timeout, on the forwarder's clock (the timer starts before
+    /// the query leaves); a timeout or a socket error becomes the outcome instead of an exception.</summary>
+    private async Task<Exchange> BoundedAsync(IPEndPoint upstream, Func<CancellationToken, Task<Exchange>> exchange, CancellationToken stopping)
+    {
+        using var timeout = new CancellationTokenSource(_options.Timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
+        try
+        {
+            return await exchange(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
@@ -130,6 +125,7 @@ internal sealed partial class UpstreamForwarder
         }
         catch (SocketException e)
         {
+            // ICMP unreachable, connection refused, no route, no IPv6 here: this upstream cannot answer now.
             LogUpstreamSocketError(_logger, upstream, e.SocketErrorCode);
             return new Exchange(ExchangeOutcome.Failed, null, 0);
         }
