@@ -49,7 +49,7 @@ internal sealed partial class DnsListener
     /// case: cached packets, refusals), else null (nothing to send, or a task sends it later).</summary>
     private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, IPEndPoint client)
     {
-        if (!TryBeginQuery())
+        if (!TryBeginQuery(client.Address))
         {
             return null;
         }

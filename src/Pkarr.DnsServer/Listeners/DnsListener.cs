@@ -108,7 +108,7 @@ internal sealed partial class DnsListener : IAsyncDisposable
     }
 
     /// <summary>Takes one place in the in-flight budget; false: the server is saturated and the query is dropped.</summary>
-    internal bool TryBeginQuery()
+    internal bool TryBeginQuery(IPAddress client)
     {
         if (Interlocked.Increment(ref _inFlight) <= _options.MaxQueriesInFlight)
         {
@@ -117,6 +117,7 @@ internal sealed partial class DnsListener : IAsyncDisposable
 
         EndQuery();
         Metrics.Dropped("overload");
+        ListenerLog.Overloaded(_logger, client, _options.MaxQueriesInFlight);
         return false;
     }
 

@@ -27,6 +27,9 @@ internal static partial class ListenerLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "TCP connection from {Client} closed: idle")]
     public static partial void TcpIdleClosed(ILogger logger, IPAddress client);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Query from {Client} dropped: {Limit} queries are being answered")]
+    public static partial void Overloaded(ILogger logger, IPAddress client, int limit);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "The query handler failed; the query is not answered")]
     public static partial void HandlerFailed(ILogger logger, Exception exception);
 

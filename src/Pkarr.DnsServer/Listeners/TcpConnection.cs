@@ -132,7 +132,7 @@ internal sealed class TcpConnection : IDisposable
             }
 
             Received();
-            if (!_owner.TryBeginQuery())
+            if (!_owner.TryBeginQuery(Client))
             {
                 ArrayPool<byte>.Shared.Return(query.Buffer);
                 Finished(wrote: false);
