@@ -218,7 +218,7 @@ internal static class DohEndpoint
         }
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Base64Url.GetMaxDecodedLength(chars.Length));
-        if (!Base64Url.TryDecodeFromChars(chars, buffer, out length))
+        if (Base64Url.DecodeFromChars(chars, buffer, out _, out length) != OperationStatus.Done)
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return false;
