@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Connections;
 using Pkarr.Cli.Commands;
 using Pkarr.DnsServer;
+using static Pkarr.Cli.Tests.ServerCommandRuns;
 
 namespace Pkarr.Cli.Tests;
 
@@ -14,8 +15,6 @@ namespace Pkarr.Cli.Tests;
 /// </summary>
 public sealed partial class DnsCommandTests : IDisposable
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
-
     private readonly string _dir = Directory.CreateTempSubdirectory("pkarr-dns-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -405,27 +404,6 @@ public sealed partial class DnsCommandTests : IDisposable
         await stop.CancelAsync();
         Assert.Equal(ExitCodes.Success, await run.WaitAsync(Bound));
         Assert.Contains("dns server stopped", Read(errors, stderr), StringComparison.Ordinal);
-    }
-
-    private sealed record Run(int Exit, string Out, string Error);
-
-    private static async Task<Run> RunToEnd(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => new MemoryStream());
-        using var timeout = new CancellationTokenSource(Bound);
-        int exit = await PkarrCommand.RunAsync(args, console, timeout.Token).WaitAsync(Bound);
-        return new Run(exit, stdout.ToString(), stderr.ToString());
-    }
-
-    // The synchronized writer locks itself around every write; reading under the same lock sees whole writes.
-    private static string Read(TextWriter synchronized, StringWriter inner)
-    {
-        lock (synchronized)
-        {
-            return inner.ToString();
-        }
     }
 
     [GeneratedRegex(@"^  udp      (127\.0\.0\.1:\d+)\r?$", RegexOptions.Multiline)]
