@@ -201,6 +201,18 @@ public sealed partial class DnsCommandTests : IDisposable
         Assert.Contains("no network", Refused<ArgumentException>("-c", file, "--no-dht").Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Tls_without_a_doh_listener_is_refused_and_doh_listen_completes_it()
+    {
+        File("cert", "cert.pem");
+        File("key", "key.pem");
+        string file = File("[general]\ntls_certificate = \"cert.pem\"\ntls_key = \"key.pem\"\n");
+        Assert.Contains("--doh-listen", Refused<ArgumentException>("-c", file).Message, StringComparison.Ordinal);
+        var options = Options("-c", file, "--doh-listen", "127.0.0.1:8443");
+        Assert.Equal(Path.Combine(_dir, "cert.pem"), options.General.TlsCertificatePath);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8443), options.General.DohListen);
+    }
+
     [Theory]
     [InlineData("--listen", "localhost:53")]
     [InlineData("--listen", "127.0.0.1:65536")]

@@ -167,6 +167,13 @@ internal sealed class DnsArguments
             throw CliErrors.NoNetwork();
         }
 
+        if (options.General.TlsCertificatePath is not null && options.General.DohListen is null)
+        {
+            // Only the DoH listener speaks TLS; a certificate without it means DoH was expected and is not there.
+            throw new ArgumentException("the config file sets tls_certificate and tls_key but there is no DoH listener: "
+                + "set dns_over_http_socket in [general] or give --doh-listen ADDR:PORT");
+        }
+
         if (result.GetValue(Verbose))
         {
             options.General.Verbose = true;
