@@ -2,7 +2,7 @@ namespace Pkarr.DnsServer;
 
 internal static partial class Error
 {
-    internal static ArgumentException NegativeCacheBytes(long value)
+    internal static ArgumentException NegativePacketCacheBytes(long value)
         => new($"The packet cache size {value} is negative; it must be 0 (no cache) or more bytes.");
 
     internal static ArgumentException NotPositiveTime(string name, TimeSpan value)

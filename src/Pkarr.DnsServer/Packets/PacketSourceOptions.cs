@@ -54,7 +54,7 @@ internal sealed class PacketSourceOptions
 
         if (CacheBytes < 0)
         {
-            throw Error.NegativeCacheBytes(CacheBytes);
+            throw Error.NegativePacketCacheBytes(CacheBytes);
         }
 
         if (MaxConcurrentLookups < 1)
