@@ -17,7 +17,7 @@ public sealed class DnsQueryHandlerSizeTests
         var records = Enumerable.Range(0, count)
             .Select(i => Record(Big, new TxtData([Enumerable.Repeat((byte)('a' + (i % 26)), 199).Append((byte)i).ToArray()])))
             .ToArray();
-        harness.Forwarder.Answer = q => new(Forwarding.ForwardStatus.Answered, new DnsMessage
+        harness.Forwarder.Answer = q => new(Pkarr.DnsServer.Forwarding.ForwardStatus.Answered, new DnsMessage
         {
             Flags = 0x8180,
             Questions = [q],
