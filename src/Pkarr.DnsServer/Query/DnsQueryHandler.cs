@@ -133,7 +133,20 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
             outcome = Outcome.Bare(Rcode.ServerFailure, "error");
         }
 
-        byte[] response = Respond(request, outcome, context.Transport, out int rcode);
+        byte[] response;
+        int rcode;
+        try
+        {
+            response = Respond(request, outcome, context.Transport, out rcode);
+        }
+        catch (Exception exception)
+        {
+            // Records that cannot be written (a bug upstream of here): the bare header still tells the client.
+            LogAnswerFailed(_logger, request.Question?.Name, request.Question?.Type, exception);
+            rcode = Rcode.ServerFailure;
+            response = HeaderOnly(request.Id, (ushort)(QrFlag | (request.Flags & (OpcodeMask | RdFlag | CdFlag)) | rcode));
+        }
+
         _metrics.Query(context.Transport, outcome.Kind, rcode, _time.GetElapsedTime(started));
         LogQuery(_logger, request.Question?.Name, request.Question?.Type, context.Client, rcode);
         return response;
