@@ -10,9 +10,11 @@
 // Freshness is clamp(min answer TTL, MinTtl, MaxTtl) from when the packet was last seen on the network (the relay's
 // last-seen time when a relay served it), never reset by a lookup that did not see the packet again. A lookup never
 // replaces a packet by an older one (§3.7 MoreRecentThan); "not found" and network failures never drop a held packet;
-// failures are never remembered as "not found" and back off per key. The table is bounded by CacheBytes (packet
-// bytes + a fixed overhead per entry), least recently used first. The hot path (a fresh or stale hit) takes no lock
-// and allocates nothing while the packet's age in seconds does not change.
+// failures are never remembered as "not found" and back off per key. A lookup is charged to the lookup limit of the
+// client whose query starts it; a query that joins a running lookup causes no traffic and is not charged. The table
+// is bounded by CacheBytes (packet bytes + a fixed overhead per entry), least recently used first; a key evicted and
+// looked up again has no memory of what was served before. The hot path (a fresh or stale hit) takes no lock and
+// allocates nothing while the packet's age in seconds does not change.
 //
 // The resolve delegate is the network only (the host passes NetworkOnly to a client without a cache): a second
 // cache underneath would serve its own stale copy as if just seen, pkdns's "updates appear one cycle late".

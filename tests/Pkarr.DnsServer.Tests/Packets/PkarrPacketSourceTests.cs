@@ -328,6 +328,25 @@ public sealed class PkarrPacketSourceTests
     }
 
     [Fact]
+    public async Task JoiningARunningLookupCostsNoLookupToken()
+    {
+        using var h = new PacketSourceHarness(limits: time => new DnsRateLimits(0, 0, 1, 1, time));
+        var signer = Keypair.Random();
+        var packet = Packet(signer, T0);
+
+        var first = h.Get(signer.PublicKey);
+        var call = await h.NextCall();
+        var joined = h.Get(signer.PublicKey);
+        Assert.False(joined.IsCompleted);
+        Assert.Equal(PacketStatus.RateLimited, h.AtOnce(Keypair.Random().PublicKey).Status);
+
+        call.Found(packet, h.Now);
+        Assert.Same(packet, (await Bounded(first)).Zone!.Packet);
+        Assert.Same(packet, (await Bounded(joined)).Zone!.Packet);
+        Assert.Equal(1, h.Calls);
+    }
+
+    [Fact]
     public async Task OverTheLookupLimitWithAStalePacketServesItWithoutARefresh()
     {
         using var h = new PacketSourceHarness(limits: time => new DnsRateLimits(0, 0, 1, 1, time));
