@@ -188,6 +188,11 @@ internal sealed partial class DnsListener : IAsyncDisposable
         {
             ListenerLog.ShutdownSlow(_logger, ShutdownBound);
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A loop ended with a failure (a bug): stopping goes on, the failure is reported.
+            ListenerLog.LoopFailed(_logger, e);
+        }
     }
 
     private static (Socket Udp, Socket Tcp) Bind(IPEndPoint endPoint)
