@@ -100,6 +100,11 @@ internal sealed partial class DnsListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTcpConnections);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTcpConnectionsPerIp);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesInFlight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesPerTcpConnection);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.TcpIdleTimeout, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
         var (udp, tcp) = Bind(endPoint);
         var listener = new DnsListener(udp, tcp, handler, options, metrics, logger);
