@@ -44,7 +44,16 @@ internal sealed partial class DnsListener
                 continue;
             }
 
-            Admit(socket);
+            try
+            {
+                Admit(socket);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                // The client reset the connection before it could be set up.
+                ListenerLog.AcceptFailed(_logger, (e as SocketException)?.SocketErrorCode ?? SocketError.ConnectionReset);
+                socket.Dispose();
+            }
         }
     }
 }

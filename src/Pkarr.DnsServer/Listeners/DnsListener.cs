@@ -100,6 +100,11 @@ internal sealed partial class DnsListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTcpConnections);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTcpConnectionsPerIp);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesInFlight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesPerTcpConnection);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.TcpIdleTimeout, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
         var (udp, tcp) = Bind(endPoint);
         var listener = new DnsListener(udp, tcp, handler, options, metrics, logger);
@@ -187,6 +192,11 @@ internal sealed partial class DnsListener : IAsyncDisposable
         catch (TimeoutException)
         {
             ListenerLog.ShutdownSlow(_logger, ShutdownBound);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A loop ended with a failure (a bug): stopping goes on, the failure is reported.
+            ListenerLog.LoopFailed(_logger, e);
         }
     }
 

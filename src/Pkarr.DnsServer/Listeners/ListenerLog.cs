@@ -33,6 +33,9 @@ internal static partial class ListenerLog
     [LoggerMessage(Level = LogLevel.Error, Message = "The query handler failed; the query is not answered")]
     public static partial void HandlerFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "A DNS listener loop failed")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "DNS listener: queries still running {Bound} after shutdown began")]
     public static partial void ShutdownSlow(ILogger logger, TimeSpan bound);
 }

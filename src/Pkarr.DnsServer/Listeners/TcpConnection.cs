@@ -49,7 +49,7 @@ internal sealed class TcpConnection : IDisposable
         // Not linked to the listener's token: a linked source stays registered there until disposed, and the listener
         // closes its connections itself when it stops.
         _closing = new CancellationTokenSource();
-        int slots = Math.Max(1, owner.Options.MaxQueriesPerTcpConnection);
+        int slots = owner.Options.MaxQueriesPerTcpConnection;
         _slots = new SemaphoreSlim(slots, slots);
         _time = owner.Options.Time;
         _idleTimeout = owner.Options.TcpIdleTimeout;

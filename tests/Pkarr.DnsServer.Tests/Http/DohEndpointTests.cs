@@ -153,6 +153,8 @@ public sealed class DohEndpointTests
     [InlineData("application/dns-message, */*", true)]
     [InlineData("text/html, application/*;q=0.2", true)]
     [InlineData("text/html, */*;q=0.1", true)]
+    [InlineData("not a media range", true)]
+    [InlineData("", true)]
     [InlineData("application/dns-message;q=0, */*", false)]
     [InlineData("text/html", false)]
     [InlineData("application/json", false)]

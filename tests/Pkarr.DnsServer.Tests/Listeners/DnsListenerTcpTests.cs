@@ -263,6 +263,16 @@ public sealed class DnsListenerTcpTests
         Assert.Equal(SocketError.AddressAlreadyInUse, e.SocketErrorCode);
     }
 
+    [Fact]
+    public async Task Options_that_would_answer_nothing_are_refused()
+    {
+        var handler = new FakeQueryHandler();
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StartAsync(handler, new ListenerOptions { MaxQueriesInFlight = 0 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StartAsync(handler, new ListenerOptions { MaxQueriesPerTcpConnection = 0 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StartAsync(handler, new ListenerOptions { TcpIdleTimeout = TimeSpan.Zero }));
+        await using var valid = await StartAsync(handler, new ListenerOptions { MaxQueriesInFlight = 1, MaxQueriesPerTcpConnection = 1 });
+    }
+
     private static async Task AssertAnsweredAsync(Socket tcp, ushort id)
     {
         await tcp.SendAsync(Frame(FakeQueryHandler.Query(id)));
