@@ -221,6 +221,11 @@ public sealed partial class DnsServer : IAsyncDisposable
         {
             throw new ArgumentException("TLS needs both a certificate (tls_certificate) and its key (tls_key).", nameof(options));
         }
+
+        if (options.General.TlsCertificatePath is not null && options.General.DohListen is null)
+        {
+            throw new ArgumentException("A TLS certificate is set but there is no DoH listener (dns_over_http_socket) to use it.", nameof(options));
+        }
     }
 
     /// <summary>The Pkarr client's options: no cache of its own (the packet source keeps the last good packet of every
