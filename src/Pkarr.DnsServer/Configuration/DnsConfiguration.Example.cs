@@ -3,7 +3,7 @@
 
 namespace Pkarr.DnsServer.Configuration;
 
-internal static partial class DnsConfiguration
+public static partial class DnsConfiguration
 {
     /// <summary>A commented configuration file with every key at its default value (keys without a value by default
     /// are commented out). Loaded as it is, it gives the same options as no file at all.</summary>

@@ -11,7 +11,7 @@ using Pkarr.Relay.Configuration;
 namespace Pkarr.DnsServer.Configuration;
 
 /// <summary>Loads <see cref="DnsServerOptions"/> from the DNS server's TOML file.</summary>
-internal static partial class DnsConfiguration
+public static partial class DnsConfiguration
 {
     /// <summary>How each key is read into the options. Its keys are every key the server accepts.</summary>
     private static readonly Dictionary<string, Action<DnsServerOptions, Setting>> Keys = new(StringComparer.Ordinal)
