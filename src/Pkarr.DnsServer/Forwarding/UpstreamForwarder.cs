@@ -216,9 +216,14 @@ internal sealed partial class UpstreamForwarder : IDnsForwarder, IDisposable
                 _cache.TryAdd(key, response, wireLength);
             }
         }
+        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+        {
+            // Disposal mid-flight: the callers get SERVFAIL.
+            result = ForwardResult.Failed;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Disposal mid-flight, or a bug: the callers get SERVFAIL, never an exception.
+            // A bug: the callers get SERVFAIL, never an exception.
             LogFlightFailed(_logger, e);
             result = ForwardResult.Failed;
         }

@@ -167,6 +167,41 @@ public sealed class UpstreamForwarderTests
     }
 
     [Fact]
+    public async Task AnUpstreamThatKeepsTimingOut_IsAskedLast_UntilItAnswersAgain()
+    {
+        await using var silent = FakeUpstream.Start();
+        await using var good = FakeUpstream.Start();
+        silent.Udp = _ => [];
+        using var forwarder = Create(_time, silent, good);
+
+        for (int i = 1; i <= UpstreamForwarder.FailingAfter; i++)
+        {
+            var pending = forwarder.Ask($"t{i}.example");
+            await _time.AdvancePastTimeoutAsync(silent, i);
+            (await pending).Answered();
+        }
+
+        // The clock no longer moves: only the good upstream, now asked first, can answer.
+        (await forwarder.Ask("after.example")).Answered();
+        Assert.Equal(UpstreamForwarder.FailingAfter, silent.Count);
+        Assert.Equal(UpstreamForwarder.FailingAfter + 1, good.Count);
+    }
+
+    [Fact]
+    public async Task Dispose_EndsFlightsInProgress_WithFailed()
+    {
+        await using var upstream = FakeUpstream.Start();
+        upstream.Udp = _ => [];
+        var forwarder = Create(_time, upstream);
+
+        var pending = forwarder.Ask("disposed.example");
+        await upstream.WaitForQueriesAsync(1);
+        forwarder.Dispose();
+
+        Assert.Same(ForwardResult.Failed, await pending.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task ClosedUpstreamPort_FailsWithoutWaitingForTheTimeout()
     {
         // A UDP port with nothing behind it: ICMP "port unreachable" reaches the connected socket at once.
