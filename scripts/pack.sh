@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs the NuGet packages (Release) into .artifacts/packages: the libraries Pkarr, Mainline, Pkarr.Client and Pkarr.Relay, and
-# the pkarr .NET tool (package Pkarr.Cli), each with its symbols (.snupkg). Then checks them: every package carries
+# Packs the NuGet packages (Release) into .artifacts/packages: the libraries Pkarr, Mainline, Pkarr.Client, Pkarr.Relay and
+# Pkarr.DnsServer, and the pkarr .NET tool (package Pkarr.Cli), each with its symbols (.snupkg). Then checks them: every package carries
 # its README and the MIT license expression, and the tool installs from that folder alone (no nuget.org) into a
 # temporary tool path, where `pkarr --help`, `pkarr --version`, `pkarr keygen` and `pkarr pubkey` must work.
 #
@@ -13,7 +13,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 version=0.1.0   # must match <Version> in Directory.Build.props
-projects=(Pkarr Mainline Pkarr.Client Pkarr.Relay Pkarr.Cli)
+projects=(Pkarr Mainline Pkarr.Client Pkarr.Relay Pkarr.DnsServer Pkarr.Cli)
 out="$root/.artifacts/packages"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

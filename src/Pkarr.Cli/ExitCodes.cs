@@ -44,7 +44,7 @@ internal static class ExitCodes
           4    invalid signed packet: the key's most recent value is signed but is not a DNS packet
           5    publish refused: a newer packet is known, or DHT nodes rejected it
           130  interrupted (Ctrl+C)
-        republish, testnet and relay exit 0 when Ctrl+C stops them; the dht commands exit 1 on every failure.
+        republish, testnet, relay and dns exit 0 when Ctrl+C stops them; the dht commands exit 1 on every failure.
         """;
 
     /// <summary>Replaces the help action of <paramref name="help"/> with one that adds <see cref="Table"/>.</summary>

@@ -38,6 +38,7 @@ internal static class PkarrCommand
             DhtCommand.Create(console),
             TestnetCommand.Create(console),
             RelayCommand.Create(console),
+            DnsCommand.Create(console),
         };
 
         var configuration = new InvocationConfiguration

@@ -7,6 +7,7 @@ using Pkarr.Cli.Commands;
 using Pkarr.Keys;
 using Pkarr.Packets;
 using Pkarr.Relay;
+using static Pkarr.Cli.Tests.ServerCommandRuns;
 
 namespace Pkarr.Cli.Tests;
 
@@ -16,8 +17,6 @@ namespace Pkarr.Cli.Tests;
 /// </summary>
 public sealed partial class RelayCommandTests : IDisposable
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
-
     /// <summary>No PKARR_* variable of the machine that runs the tests reaches the options.</summary>
     private static readonly Dictionary<string, string?> NoEnvironment = [];
 
@@ -315,27 +314,6 @@ public sealed partial class RelayCommandTests : IDisposable
         // Stopped means stopped: nothing listens on its port any more.
         using var after = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
         await Assert.ThrowsAsync<HttpRequestException>(() => after.GetAsync("/"));
-    }
-
-    private sealed record Run(int Exit, string Out, string Error);
-
-    private static async Task<Run> RunToEnd(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var console = new CliConsole(stdout, stderr, () => new MemoryStream(), () => new MemoryStream());
-        using var timeout = new CancellationTokenSource(Bound);
-        int exit = await PkarrCommand.RunAsync(args, console, timeout.Token).WaitAsync(Bound);
-        return new Run(exit, stdout.ToString(), stderr.ToString());
-    }
-
-    // The synchronized writer locks itself around every write; reading under the same lock sees whole writes.
-    private static string Read(TextWriter synchronized, StringWriter inner)
-    {
-        lock (synchronized)
-        {
-            return inner.ToString();
-        }
     }
 
     private static async Task<Uri> WaitForUrl(Task<int> run, TextWriter output, StringWriter stdout, TextWriter errors, StringWriter stderr)

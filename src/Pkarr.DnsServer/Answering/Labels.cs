@@ -1,6 +1,7 @@
 // Label and name helpers for DNS semantics: labels are opaque bytes, compared with ASCII case folding only
 // (RFC 4343: 'A'–'Z' equal 'a'–'z', every other byte compares exactly), so any byte value is safe here.
 
+using System.Collections.Concurrent;
 using Pkarr.Dns;
 using Pkarr.Keys;
 
@@ -23,6 +24,14 @@ internal static class Labels
 {
     private const string Alphabet = "ybndrfg8ejkmcpqxot1uwisza345h769";
 
+    // Checking that a key is an Ed25519 point costs about 0.1 ms, far more than the rest of a cached answer, and every
+    // query for a Pkarr name needs it. Valid keys are remembered by their lower-case spelling; the set is bounded
+    // (when full it starts over), so random valid keys from a client cost it memory no more than the check costs time.
+    private const int KnownKeysLimit = 4096;
+    private static readonly ConcurrentDictionary<string, PublicKey> KnownKeys = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, PublicKey>.AlternateLookup<ReadOnlySpan<char>> KnownKeysBySpelling
+        = KnownKeys.GetAlternateLookup<ReadOnlySpan<char>>();
+
     /// <summary>Classifies a label as a key; letters are folded to lower case first (resolvers randomise case).</summary>
     internal static KeyLabelKind ClassifyKey(ReadOnlySpan<byte> label, out PublicKey key)
     {
@@ -44,6 +53,11 @@ internal static class Labels
             text[i] = c;
         }
 
+        if (KnownKeysBySpelling.TryGetValue(text, out key))
+        {
+            return KeyLabelKind.Key;
+        }
+
         // 52 alphabet characters always decode to 32 bytes; what remains is the point check and the four unused
         // bits of the last character, which a canonical spelling leaves at zero (pkdns refuses the others too).
         if (!PublicKey.TryParse(text, out key, out _))
@@ -57,6 +71,12 @@ internal static class Labels
             return KeyLabelKind.InvalidKey;
         }
 
+        if (KnownKeys.Count >= KnownKeysLimit)
+        {
+            KnownKeys.Clear();
+        }
+
+        KnownKeys.TryAdd(new string(text), key);
         return KeyLabelKind.Key;
     }
 

@@ -76,6 +76,28 @@ internal sealed class PacketAnswerer
         return new Walk(this, zone, name, type, ageSeconds).Run();
     }
 
+    /// <summary>
+    /// The SOA for the NXDOMAIN of a key nobody publishes (no packet, so serial 0): resolvers cache the miss for
+    /// <see cref="AnsweringOptions.NegativeTtl"/> (RFC 2308). Null when the apex with the suffix exceeds 255 bytes.
+    /// </summary>
+    /// <param name="name">A Pkarr name (its key and suffix name the zone).</param>
+    internal ResourceRecord? UnpublishedKeySoa(PkarrNameMatch name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var keyLabel = Labels.Single(System.Text.Encoding.ASCII.GetBytes(name.Key.ToZ32()));
+        return keyLabel.TryAppend(name.Suffix, out var apex) ? SoaAt(apex, 0) : null;
+    }
+
+    /// <summary>A zone's SOA: mname ns.&lt;apex&gt;, rname hostmaster.&lt;apex&gt;, MINIMUM = the negative TTL (RFC 2308 §4).</summary>
+    private ResourceRecord SoaAt(DnsName apex, uint serial)
+    {
+        var mname = Labels.Single("ns"u8).TryAppend(apex, out var ns) ? ns : apex;
+        var rname = Labels.Single("hostmaster"u8).TryAppend(apex, out var host) ? host : apex;
+        uint negative = _options.NegativeTtl;
+        var data = new SoaData(mname, rname, serial, refresh: 3600, retry: 600, expire: 86400, minimum: negative);
+        return new ResourceRecord(apex, DnsClass.IN, negative, data);
+    }
+
     private static AnswerResult Bare(ResponseCode code) => new() { ResponseCode = code, Authoritative = false };
 
     private sealed class Walk(PacketAnswerer owner, PacketZone zone, PkarrNameMatch query, RecordType type, uint age)
@@ -373,21 +395,9 @@ internal sealed class PacketAnswerer
             return Positive(null);
         }
 
-        /// <summary>The zone's SOA: serial = packet timestamp in seconds, MINIMUM = the negative TTL (RFC 2308 §4).</summary>
+        /// <summary>The zone's SOA: serial = packet timestamp in seconds.</summary>
         private ResourceRecord? Soa()
-        {
-            if (!Absolute(DnsName.Root, out var apex))
-            {
-                return null;
-            }
-
-            var mname = Labels.Single("ns"u8).TryAppend(apex, out var ns) ? ns : apex;
-            var rname = Labels.Single("hostmaster"u8).TryAppend(apex, out var host) ? host : apex;
-            uint serial = unchecked((uint)zone.Packet.Timestamp.Seconds);
-            uint negative = _options.NegativeTtl;
-            var data = new SoaData(mname, rname, serial, refresh: 3600, retry: 600, expire: 86400, minimum: negative);
-            return new ResourceRecord(apex, DnsClass.IN, negative, data);
-        }
+            => Absolute(DnsName.Root, out var apex) ? owner.SoaAt(apex, unchecked((uint)zone.Packet.Timestamp.Seconds)) : null;
 
         /// <summary>A name of this zone in the reply: relative labels, the key, the query's suffix.</summary>
         private bool Absolute(DnsName relative, out DnsName name)

@@ -12,7 +12,9 @@ namespace Pkarr.Relay.Configuration;
 
 internal static class TomlSettings
 {
-    public static SettingLayer Read(string path)
+    /// <summary>Reads the file at <paramref name="path"/>; <paramref name="sections"/> lists the sections a key
+    /// outside any table is told it belongs under (the relay's by default; the DNS server passes its own).</summary>
+    public static SettingLayer Read(string path, string sections = "[http], [mainline], [cache], [rate_limiter], [republisher] or [web]")
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -60,8 +62,8 @@ internal static class TomlSettings
         {
             if (value is not TomlTable section)
             {
-                // A key outside any table, or an array of tables: neither is a section the relay reads.
-                throw Error.ConfigKey(At(root, name), name, "is not a section; settings belong under [http], [mainline], [cache], [rate_limiter], [republisher] or [web]");
+                // A key outside any table, or an array of tables: neither is a section the reader's caller reads.
+                throw Error.ConfigKey(At(root, name), name, $"is not a section; settings belong under {sections}");
             }
 
             layer.Sections.Add(name, At(root, name));

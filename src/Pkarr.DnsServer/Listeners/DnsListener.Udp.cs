@@ -1,0 +1,148 @@
+// The UDP side: one socket, one receive loop. Every datagram is copied out of the receive buffer (the handler may
+// keep reading it after the loop has moved on) and handed to the handler; an answer that is ready at once is sent
+// from the loop, one that waits (a network lookup, an upstream) is sent by its own task.
+
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Pkarr.DnsServer.Query;
+
+namespace Pkarr.DnsServer.Listeners;
+
+internal sealed partial class DnsListener
+{
+    private async Task ReceiveUdpAsync()
+    {
+        var token = _stopping.Token;
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength, pinned: true);
+        EndPoint anySender = new IPEndPoint(
+            _udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!token.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, anySender, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
+                || (e is SocketException && token.IsCancellationRequested))
+            {
+                break;
+            }
+            catch (SocketException e)
+            {
+                // An ICMP error for an earlier send (port unreachable arrives as ConnectionReset or ConnectionRefused)
+                // concerns one client that went away, not the socket.
+                ListenerLog.UdpReceiveFailed(_logger, e.SocketErrorCode);
+                continue;
+            }
+
+            var client = (IPEndPoint)received.RemoteEndPoint;
+            if (AnswerUdp(buffer.AsMemory(0, received.ReceivedBytes), client) is { } response)
+            {
+                await SendUdpAsync(response, client).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
+    /// case: cached packets, refusals), else null (nothing to send, or a task sends it later).</summary>
+    private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, IPEndPoint client)
+    {
+        if (!TryBeginQuery(client.Address))
+        {
+            return null;
+        }
+
+        byte[] query = ArrayPool<byte>.Shared.Rent(datagram.Length);
+        datagram.Span.CopyTo(query);
+        var pending = StartQuery(query.AsMemory(0, datagram.Length), new QueryContext(client.Address, DnsTransport.Udp),
+            _stopping.Token);
+        if (!pending.IsCompleted)
+        {
+            _ = CompleteUdpAsync(pending, query, client);
+            return null;
+        }
+
+        var response = ResultOf(pending);
+        ArrayPool<byte>.Shared.Return(query);
+        EndQuery();
+        return response;
+    }
+
+    private async Task CompleteUdpAsync(ValueTask<byte[]?> pending, byte[] query, IPEndPoint client)
+    {
+        byte[]? response = await AwaitQueryAsync(pending).ConfigureAwait(false);
+        ArrayPool<byte>.Shared.Return(query);
+        // The place is given back before sending, so a client that has its answer finds the budget free again.
+        EndQuery();
+        if (response is not null)
+        {
+            await SendUdpAsync(response, client).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendUdpAsync(byte[] response, IPEndPoint client)
+    {
+        try
+        {
+            await _udp.SendToAsync(response, SocketFlags.None, client, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client's network refused the datagram, or the listener is stopping: the client retries or gives up.
+            ListenerLog.UdpSendFailed(_logger, client, e.Message);
+        }
+    }
+
+    /// <summary>Calls the handler; a handler that throws (it must not) counts as no answer.</summary>
+    internal ValueTask<byte[]?> StartQuery(ReadOnlyMemory<byte> query, QueryContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Handler.HandleAsync(query, context, cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ValueTask.FromException<byte[]?>(e);
+        }
+    }
+
+    /// <summary>The response of a completed <see cref="StartQuery"/>, or null when it failed or was cancelled.</summary>
+    internal byte[]? ResultOf(ValueTask<byte[]?> completed)
+    {
+        try
+        {
+            return completed.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return NoAnswer(e);
+        }
+    }
+
+    /// <summary>Awaits the handler's response, or null when it failed or was cancelled.</summary>
+    internal async ValueTask<byte[]?> AwaitQueryAsync(ValueTask<byte[]?> pending)
+    {
+        try
+        {
+            return await pending.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return NoAnswer(e);
+        }
+    }
+
+    /// <summary>A cancelled query (the listener or the connection is closing) has no answer; a failed one (a bug: the
+    /// handler never throws) is logged and has none either.</summary>
+    private byte[]? NoAnswer(Exception e)
+    {
+        if (e is not OperationCanceledException)
+        {
+            ListenerLog.HandlerFailed(_logger, e);
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,277 @@
+// DNS over UDP (RFC 1035 §4.2.1) and TCP (RFC 1035 §4.2.2, RFC 7766) on one port, the server's front door for
+// ordinary resolvers. pkdns listens on UDP only, with a 1024-byte buffer (shared spec pkarr.md §9.1, §9.5); here a UDP
+// datagram of any size up to 65535 bytes is read whole, and TCP takes what does not fit in UDP (TC answers).
+//
+//   UDP datagram ─▶ in-flight budget ─▶ handler ─┬─ completed at once: answered from the receive loop
+//                                                  └─ pending (network lookup): answered from its own task
+//   TCP connection ─▶ connection limits ─▶ TcpConnection (framing, pipelining, idle timeout)
+//
+// Queries are answered concurrently: a query that waits seconds for the DHT or an upstream must not hold back the
+// cached answers behind it. The budget (ListenerOptions.MaxQueriesInFlight) bounds what waits at once.
+
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Pkarr.DnsServer.Metrics;
+using Pkarr.DnsServer.Query;
+using Pkarr.DnsServer.RateLimiting;
+
+namespace Pkarr.DnsServer.Listeners;
+
+internal sealed partial class DnsListener : IAsyncDisposable
+{
+    /// <summary>The largest DNS message: UDP datagrams and TCP frames (a 16-bit length) alike.</summary>
+    internal const int MaxMessageLength = 65535;
+
+    /// <summary>The DNS header: anything shorter is not a message.</summary>
+    internal const int HeaderLength = 12;
+
+    // With port 0 the OS picks a UDP port whose TCP twin may be taken; a few fresh picks find a free pair.
+    private const int BindAttempts = 8;
+
+    // How long disposal waits for loops and queries to end: they are cancelled, so this only bounds a stuck handler.
+    private static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
+
+    private readonly Socket _udp;
+    private readonly Socket _tcp;
+    private readonly ListenerOptions _options;
+    private readonly ILogger<DnsListener> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _connectionsLock = new();
+    private readonly HashSet<TcpConnection> _connections = [];
+    private readonly Dictionary<IPAddress, int> _connectionsPerClient = [];
+    private readonly Task _udpLoop;
+    private readonly Task _acceptLoop;
+    private int _inFlight;
+    private int _disposed;
+
+    private DnsListener(Socket udp, Socket tcp, IDnsQueryHandler handler, ListenerOptions options, DnsMetrics metrics,
+        ILogger<DnsListener> logger)
+    {
+        _udp = udp;
+        _tcp = tcp;
+        Handler = handler;
+        _options = options;
+        Metrics = metrics;
+        _logger = logger;
+        UdpEndPoint = (IPEndPoint)udp.LocalEndPoint!;
+        TcpEndPoint = (IPEndPoint)tcp.LocalEndPoint!;
+        _udpLoop = Task.Run(ReceiveUdpAsync);
+        _acceptLoop = Task.Run(AcceptTcpAsync);
+    }
+
+    /// <summary>Where UDP queries are received.</summary>
+    public IPEndPoint UdpEndPoint { get; }
+
+    /// <summary>Where TCP connections are accepted: the same address and port as <see cref="UdpEndPoint"/>.</summary>
+    public IPEndPoint TcpEndPoint { get; }
+
+    internal IDnsQueryHandler Handler { get; }
+
+    internal DnsMetrics Metrics { get; }
+
+    internal ListenerOptions Options => _options;
+
+    internal ILogger Logger => _logger;
+
+    internal CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>TCP connections open now.</summary>
+    internal int TcpConnectionCount
+    {
+        get
+        {
+            lock (_connectionsLock)
+            {
+                return _connections.Count;
+            }
+        }
+    }
+
+    /// <summary>Binds UDP and TCP on <paramref name="endPoint"/> (port 0: one free port for both; the IPv6 any
+    /// address <c>[::]</c>: dual-stack, IPv4 clients included) and starts answering through
+    /// <paramref name="handler"/>.</summary>
+    public static Task<DnsListener> StartAsync(IPEndPoint endPoint, IDnsQueryHandler handler, ListenerOptions options,
+        DnsMetrics metrics, ILogger<DnsListener> logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTcpConnections);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTcpConnectionsPerIp);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesInFlight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesPerTcpConnection);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.TcpIdleTimeout, TimeSpan.Zero);
+        cancellationToken.ThrowIfCancellationRequested();
+        var (udp, tcp) = Bind(endPoint);
+        var listener = new DnsListener(udp, tcp, handler, options, metrics, logger);
+        ListenerLog.Listening(logger, listener.UdpEndPoint);
+        return Task.FromResult(listener);
+    }
+
+    /// <summary>Takes one place in the in-flight budget; false: the server is saturated and the query is dropped.</summary>
+    internal bool TryBeginQuery(IPAddress client)
+    {
+        if (Interlocked.Increment(ref _inFlight) <= _options.MaxQueriesInFlight)
+        {
+            return true;
+        }
+
+        EndQuery();
+        Metrics.Dropped("overload");
+        ListenerLog.Overloaded(_logger, client, _options.MaxQueriesInFlight);
+        return false;
+    }
+
+    /// <summary>Gives back a place of <see cref="TryBeginQuery"/>.</summary>
+    internal void EndQuery()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0 && _stopping.IsCancellationRequested)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    internal void Closed(TcpConnection connection)
+    {
+        lock (_connectionsLock)
+        {
+            if (!_connections.Remove(connection))
+            {
+                return;
+            }
+
+            if (--_connectionsPerClient[connection.ClientKey] == 0)
+            {
+                _connectionsPerClient.Remove(connection.ClientKey);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        _udp.Dispose();
+        _tcp.Dispose();
+        await BoundedAsync(Task.WhenAll(_udpLoop, _acceptLoop)).ConfigureAwait(false);
+
+        TcpConnection[] open;
+        lock (_connectionsLock)
+        {
+            open = [.. _connections];
+        }
+
+        foreach (var connection in open)
+        {
+            connection.Dispose();
+        }
+
+        await BoundedAsync(Task.WhenAll(open.Select(c => c.Completion))).ConfigureAwait(false);
+        await BoundedAsync(_drained.Task).ConfigureAwait(false);
+    }
+
+    private async Task BoundedAsync(Task task)
+    {
+        try
+        {
+            await task.WaitAsync(ShutdownBound, _options.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            ListenerLog.ShutdownSlow(_logger, ShutdownBound);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A loop ended with a failure (a bug): stopping goes on, the failure is reported.
+            ListenerLog.LoopFailed(_logger, e);
+        }
+    }
+
+    private static (Socket Udp, Socket Tcp) Bind(IPEndPoint endPoint)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var udp = NewSocket(endPoint, SocketType.Dgram, ProtocolType.Udp);
+            Socket? tcp = null;
+            try
+            {
+                udp.Bind(endPoint);
+                int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+                tcp = NewSocket(endPoint, SocketType.Stream, ProtocolType.Tcp);
+                tcp.Bind(new IPEndPoint(endPoint.Address, port));
+                tcp.Listen(512);
+                return (udp, tcp);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && endPoint.Port == 0
+                && tcp is not null && attempt < BindAttempts)
+            {
+                tcp.Dispose();
+                udp.Dispose();
+            }
+            catch
+            {
+                tcp?.Dispose();
+                udp.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static Socket NewSocket(IPEndPoint endPoint, SocketType type, ProtocolType protocol)
+    {
+        var socket = new Socket(endPoint.AddressFamily, type, protocol);
+        if (endPoint.Address.Equals(IPAddress.IPv6Any))
+        {
+            // [::] means every address: IPv4 clients arrive as ::ffff:a.b.c.d (the rate limits key them by the IPv4).
+            socket.DualMode = true;
+        }
+
+        return socket;
+    }
+
+    private void Admit(Socket socket)
+    {
+        if (socket.RemoteEndPoint is not IPEndPoint remote)
+        {
+            socket.Dispose();
+            return;
+        }
+
+        // One client is one rate-limit key: an IPv4 address (v4-mapped included) or an IPv6 /64.
+        var key = DnsRateLimits.KeyOf(remote.Address);
+        TcpConnection? connection = null;
+        lock (_connectionsLock)
+        {
+            _connectionsPerClient.TryGetValue(key, out int ofClient);
+            if (_connections.Count < _options.MaxTcpConnections && ofClient < _options.MaxTcpConnectionsPerIp)
+            {
+                connection = new TcpConnection(this, socket, remote.Address, key);
+                _connections.Add(connection);
+                _connectionsPerClient[key] = ofClient + 1;
+            }
+        }
+
+        if (connection is null)
+        {
+            Metrics.Dropped("tcp_limit");
+            ListenerLog.TcpLimit(_logger, remote.Address);
+            socket.Dispose();
+            return;
+        }
+
+        connection.Start();
+    }
+}

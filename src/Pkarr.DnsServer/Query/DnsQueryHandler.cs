@@ -1,0 +1,283 @@
+// The query pipeline every transport shares (spec pkarr.md §9.1, with the shortfalls of §9.5 fixed): one query
+// message in, one response message out, already sized for the transport. In order:
+//
+//   1. silence for what is not a query: fewer than 12 bytes, or QR = 1 (answering responses would make us a
+//      reflector);
+//   2. the per-client query rate limit → REFUSED;
+//   3. the header and body (RFC 1035 §4.1): the reserved Z bit is cleared and ignored; a body that does not parse →
+//      FORMERR (the question echoed when it alone parses); an opcode other than QUERY → NOTIMP; QDCOUNT ≠ 1 → FORMERR;
+//      records in the answer and authority sections of a query are ignored;
+//   4. EDNS(0) (RFC 6891): more than one OPT → FORMERR; version ≠ 0 → BADVERS; the requester's UDP size (at least
+//      512) and the DO bit are kept; every response to an EDNS query carries our OPT, none other does;
+//   5. policy: QCLASS other than IN/ANY and AXFR/IXFR → REFUSED, other meta types → NOTIMP (never forwarded), ANY →
+//      REFUSED when so configured (on every transport);
+//   6. the name (PkarrNameMatcher): an invalid key → NXDOMAIN, never forwarded (the key must not leak upstream); a
+//      Pkarr name → its packet (IPacketSource) and PacketAnswerer; anything else, the root included → the forwarder
+//      (REFUSED when there is none);
+//   7. a CNAME that leaves its packet is followed (DnsQueryHandler.Chain.cs), up to MaxRecursionDepth steps;
+//   8. the response (DnsQueryHandler.Response.cs): flags, the question echoed as received (letter case kept), and
+//      the size rules of the transport.
+//
+// A bug anywhere in 3–8 answers SERVFAIL and is logged; nothing a client, a publisher or an upstream sends can make
+// this throw. The cached Pkarr path completes synchronously: every await there is on a ValueTask that the real packet
+// source completes at once, so a hit never leaves the receiving thread.
+
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using Pkarr.Dns;
+using Pkarr.DnsServer.Answering;
+using Pkarr.DnsServer.Forwarding;
+using Pkarr.DnsServer.Metrics;
+using Pkarr.DnsServer.Packets;
+using Pkarr.DnsServer.RateLimiting;
+
+namespace Pkarr.DnsServer.Query;
+
+/// <summary>Answers DNS queries: Pkarr names from their packets, everything else through the forwarder.</summary>
+internal sealed partial class DnsQueryHandler : IDnsQueryHandler
+{
+    private const int HeaderLength = 12;
+    private const ushort QrFlag = 0x8000;
+    private const ushort OpcodeMask = 0x7800;
+    private const ushort ZFlag = 0x0040;
+    private const ushort AdFlag = 0x0020;
+    private const ushort CdFlag = 0x0010;
+    private const ushort DoBit = 0x8000;
+    private const RecordType Ixfr = (RecordType)251;
+    private const RecordType Axfr = (RecordType)252;
+    private const RecordType Any = (RecordType)255;
+
+    private readonly QueryHandlerOptions _options;
+    private readonly PkarrNameMatcher _matcher;
+    private readonly PacketAnswerer _answerer;
+    private readonly IPacketSource _packets;
+    private readonly IDnsForwarder _forwarder;
+    private readonly DnsRateLimits _limits;
+    private readonly DnsMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DnsQueryHandler> _logger;
+    private readonly int _maxUdpPayload;
+    private readonly ResourceRecord _opt;
+    private readonly ResourceRecord _optDnssecOk;
+
+    /// <summary>Creates the handler.</summary>
+    public DnsQueryHandler(QueryHandlerOptions options, PkarrNameMatcher matcher, PacketAnswerer answerer,
+        IPacketSource packets, IDnsForwarder forwarder, DnsRateLimits limits, DnsMetrics metrics,
+        TimeProvider time, ILogger<DnsQueryHandler> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(matcher);
+        ArgumentNullException.ThrowIfNull(answerer);
+        ArgumentNullException.ThrowIfNull(packets);
+        ArgumentNullException.ThrowIfNull(forwarder);
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _options = options;
+        _matcher = matcher;
+        _answerer = answerer;
+        _packets = packets;
+        _forwarder = forwarder;
+        _limits = limits;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _maxUdpPayload = Math.Clamp(options.MaxUdpPayload, MinUdpPayload, ushort.MaxValue);
+        _opt = OptRecord(0, dnssecOk: false);
+        _optDnssecOk = OptRecord(0, dnssecOk: true);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, CancellationToken cancellationToken)
+    {
+        long started = _time.GetTimestamp();
+        if (query.Length < HeaderLength)
+        {
+            _metrics.Dropped("short");
+            return null;
+        }
+
+        ushort rawFlags = BinaryPrimitives.ReadUInt16BigEndian(query.Span[2..]);
+        if ((rawFlags & QrFlag) != 0)
+        {
+            _metrics.Dropped("response");
+            return null;
+        }
+
+        var request = new Request(BinaryPrimitives.ReadUInt16BigEndian(query.Span), (ushort)(rawFlags & ~ZFlag));
+        Outcome outcome;
+        try
+        {
+            bool allowed = _limits.TryAcquireQuery(context.Client);
+            var verdict = Parse(query.Span, ref request);
+            if (!allowed)
+            {
+                _metrics.RateLimited("query");
+                outcome = Outcome.Bare(Rcode.Refused, "refused");
+            }
+            else
+            {
+                outcome = verdict switch
+                {
+                    Verdict.Query => await AnswerAsync(request, context, cancellationToken).ConfigureAwait(false),
+                    Verdict.NotImplemented => Outcome.Bare(Rcode.NotImplemented, "notimp"),
+                    Verdict.BadVersion => Outcome.Bare(Rcode.BadVersion, "formerr"),
+                    _ => Outcome.Bare(Rcode.FormatError, "formerr"),
+                };
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogAnswerFailed(_logger, request.Question?.Name, request.Question?.Type, exception);
+            outcome = Outcome.Bare(Rcode.ServerFailure, "error");
+        }
+
+        byte[] response;
+        int rcode;
+        try
+        {
+            response = Respond(request, outcome, context.Transport, out rcode);
+        }
+        catch (Exception exception)
+        {
+            // Records that cannot be written (a bug upstream of here): the bare header still tells the client.
+            LogAnswerFailed(_logger, request.Question?.Name, request.Question?.Type, exception);
+            rcode = Rcode.ServerFailure;
+            response = HeaderOnly(request.Id, (ushort)(QrFlag | (request.Flags & (OpcodeMask | RdFlag | CdFlag)) | rcode));
+        }
+
+        _metrics.Query(context.Transport, outcome.Kind, rcode, _time.GetElapsedTime(started));
+        LogQuery(_logger, request.Question?.Name, request.Question?.Type, context.Client, rcode);
+        return response;
+    }
+
+    /// <summary>The policy and name steps (5 and 6) for a well-formed QUERY.</summary>
+    private async ValueTask<Outcome> AnswerAsync(Request request, QueryContext context, CancellationToken cancellationToken)
+    {
+        var question = request.Question!;
+        var type = question.Type;
+        if (question.Class is not (DnsClass.IN or DnsClass.ANY) || type is Axfr or Ixfr
+            || (type == Any && _options.AnyQueries == AnyQueryMode.Refused))
+        {
+            return Outcome.Bare(Rcode.Refused, "refused");
+        }
+
+        if (type != Any && PacketZone.IsMetaType(type))
+        {
+            return Outcome.Bare(Rcode.NotImplemented, "notimp");
+        }
+
+        var match = _matcher.Match(question.Name);
+        switch (match.Kind)
+        {
+            case PkarrNameKind.Pkarr:
+                return await AnswerPkarrAsync(match, request, context, cancellationToken).ConfigureAwait(false);
+            case PkarrNameKind.InvalidKey:
+                // No SOA: there is no zone to vouch for, so resolvers keep this miss only briefly (RFC 2308 §5).
+                return Outcome.Bare(Rcode.NameError, "invalid");
+            default:
+                if (!_forwarder.HasUpstreams)
+                {
+                    return Outcome.Bare(Rcode.Refused, "refused");
+                }
+
+                var forwarded = await ForwardAsync(question, request, cancellationToken).ConfigureAwait(false);
+                return forwarded.Next is null || _options.MaxRecursionDepth <= 0
+                    ? forwarded
+                    : await FollowAsync(forwarded, request, context, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One Pkarr name from its key's packet; the caller follows <see cref="Outcome.Next"/>.</summary>
+    private async ValueTask<Outcome> LookupAsync(PkarrNameMatch match, DnsQuestion question, QueryContext context, CancellationToken cancellationToken)
+    {
+        var lookup = await _packets.GetAsync(match.Key, context.Client, cancellationToken).ConfigureAwait(false);
+        switch (lookup.Status)
+        {
+            case PacketStatus.Found when lookup.Zone is { } zone:
+                var answer = _answerer.Answer(zone, match, question.Type, question.Class, lookup.AgeSeconds);
+                return new Outcome((int)answer.ResponseCode, "pkarr")
+                {
+                    Authoritative = answer.Authoritative,
+                    Answers = answer.Answers,
+                    Authorities = answer.Authorities,
+                    Additionals = answer.Additionals,
+                    Next = answer.ExternalTarget,
+                };
+            case PacketStatus.NotFound:
+                return new Outcome(Rcode.NameError, "pkarr")
+                {
+                    Authoritative = true,
+                    Authorities = _answerer.UnpublishedKeySoa(match) is { } soa ? [soa] : [],
+                };
+            case PacketStatus.RateLimited:
+                _metrics.RateLimited("lookup");
+                return Outcome.Bare(Rcode.Refused, "pkarr");
+            default:
+                // A failed or timed-out lookup says nothing about the name: SERVFAIL, never NXDOMAIN (§9.5 Freshness).
+                return Outcome.Bare(Rcode.ServerFailure, "pkarr");
+        }
+    }
+
+    /// <summary>A question through the upstreams; the response is rebuilt as ours (our id, our OPT, our flags).</summary>
+    private async ValueTask<Outcome> ForwardAsync(DnsQuestion question, Request request, CancellationToken cancellationToken)
+    {
+        var flags = ForwardFlags.None;
+        if ((request.Flags & CdFlag) != 0)
+        {
+            flags |= ForwardFlags.CheckingDisabled;
+        }
+
+        if (request.DnssecOk)
+        {
+            flags |= ForwardFlags.DnssecOk;
+        }
+
+        var result = await _forwarder.ForwardAsync(question, flags, cancellationToken).ConfigureAwait(false);
+        if (result.Status != ForwardStatus.Answered || result.Response is not { } upstream)
+        {
+            return Outcome.Bare(Rcode.ServerFailure, "forwarded");
+        }
+
+        // AD only to a client that showed it understands it (RFC 6840 §5.7: AD or DO set in the query).
+        bool authenticated = (upstream.Flags & AdFlag) != 0 && ((request.Flags & AdFlag) != 0 || request.DnssecOk);
+        return new Outcome(upstream.Flags & 0xF, "forwarded")
+        {
+            AuthenticData = authenticated,
+            Answers = upstream.Answers,
+            Authorities = upstream.Authorities,
+            Additionals = WithoutOpt(upstream.Additionals),
+            Next = PkarrTarget(question, upstream.Answers),
+        };
+    }
+
+    /// <summary>The records without any OPT (ours is added to the response; an upstream's never is).</summary>
+    private static IReadOnlyList<ResourceRecord> WithoutOpt(IReadOnlyList<ResourceRecord> records)
+    {
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (records[i].Type == RecordType.OPT)
+            {
+                var kept = new List<ResourceRecord>(records.Count - 1);
+                foreach (var record in records)
+                {
+                    if (record.Type != RecordType.OPT)
+                    {
+                        kept.Add(record);
+                    }
+                }
+
+                return kept;
+            }
+        }
+
+        return records;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Query {Name} {Type} from {Client}: RCODE {Rcode}")]
+    private static partial void LogQuery(ILogger logger, DnsName? name, RecordType? type, System.Net.IPAddress client, int rcode);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Answering {Name} {Type} failed; answered SERVFAIL")]
+    private static partial void LogAnswerFailed(ILogger logger, DnsName? name, RecordType? type, Exception exception);
+}

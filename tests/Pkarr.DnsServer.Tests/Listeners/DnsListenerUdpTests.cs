@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Sockets;
+using Pkarr.DnsServer.Listeners;
+using Pkarr.DnsServer.Query;
+using static Pkarr.DnsServer.Tests.Listeners.ListenerFixture;
+
+namespace Pkarr.DnsServer.Tests.Listeners;
+
+public sealed class DnsListenerUdpTests
+{
+    [Fact]
+    public async Task A_query_is_answered_to_its_sender_with_the_handlers_bytes()
+    {
+        var handler = new FakeQueryHandler();
+        await using var listener = await StartAsync(handler);
+        using var client = Udp();
+
+        byte[] query = FakeQueryHandler.Query(7);
+        await client.SendToAsync(query, listener.UdpEndPoint);
+        byte[] response = await ReceiveAsync(client);
+
+        Assert.Equal(7, FakeQueryHandler.IdOf(response));
+        Assert.Equal(0x80, response[2] & 0x80);
+        Assert.Equal(query.Length, response.Length);
+        var call = Assert.Single(handler.Calls);
+        Assert.Equal(new QueryContext(IPAddress.Loopback, DnsTransport.Udp), call.Context);
+        Assert.Equal(query.Length, call.Length);
+    }
+
+    [Fact]
+    public async Task A_slow_query_does_not_hold_back_a_fast_one()
+    {
+        var handler = new FakeQueryHandler();
+        handler.Gate(1);
+        await using var listener = await StartAsync(handler);
+        using var client = Udp();
+
+        await client.SendToAsync(FakeQueryHandler.Query(1), listener.UdpEndPoint);
+        await client.SendToAsync(FakeQueryHandler.Query(2), listener.UdpEndPoint);
+        Assert.Equal(2, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+
+        handler.Release(1);
+        Assert.Equal(1, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+    }
+
+    [Fact]
+    public async Task Nothing_is_sent_when_the_handler_returns_null()
+    {
+        var handler = new FakeQueryHandler();
+        handler.Unanswered.Add(3);
+        await using var listener = await StartAsync(handler);
+        using var client = Udp();
+
+        await client.SendToAsync(FakeQueryHandler.Query(3), listener.UdpEndPoint);
+        await client.SendToAsync(new byte[5], listener.UdpEndPoint);
+        await client.SendToAsync(FakeQueryHandler.Query(4), listener.UdpEndPoint);
+
+        // Datagrams are handled in order: the first answer to arrive is the third query's, so the others had none.
+        Assert.Equal(4, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+        Assert.Equal([3, 0, 4], handler.Ids);
+    }
+
+    [Fact]
+    public async Task A_datagram_of_any_size_arrives_whole()
+    {
+        var handler = new FakeQueryHandler();
+        await using var listener = await StartAsync(handler);
+        using var client = Udp();
+
+        byte[] query = FakeQueryHandler.Query(9);
+        byte[] large = [.. query, .. new byte[4000]];
+        await client.SendToAsync(large, listener.UdpEndPoint);
+        byte[] response = await ReceiveAsync(client);
+
+        Assert.Equal(large.Length, response.Length);
+        Assert.Equal(large.Length, Assert.Single(handler.Calls).Length);
+    }
+
+    [Fact]
+    public async Task Beyond_the_in_flight_budget_queries_are_dropped_and_then_answered_again()
+    {
+        var handler = new FakeQueryHandler();
+        handler.Gate(1);
+        var logger = new RecordingLogger<DnsListener>();
+        await using var listener = await StartAsync(handler, new ListenerOptions { MaxQueriesInFlight = 1 }, logger: logger);
+        using var client = Udp();
+
+        await client.SendToAsync(FakeQueryHandler.Query(1), listener.UdpEndPoint);
+        await client.SendToAsync(FakeQueryHandler.Query(2), listener.UdpEndPoint);
+        await logger.WaitForAsync("dropped");
+        handler.Release(1);
+        Assert.Equal(1, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+
+        await client.SendToAsync(FakeQueryHandler.Query(3), listener.UdpEndPoint);
+        Assert.Equal(3, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+        // Query 2 came while query 1 held the only place: it never reached the handler.
+        Assert.Equal([1, 3], handler.Ids);
+    }
+
+    [Fact]
+    public async Task An_answer_to_a_closed_port_does_not_stop_the_listener()
+    {
+        var handler = new FakeQueryHandler();
+        handler.Gate(1);
+        await using var listener = await StartAsync(handler);
+
+        var gone = Udp();
+        await gone.SendToAsync(FakeQueryHandler.Query(1), listener.UdpEndPoint);
+        await WaitForCallsAsync(handler, 1);
+        gone.Dispose();
+        // The answer goes to a closed port: the ICMP port-unreachable comes back as an error on the listener's socket.
+        handler.Release(1);
+
+        using var client = Udp();
+        for (ushort id = 2; id < 5; id++)
+        {
+            await client.SendToAsync(FakeQueryHandler.Query(id), listener.UdpEndPoint);
+            Assert.Equal(id, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_cancels_queries_in_flight_and_stops_receiving()
+    {
+        var handler = new FakeQueryHandler();
+        handler.Gate(1);
+        var listener = await StartAsync(handler);
+        using var client = Udp();
+        await client.SendToAsync(FakeQueryHandler.Query(1), listener.UdpEndPoint);
+        await WaitForCallsAsync(handler, 1);
+
+        await listener.DisposeAsync().AsTask().WaitAsync(Patience);
+
+        Assert.Equal([(ushort)1], handler.Cancelled);
+        // The port is free again: nothing listens there any more.
+        using var rebound = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        rebound.Bind(listener.UdpEndPoint);
+    }
+
+    [Fact]
+    public async Task A_dual_stack_listener_takes_IPv4_clients_as_v4_mapped_addresses()
+    {
+        if (!Socket.OSSupportsIPv6)
+        {
+            return; // No IPv6 on this machine: nothing to prove.
+        }
+
+        var handler = new FakeQueryHandler();
+        await using var listener = await StartAsync(handler, endPoint: new IPEndPoint(IPAddress.IPv6Any, 0));
+        using var client = Udp();
+
+        await client.SendToAsync(FakeQueryHandler.Query(5), new IPEndPoint(IPAddress.Loopback, listener.UdpEndPoint.Port));
+        Assert.Equal(5, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+        var address = Assert.Single(handler.Calls).Context.Client;
+        Assert.True(address.IsIPv4MappedToIPv6);
+        Assert.Equal(IPAddress.Loopback, address.MapToIPv4());
+
+        using var tcp = await ConnectAsync(new IPEndPoint(IPAddress.Loopback, listener.TcpEndPoint.Port));
+        await tcp.SendAsync(Frame(FakeQueryHandler.Query(6)));
+        Assert.Equal(6, FakeQueryHandler.IdOf(await ReadFrameAsync(tcp)));
+    }
+
+    /// <summary>Waits until the handler has seen <paramref name="count"/> queries (bounded: 1000 polls of 10 ms).</summary>
+    internal static async Task WaitForCallsAsync(FakeQueryHandler handler, int count)
+    {
+        for (int i = 0; i < 1000 && handler.Calls.Count < count; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(handler.Calls.Count >= count, $"the handler saw {handler.Calls.Count} of {count} queries");
+    }
+}
