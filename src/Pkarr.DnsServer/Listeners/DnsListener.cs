@@ -46,6 +46,8 @@ internal sealed partial class DnsListener : IAsyncDisposable
     private int _inFlight;
     private int _disposed;
 
+    private static int UdpLoops => Math.Clamp(Environment.ProcessorCount, 1, 8);
+
     private DnsListener(Socket udp, Socket tcp, IDnsQueryHandler handler, ListenerOptions options, DnsMetrics metrics,
         ILogger<DnsListener> logger)
     {
@@ -57,7 +59,9 @@ internal sealed partial class DnsListener : IAsyncDisposable
         _logger = logger;
         UdpEndPoint = (IPEndPoint)udp.LocalEndPoint!;
         TcpEndPoint = (IPEndPoint)tcp.LocalEndPoint!;
-        _udpLoop = Task.Run(ReceiveUdpAsync);
+        // One receive loop per core: a cached answer is computed on the loop that received its query, so a single loop
+        // would leave the other cores idle under load.
+        _udpLoop = Task.WhenAll(Enumerable.Range(0, UdpLoops).Select(_ => Task.Run(ReceiveUdpAsync)));
         _acceptLoop = Task.Run(AcceptTcpAsync);
     }
 
