@@ -4,20 +4,23 @@
 #   2. our server (`pkarr dns`, Release build) answering the same N names as Pkarr names from its packet cache,
 #   3. our server answering N ICANN names from its forwarded-answer cache (upstream: that unbound).
 # Each target gets a throughput run (dnsperf -l SECONDS -c CLIENTS -q OUTSTANDING, no rate cap: qps and average
-# latency) and a latency run at a fixed rate every target sustains (-Q RATE -v: p50/p99/p99.9 from every reply).
+# latency) and a latency run at a fixed rate every target sustains (-Q RATE -v: p50/p99/p99.9 from every reply),
+# REPEAT rounds with the targets interleaved; the table shows each target's median round (a shared machine's noise
+# moves all targets of one round alike).
 # The Pkarr names are N keys published with `pkarr publish` on a private `pkarr testnet` on 127.0.0.1; nothing leaves
 # the machine. Results: the console, bench/dns/logs/<UTC time>/ (ignored) and, with --write, the results block of
 # docs/benchmarks-dns.md. Needs dnsperf, unbound, dig (scripts/setup.sh installs them) and the .NET SDK.
 #
-#   bash bench/dns/run.sh                         # N=100, 20 s per run, 4 clients, latency runs at 20000 q/s
+#   bash bench/dns/run.sh                         # N=100, 3 rounds of 10-s runs, 4 clients, latency at 20000 q/s
 #   bash bench/dns/run.sh --write                 # the same, and rewrite the results in docs/benchmarks-dns.md
-#   NAMES=1000 SECONDS_PER_RUN=10 RATE=10000 bash bench/dns/run.sh
+#   NAMES=1000 SECONDS_PER_RUN=20 REPEAT=5 RATE=10000 bash bench/dns/run.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
 names="${NAMES:-100}"
-seconds="${SECONDS_PER_RUN:-20}"
+seconds="${SECONDS_PER_RUN:-10}"
+repeat="${REPEAT:-3}"
 clients="${CLIENTS:-4}"
 outstanding="${OUTSTANDING:-200}"
 rate="${RATE:-20000}"
@@ -148,41 +151,53 @@ percentiles() {
 results="$logs/results.txt"
 : >"$results"
 bench() {
-  local label="$1" port="$2" file="$3"
-  log "$label: throughput, $seconds s"
-  dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$seconds" -c "$clients" -q "$outstanding" >"$logs/$label.throughput.txt" 2>&1
-  log "$label: latency at $rate q/s, $seconds s"
-  dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$seconds" -c "$clients" -Q "$rate" -v >"$logs/$label.latency.txt" 2>&1
-  echo "$label $(summary "$logs/$label.throughput.txt") $(percentiles "$logs/$label.latency.txt")" | tee -a "$results"
+  local label="$1" port="$2" file="$3" round="$4"
+  local out="$logs/$label.$round"
+  log "round $round, $label: throughput, $seconds s; latency at $rate q/s, $seconds s"
+  dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$seconds" -c "$clients" -q "$outstanding" >"$out.throughput.txt" 2>&1
+  dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$seconds" -c "$clients" -Q "$rate" -v >"$out.latency.txt" 2>&1
+  echo "$label $(summary "$out.throughput.txt") $(percentiles "$out.latency.txt")" | tee -a "$results"
+  rm -f "$out.latency.txt" "$out.latency.txt.lat" "$out.latency.txt.ok"   # a line per reply: large, summarised above
 }
-bench unbound-keys "$unbound_port" "$work/pkarr.txt"
-bench pkarr-cached "$dns_port" "$work/pkarr.txt"
-bench unbound-icann "$unbound_port" "$work/icann.txt"
-bench forwarded-cached "$dns_port" "$work/icann.txt"
+for round in $(seq "$repeat"); do
+  bench unbound-keys "$unbound_port" "$work/pkarr.txt" "$round"
+  bench pkarr-cached "$dns_port" "$work/pkarr.txt" "$round"
+  bench unbound-icann "$unbound_port" "$work/icann.txt" "$round"
+  bench forwarded-cached "$dns_port" "$work/icann.txt" "$round"
+done
 
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (uncommitted changes in src)')"
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), .NET $(dotnet --version), $(unbound -V | head -1 | sed "s/^Version/unbound/"), dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}')"
-table="$(python3 - "$results" "$machine" "$commit" "$stamp" "$names" "$seconds" "$clients" "$outstanding" "$rate" <<'EOF'
+table="$(python3 - "$results" "$machine" "$commit" "$stamp" "$names" "$seconds" "$clients" "$outstanding" "$rate" "$repeat" <<'EOF'
+import statistics
 import sys
-path, machine, commit, stamp, names, seconds, clients, outstanding, rate = sys.argv[1:]
-rows = {}
+path, machine, commit, stamp, names, seconds, clients, outstanding, rate, repeat = sys.argv[1:]
+runs = {}
 for line in open(path):
     label, qps, avg, completed, p50, p99, p999, ok = line.split()
-    rows[label] = dict(qps=float(qps), avg=float(avg), completed=completed, p50=float(p50), p99=float(p99), p999=float(p999), ok=ok)
+    runs.setdefault(label, []).append(dict(qps=float(qps), avg=float(avg), completed=completed, p50=float(p50), p99=float(p99), p999=float(p999), ok=ok))
+# Each target's median round by qps; its p99 is the median of the rounds' p99s.
+rows = {}
+for label, rounds in runs.items():
+    row = dict(sorted(rounds, key=lambda r: r["qps"])[len(rounds) // 2])
+    row["p99"] = statistics.median(r["p99"] for r in rounds)
+    row["range"] = f"{min(r['qps'] for r in rounds):.0f}–{max(r['qps'] for r in rounds):.0f}"
+    rows[label] = row
 ceiling = {"pkarr-cached": "unbound-keys", "forwarded-cached": "unbound-icann"}
 names_of = {"unbound-keys": "unbound, local-data (the key names)", "pkarr-cached": "pkarr dns, Pkarr names (packet cache)",
             "unbound-icann": "unbound, local-data (ICANN names)", "forwarded-cached": "pkarr dns, forwarded names (answer cache)"}
 print(f"Run {stamp} at commit {commit}; {machine}.")
-print(f"{names} names; throughput: `dnsperf -l {seconds} -c {clients} -q {outstanding}`; latency: `dnsperf -l {seconds} -c {clients} -Q {rate} -v`.")
+print(f"{names} names; throughput: `dnsperf -l {seconds} -c {clients} -q {outstanding}`; latency: `dnsperf -l {seconds} -c {clients} -Q {rate} -v`; "
+      f"{repeat} rounds, targets interleaved, median round shown (p99: median of the rounds).")
 print()
-print("| target | qps | vs unbound | avg latency (ms) | completed | p50 / p99 / p99.9 at %s q/s (ms) | p99 vs unbound | NOERROR |" % rate)
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| target | qps | qps over the rounds | vs unbound | avg latency (ms) | completed | p50 / p99 / p99.9 at %s q/s (ms) | p99 vs unbound | NOERROR |" % rate)
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for label in ["unbound-keys", "pkarr-cached", "unbound-icann", "forwarded-cached"]:
     r = rows[label]
     base = rows.get(ceiling.get(label, ""), None)
     ratio = f"{r['qps'] / base['qps']:.2f}x" if base else "1.00x"
     p99 = f"{r['p99'] / base['p99']:.2f}x" if base and base['p99'] > 0 else "1.00x"
-    print(f"| {names_of[label]} | {r['qps']:.0f} | {ratio} | {r['avg']:.3f} | {r['completed']}% | {r['p50']:.3f} / {r['p99']:.3f} / {r['p999']:.3f} | {p99} | {r['ok']}% |")
+    print(f"| {names_of[label]} | {r['qps']:.0f} | {r['range']} | {ratio} | {r['avg']:.3f} | {r['completed']}% | {r['p50']:.3f} / {r['p99']:.3f} / {r['p999']:.3f} | {p99} | {r['ok']}% |")
 EOF
 )"
 printf '\n%s\n' "$table" | tee "$logs/table.md"
