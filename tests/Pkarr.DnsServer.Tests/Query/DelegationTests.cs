@@ -1,7 +1,13 @@
 using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Pkarr.Dns;
+using Pkarr.DnsServer.Answering;
 using Pkarr.DnsServer.Forwarding;
+using Pkarr.DnsServer.Metrics;
 using Pkarr.DnsServer.Query;
+using Pkarr.DnsServer.RateLimiting;
+using Pkarr.DnsServer.Tests.Forwarding;
 using static Pkarr.DnsServer.Tests.Answering.Fixtures;
 using static Pkarr.DnsServer.Tests.Query.QueryHarness;
 
@@ -280,5 +286,37 @@ public sealed class DelegationTests
 
         Assert.Equal(2, QueryHarness.Rcode(harness.Ask(Host, RecordType.A)));
         Assert.Equal([Glue], harness.Forwarder.Asks.Select(a => a.Server.Address));
+    }
+
+    [Fact]
+    public async Task The_real_forwarder_asks_the_delegated_server_on_loopback_with_rd_clear()
+    {
+        await using var server = FakeUpstream.Start();
+        server.Udp = q => [Replies.Build(q, 0x8400, [Replies.A($"host.sub.{K}", 300, "192.0.2.80")])];
+        var time = new FakeTimeProvider();
+        using var metrics = new DnsMetrics();
+        using var forwarder = ForwarderFixtures.Create(time, cacheBytes: 0);
+        var packets = new FakePacketSource();
+        packets.Publish(Signer, Ns($"sub.{K}", $"ns.sub.{K}"), A($"ns.sub.{K}", "127.0.0.1"));
+        var handler = new DnsQueryHandler(
+            new QueryHandlerOptions { DelegationPort = server.EndPoint.Port },
+            Matcher(),
+            new PacketAnswerer(new AnsweringOptions()),
+            packets,
+            forwarder,
+            DnsRateLimits.Unlimited,
+            metrics,
+            time,
+            NullLogger<DnsQueryHandler>.Instance);
+
+        byte[]? bytes = await handler.HandleAsync(QueryBytes($"HOST.sub.{K}.key", RecordType.A), new QueryContext(QueryHarness.Client, DnsTransport.Udp), CancellationToken.None)
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        var answer = DnsMessage.Parse(bytes);
+        Assert.Equal(0, QueryHarness.Rcode(answer));
+        Assert.Equal([$"host.sub.{K}.key. 300 IN A 192.0.2.80"], Lines(answer.Answers));
+        var query = Assert.Single(server.Queries).Message;
+        Assert.Equal(0, query.Flags & HeaderFlags.Rd);
+        Assert.Equal(Name($"host.sub.{K}"), query.Questions[0].Name);
     }
 }
