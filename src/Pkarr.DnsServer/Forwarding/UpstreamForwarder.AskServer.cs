@@ -47,6 +47,12 @@ internal sealed partial class UpstreamForwarder
         {
             return ForwardResult.Failed;
         }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            // A bug: this server counts as failed (the caller asks the next), never an exception.
+            LogFlightFailed(_logger, e);
+            return ForwardResult.Failed;
+        }
 
         switch (exchange.Outcome)
         {

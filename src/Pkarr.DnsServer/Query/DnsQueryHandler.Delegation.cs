@@ -159,10 +159,11 @@ internal sealed partial class DnsQueryHandler
             && Labels.EndsWithIgnoreCase(name, owner);
     }
 
-    /// <summary>A referral: NOERROR, no answers, NS and no SOA in authority.</summary>
+    /// <summary>A referral: NOERROR, AA clear (an authoritative NODATA may list its own NS), no answers, NS and no SOA
+    /// in authority.</summary>
     private static bool IsReferral(DnsMessage response)
     {
-        if ((response.Flags & 0xF) != Rcode.NoError || response.Answers.Count > 0)
+        if ((response.Flags & 0xF) != Rcode.NoError || (response.Flags & AaFlag) != 0 || response.Answers.Count > 0)
         {
             return false;
         }

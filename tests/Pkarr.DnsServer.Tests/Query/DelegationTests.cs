@@ -223,6 +223,25 @@ public sealed class DelegationTests
     }
 
     [Fact]
+    public void An_authoritative_nodata_listing_its_own_ns_is_the_answer_not_a_referral()
+    {
+        var harness = Delegated();
+        harness.Forwarder.Server = (_, q) => new ForwardResult(ForwardStatus.Answered, new DnsMessage
+        {
+            Flags = 0x8400,
+            Questions = [q],
+            Authorities = [Ns($"sub.{K}", $"ns.sub.{K}")],
+        });
+
+        var answer = harness.Ask(Host, RecordType.TXT);
+
+        Assert.Equal(0, QueryHarness.Rcode(answer));
+        Assert.Empty(answer.Answers);
+        Assert.Equal([$"sub.{K}. 300 IN NS ns.sub.{K}."], Lines(answer.Authorities));
+        Assert.Single(harness.Forwarder.Asks);
+    }
+
+    [Fact]
     public void Delegation_steps_count_against_the_recursion_depth()
     {
         ForwardResult Servers(IPEndPoint server, DnsQuestion q)
