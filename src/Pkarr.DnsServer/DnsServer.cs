@@ -154,6 +154,7 @@ public sealed partial class DnsServer : IAsyncDisposable
                     MaxUdpPayload = options.Dns.MaxUdpPayload,
                     MaxRecursionDepth = options.Dns.MaxRecursionDepth,
                     AnyQueries = options.Dns.AnyQueries,
+                    DelegationPort = 53,
                 },
                 matcher, answerer, parts.Packets, parts.Forwarder, parts.Limits, parts.Metrics, time,
                 loggers.CreateLogger<DnsQueryHandler>());

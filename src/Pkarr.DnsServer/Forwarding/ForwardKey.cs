@@ -4,12 +4,15 @@
 // Comparing and hashing label by label allocates nothing, so a cache hit builds no lower-cased copy of the name.
 
 using System.Buffers.Binary;
+using System.Net;
 using Pkarr.Dns;
 
 namespace Pkarr.DnsServer.Forwarding;
 
-/// <summary>The cache and single-flight key of a forwarded question: name (case-insensitive), type, class, flags.</summary>
-internal readonly struct ForwardKey(DnsName name, RecordType type, DnsClass dnsClass, ForwardFlags flags) : IEquatable<ForwardKey>
+/// <summary>The cache and single-flight key of a forwarded question: name (case-insensitive), type, class, flags, and
+/// for a question asked of a delegated server (AskServerAsync) that server; null for the upstreams.</summary>
+internal readonly struct ForwardKey(DnsName name, RecordType type, DnsClass dnsClass, ForwardFlags flags, IPEndPoint? server = null)
+    : IEquatable<ForwardKey>
 {
     public DnsName Name { get; } = name;
 
@@ -19,13 +22,16 @@ internal readonly struct ForwardKey(DnsName name, RecordType type, DnsClass dnsC
 
     public ForwardFlags Flags { get; } = flags;
 
+    public IPEndPoint? Server { get; } = server;
+
     public bool Equals(ForwardKey other)
-        => Type == other.Type && Class == other.Class && Flags == other.Flags && DnsNames.EqualsIgnoreCase(Name, other.Name);
+        => Type == other.Type && Class == other.Class && Flags == other.Flags && Equals(Server, other.Server)
+            && DnsNames.EqualsIgnoreCase(Name, other.Name);
 
     public override bool Equals(object? obj) => obj is ForwardKey other && Equals(other);
 
     public override int GetHashCode()
-        => HashCode.Combine(DnsNames.HashIgnoreCase(Name), (ushort)Type, (ushort)Class, (int)Flags);
+        => HashCode.Combine(DnsNames.HashIgnoreCase(Name), (ushort)Type, (ushort)Class, (int)Flags, Server);
 }
 
 /// <summary>ASCII case-insensitive comparisons of names (RFC 4343): only A–Z fold, every other byte is opaque.</summary>

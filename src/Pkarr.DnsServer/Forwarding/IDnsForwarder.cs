@@ -1,6 +1,7 @@
 // Where the query logic sends names that are not Pkarr names (and CNAME targets that leave Pkarr): the upstream
 // resolvers, through a response cache. Production: UpstreamForwarder; tests use fakes.
 
+using System.Net;
 using Pkarr.Dns;
 
 namespace Pkarr.DnsServer.Forwarding;
@@ -54,4 +55,13 @@ internal interface IDnsForwarder
     /// <summary>Answers <paramref name="question"/> (always asked with RD = 1) from the cache or an upstream. Never
     /// throws but <see cref="OperationCanceledException"/>.</summary>
     ValueTask<ForwardResult> ForwardAsync(DnsQuestion question, ForwardFlags flags, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks <paramref name="server"/>, an authoritative server a delegation names, <paramref name="question"/> once with
+    /// RD = 0 (key delegation, spec §9.6): a random id, a fresh socket on a random port, the question checked on the
+    /// reply, TC retried over TCP, the configured timeout. Any RCODE is <see cref="ForwardStatus.Answered"/> (the
+    /// caller decides what a referral, SERVFAIL or REFUSED means). Works without upstreams. Never throws but
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    ValueTask<ForwardResult> AskServerAsync(IPEndPoint server, DnsQuestion question, ForwardFlags flags, CancellationToken cancellationToken);
 }

@@ -17,9 +17,10 @@ internal sealed partial class UpstreamForwarder
         Failed,
     }
 
-    private async Task<Exchange> ExchangeAsync(int index, DnsQuestion question, ForwardFlags flags, CancellationToken stopping)
+    /// <summary>One exchange with <paramref name="upstream"/>: configured upstream <paramref name="index"/> (its
+    /// timeout count kept), or -1 for a delegated server asked with RD = 0 (AskServerAsync).</summary>
+    private async Task<Exchange> ExchangeAsync(IPEndPoint upstream, int index, DnsQuestion question, ForwardFlags flags, CancellationToken stopping)
     {
-        var upstream = _upstreams[index];
         ushort id = UpstreamWire.RandomId();
 
         // Two bytes ahead of the query for the TCP length prefix, so both transports send from one buffer.
@@ -27,7 +28,7 @@ internal sealed partial class UpstreamForwarder
         byte[] reply = ArrayPool<byte>.Shared.Rent(UpstreamWire.MaxMessageLength);
         try
         {
-            int queryLength = UpstreamWire.WriteQuery(query.AsSpan(2), id, question, flags, out int questionEnd);
+            int queryLength = UpstreamWire.WriteQuery(query.AsSpan(2), id, question, flags, out int questionEnd, recursive: index >= 0);
             var message = query.AsMemory(2, queryLength);
             LogAsking(_logger, upstream, question.Name, question.Type, id, "udp");
             var exchange = await ExchangeUdpAsync(upstream, message, questionEnd, reply, stopping).ConfigureAwait(false);
@@ -163,6 +164,14 @@ internal sealed partial class UpstreamForwarder
     {
         switch (outcome)
         {
+            case ExchangeOutcome.Answered when index < 0:
+                _metrics.Upstream("answered");
+                LogOutcome(_logger, upstream, "answered", question.Name, question.Type);
+                break;
+            case ExchangeOutcome.TimedOut when index < 0:
+                _metrics.Upstream("timeout");
+                LogOutcome(_logger, upstream, "timed out", question.Name, question.Type);
+                break;
             case ExchangeOutcome.Answered:
                 _metrics.Upstream("answered");
                 Volatile.Write(ref _consecutiveTimeouts[index], 0);

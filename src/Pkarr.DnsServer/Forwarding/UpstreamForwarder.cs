@@ -243,7 +243,7 @@ internal sealed partial class UpstreamForwarder : IDnsForwarder, IDisposable
         bool allTimedOut = true;
         foreach (int index in AttemptOrder())
         {
-            var reply = await ExchangeAsync(index, question, flags, _disposed.Token).ConfigureAwait(false);
+            var reply = await ExchangeAsync(_upstreams[index], index, question, flags, _disposed.Token).ConfigureAwait(false);
             switch (reply.Outcome)
             {
                 case ExchangeOutcome.Answered:

@@ -1,7 +1,7 @@
 // The bytes of one upstream query and the checks a reply must pass before it is believed (RFC 5452 §9.1: id,
 // source, question). The query (RFC 1035 §4.1, RFC 6891 §6.1.2):
 //
-//   ID (random) | flags RD [+ CD] | QD=1 AN=0 NS=0 AR=1 | QNAME (lower-cased) QTYPE QCLASS |
+//   ID (random) | flags RD (none to a delegated server) [+ CD] | QD=1 AN=0 NS=0 AR=1 | QNAME (lower-cased) QTYPE QCLASS |
 //   OPT: root, type 41, class = 1232 (our UDP payload), TTL = ext-rcode 0, version 0, DO [0x8000], rdlength 0
 //
 // The name is sent lower-cased: replies then echo one spelling for every caller's spelling, which is what the cache
@@ -43,11 +43,12 @@ internal static class UpstreamWire
         return BinaryPrimitives.ReadUInt16BigEndian(bytes);
     }
 
-    /// <summary>Writes the query; <paramref name="destination"/> holds at least <see cref="MaxQueryLength"/> bytes.</summary>
+    /// <summary>Writes the query; <paramref name="destination"/> holds at least <see cref="MaxQueryLength"/> bytes.
+    /// RD is set when <paramref name="recursive"/> (upstream resolvers), clear for a delegated authoritative server.</summary>
     /// <returns>The query length; the question ends at <paramref name="questionEnd"/>.</returns>
-    public static int WriteQuery(Span<byte> destination, ushort id, DnsQuestion question, ForwardFlags flags, out int questionEnd)
+    public static int WriteQuery(Span<byte> destination, ushort id, DnsQuestion question, ForwardFlags flags, out int questionEnd, bool recursive = true)
     {
-        ushort headerFlags = RecursionDesired;
+        ushort headerFlags = recursive ? RecursionDesired : (ushort)0;
         if ((flags & ForwardFlags.CheckingDisabled) != 0)
         {
             headerFlags |= CheckingDisabled;

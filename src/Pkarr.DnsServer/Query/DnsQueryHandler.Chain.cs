@@ -5,8 +5,9 @@
 //   * Every step appends its answers; the RCODE, authority and additional sections are the last step's (so an
 //     NXDOMAIN at the end of a chain is NXDOMAIN with the chain's CNAMEs and the negative SOA). AA is the first
 //     step's (RFC 1035 §4.1.1: it speaks for the query name); AD is never set on a chain.
-//   * At most MaxRecursionDepth steps leave a packet; one more, or a target seen before in this query (compared
-//     ignoring case, so a loop across keys ends at once), is SERVFAIL. With MaxRecursionDepth 0 nothing is followed:
+//   * At most MaxRecursionDepth steps leave a packet (delegation steps count too: DnsQueryHandler.Delegation.cs);
+//     one more, or a target seen before in this query (compared ignoring case, so a loop across keys ends at once),
+//     is SERVFAIL. With MaxRecursionDepth 0 nothing is followed:
 //     the CNAME is the answer and the client follows it (pkdns answers every query SERVFAIL then, §9.5 Limits).
 //   * An ICANN target is forwarded only when the client asked for recursion (RD = 1) and an upstream exists;
 //     otherwise the CNAME is the answer, as an authoritative server gives it.
@@ -26,23 +27,24 @@ internal sealed partial class DnsQueryHandler
     /// <summary>A Pkarr query name: its packet's answer, and the chain from there when it leaves the packet.</summary>
     private async ValueTask<Outcome> AnswerPkarrAsync(PkarrNameMatch match, Request request, QueryContext context, CancellationToken cancellationToken)
     {
-        var first = await LookupAsync(match, request.Question!, context, cancellationToken).ConfigureAwait(false);
+        var recursion = new Recursion();
+        var first = await LookupOrDelegateAsync(match, request.Question!, request, context, recursion, cancellationToken).ConfigureAwait(false);
         return first.Next is null || _options.MaxRecursionDepth <= 0
             ? first
-            : await FollowAsync(first, request, context, cancellationToken).ConfigureAwait(false);
+            : await FollowAsync(first, request, context, recursion, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<Outcome> FollowAsync(Outcome first, Request request, QueryContext context, CancellationToken cancellationToken)
+    private async ValueTask<Outcome> FollowAsync(Outcome first, Request request, QueryContext context, Recursion recursion, CancellationToken cancellationToken)
     {
         var question = request.Question!;
         var answers = new List<ResourceRecord>(first.Answers);
         var visited = new List<DnsName> { Labels.ToLower(question.Name) };
         bool mayForward = (request.Flags & RdFlag) != 0 && _forwarder.HasUpstreams;
         var step = first;
-        for (int depth = 1; step.Next is { IsRoot: false } target; depth++)
+        while (step.Next is { IsRoot: false } target)
         {
             var lower = Labels.ToLower(target);
-            if (depth > _options.MaxRecursionDepth || visited.Contains(lower))
+            if (++recursion.Steps > _options.MaxRecursionDepth || visited.Contains(lower))
             {
                 return Outcome.Bare(Rcode.ServerFailure, first.Kind);
             }
@@ -57,7 +59,7 @@ internal sealed partial class DnsQueryHandler
             var targetQuestion = new DnsQuestion(target, question.Type, question.Class);
             step = next.Kind switch
             {
-                PkarrNameKind.Pkarr => await LookupAsync(next, targetQuestion, context, cancellationToken).ConfigureAwait(false),
+                PkarrNameKind.Pkarr => await LookupOrDelegateAsync(next, targetQuestion, request, context, recursion, cancellationToken).ConfigureAwait(false),
                 PkarrNameKind.InvalidKey => Outcome.Bare(Rcode.NameError, first.Kind),
                 _ => await ForwardAsync(targetQuestion, request, cancellationToken).ConfigureAwait(false),
             };
@@ -78,6 +80,13 @@ internal sealed partial class DnsQueryHandler
     /// not) the answer holds nothing for; null otherwise (no CNAME, an ICANN end, or records already there).
     /// </summary>
     private DnsName? PkarrTarget(DnsQuestion question, IReadOnlyList<ResourceRecord> answers)
+        => ChainEnd(question, answers) is { } end && _matcher.Match(end).Kind != PkarrNameKind.NotPkarr ? end : null;
+
+    /// <summary>
+    /// Where an answer's CNAME chain for <paramref name="question"/> ends, when the answer holds nothing of the type
+    /// there; null otherwise (no CNAME, a CNAME to the root, or records already there).
+    /// </summary>
+    private static DnsName? ChainEnd(DnsQuestion question, IReadOnlyList<ResourceRecord> answers)
     {
         var name = question.Name;
         bool moved = false;
@@ -117,7 +126,7 @@ internal sealed partial class DnsQueryHandler
             }
         }
 
-        return _matcher.Match(name).Kind == PkarrNameKind.NotPkarr ? null : name;
+        return name;
     }
 
     private static bool SameName(DnsName a, DnsName b) => a.LabelCount == b.LabelCount && Labels.EndsWithIgnoreCase(a, b);

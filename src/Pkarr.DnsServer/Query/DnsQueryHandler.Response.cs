@@ -46,6 +46,10 @@ internal sealed partial class DnsQueryHandler
         /// <summary>Where a CNAME chain leaves the packet (Pkarr steps only); followed by FollowAsync.</summary>
         public DnsName? Next { get; init; }
 
+        /// <summary>Whether this Pkarr step is a referral (NS in authority, glue in additional); followed by
+        /// DelegateAsync when the client asked for recursion.</summary>
+        public bool Referral { get; init; }
+
         public static Outcome Bare(int rcode, string kind) => new(rcode, kind);
     }
 

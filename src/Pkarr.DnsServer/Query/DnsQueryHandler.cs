@@ -14,7 +14,8 @@
 //   6. the name (PkarrNameMatcher): an invalid key → NXDOMAIN, never forwarded (the key must not leak upstream); a
 //      Pkarr name → its packet (IPacketSource) and PacketAnswerer; anything else, the root included → the forwarder
 //      (REFUSED when there is none);
-//   7. a CNAME that leaves its packet is followed (DnsQueryHandler.Chain.cs), up to MaxRecursionDepth steps;
+//   7. a CNAME that leaves its packet is followed (DnsQueryHandler.Chain.cs), and a referral in a packet is followed
+//      to the delegated servers (DnsQueryHandler.Delegation.cs), up to MaxRecursionDepth steps in all;
 //   8. the response (DnsQueryHandler.Response.cs): flags, the question echoed as received (letter case kept), and
 //      the size rules of the transport.
 //
@@ -23,6 +24,7 @@
 // source completes at once, so a hit never leaves the receiving thread.
 
 using System.Buffers.Binary;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
@@ -74,6 +76,8 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.DelegationPort, IPEndPoint.MinPort + 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.DelegationPort, IPEndPoint.MaxPort);
         _options = options;
         _matcher = matcher;
         _answerer = answerer;
@@ -185,7 +189,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                 var forwarded = await ForwardAsync(question, request, cancellationToken).ConfigureAwait(false);
                 return forwarded.Next is null || _options.MaxRecursionDepth <= 0
                     ? forwarded
-                    : await FollowAsync(forwarded, request, context, cancellationToken).ConfigureAwait(false);
+                    : await FollowAsync(forwarded, request, context, new Recursion(), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -204,6 +208,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                     Authorities = answer.Authorities,
                     Additionals = answer.Additionals,
                     Next = answer.ExternalTarget,
+                    Referral = answer.IsReferral,
                 };
             case PacketStatus.NotFound:
                 return new Outcome(Rcode.NameError, "pkarr")
@@ -223,18 +228,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
     /// <summary>A question through the upstreams; the response is rebuilt as ours (our id, our OPT, our flags).</summary>
     private async ValueTask<Outcome> ForwardAsync(DnsQuestion question, Request request, CancellationToken cancellationToken)
     {
-        var flags = ForwardFlags.None;
-        if ((request.Flags & CdFlag) != 0)
-        {
-            flags |= ForwardFlags.CheckingDisabled;
-        }
-
-        if (request.DnssecOk)
-        {
-            flags |= ForwardFlags.DnssecOk;
-        }
-
-        var result = await _forwarder.ForwardAsync(question, flags, cancellationToken).ConfigureAwait(false);
+        var result = await _forwarder.ForwardAsync(question, FlagsToForward(request), cancellationToken).ConfigureAwait(false);
         if (result.Status != ForwardStatus.Answered || result.Response is not { } upstream)
         {
             return Outcome.Bare(Rcode.ServerFailure, "forwarded");
@@ -250,6 +244,23 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
             Additionals = WithoutOpt(upstream.Additionals),
             Next = PkarrTarget(question, upstream.Answers),
         };
+    }
+
+    /// <summary>The client's flags that change an upstream's answer (CD, DO), passed on.</summary>
+    private static ForwardFlags FlagsToForward(in Request request)
+    {
+        var flags = ForwardFlags.None;
+        if ((request.Flags & CdFlag) != 0)
+        {
+            flags |= ForwardFlags.CheckingDisabled;
+        }
+
+        if (request.DnssecOk)
+        {
+            flags |= ForwardFlags.DnssecOk;
+        }
+
+        return flags;
     }
 
     /// <summary>The records without any OPT (ours is added to the response; an upstream's never is).</summary>

@@ -1,6 +1,6 @@
 namespace Pkarr.DnsServer.Query;
 
-/// <summary>How <see cref="DnsQueryHandler"/> sizes responses and follows CNAMEs.</summary>
+/// <summary>How <see cref="DnsQueryHandler"/> sizes responses and follows CNAMEs and delegations.</summary>
 internal sealed class QueryHandlerOptions
 {
     /// <summary>Our cap for UDP responses to EDNS queries, bytes (DNS flag day 2020: 1232); 512 without EDNS.
@@ -14,4 +14,8 @@ internal sealed class QueryHandlerOptions
     /// <summary>What ANY queries get; the handler itself only realises <see cref="AnyQueryMode.Refused"/> (the host
     /// builds the answerer with HINFO for <see cref="AnyQueryMode.Hinfo"/>).</summary>
     public AnyQueryMode AnyQueries { get; init; } = AnyQueryMode.Minimal;
+
+    /// <summary>The port delegated servers are asked on when a referral in a packet is followed. NS records carry no
+    /// port, so real delegations use 53 (the host passes 53); other values are for tests and local set-ups.</summary>
+    public int DelegationPort { get; init; } = 53;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
+using Pkarr.DnsServer.Forwarding;
 using Pkarr.DnsServer.Packets;
 using Pkarr.DnsServer.Query;
 using Pkarr.DnsServer.RateLimiting;
@@ -212,6 +213,70 @@ public sealed class Pkdns95QueryTests
         var answer = harness.Ask($"www.{K}.KEY", RecordType.A);
         Assert.Equal(0, Rcode(answer));
         Assert.Equal([$"www.{K}.KEY. 300 IN CNAME api.{K2}.KEY.", $"api.{K2}.KEY. 300 IN A 192.0.2.9"], Lines(answer.Answers));
+        Assert.Empty(harness.Forwarder.Calls);
+    }
+
+    /// <summary>A delegated server's authoritative answer: these records (default: A 192.0.2.80 at the question's name).</summary>
+    private static ForwardResult Delegated(DnsQuestion question, params ResourceRecord[] answers)
+        => new(ForwardStatus.Answered, new DnsMessage
+        {
+            Flags = 0x8400,
+            Questions = [question],
+            Answers = answers.Length > 0 ? answers : [new ResourceRecord(question.Name, DnsClass.IN, 300, new AData(IPAddress.Parse("192.0.2.80")))],
+        });
+
+    [Fact]
+    public void Names_ns_without_glue_is_followed()
+    {
+        var harness = new QueryHarness();
+        harness.Packets.Publish(Signer, Record($"sub.{K}", new NsData(Name("ns.example.com"))));
+        harness.Forwarder.Answer = q => q.Type == RecordType.A ? FakeForwarder.Answered(q, 0, A("ns.example.com", "192.0.2.55")) : FakeForwarder.Answered(q, 0);
+        harness.Forwarder.Server = (server, q) => Delegated(q);
+
+        var answer = harness.Ask($"host.sub.{K}", RecordType.A);
+
+        Assert.Equal(0, Rcode(answer));
+        Assert.Equal([$"host.sub.{K}. 300 IN A 192.0.2.80"], Lines(answer.Answers));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("192.0.2.55"), 53), Assert.Single(harness.Forwarder.Asks).Server);
+    }
+
+    [Fact]
+    public void Names_only_in_zone_glue_is_used()
+    {
+        var harness = new QueryHarness();
+        harness.Packets.Publish(
+            Signer,
+            Record($"sub.{K}", new NsData(Name($"ns.sub.{K}"))),
+            A($"ns.sub.{K}", "192.0.2.53"),
+            Record(Www, new AaaaData(IPAddress.Parse("2001:db8::1"))),
+            Record($"other.sub.{K}", new AaaaData(IPAddress.Parse("2001:db8::2"))));
+
+        // No server answers: every address tried is one of the NS target's glue, never another AAAA of the packet.
+        var failed = harness.Ask($"host.sub.{K}", RecordType.A);
+        Assert.Equal(2, Rcode(failed));
+        Assert.Equal([IPAddress.Parse("192.0.2.53")], harness.Forwarder.Asks.Select(a => a.Server.Address));
+
+        var referral = harness.Ask($"host.sub.{K}", RecordType.A, flags: 0);
+        Assert.Equal([$"ns.sub.{K}. 300 IN A 192.0.2.53"], Lines(referral.Additionals));
+    }
+
+    [Fact]
+    public void Names_delegation_under_the_key_tld_is_followed()
+    {
+        var harness = new QueryHarness();
+        harness.Packets.Publish(Signer, Record($"sub.{K}", new NsData(Name($"ns.sub.{K}"))), A($"ns.sub.{K}", "192.0.2.53"));
+        harness.Forwarder.Server = (server, q) => server.Address.Equals(IPAddress.Parse("192.0.2.53"))
+            ? Delegated(q, Cname($"host.sub.{K}", $"www.sub.{K}"), A($"www.sub.{K}", "192.0.2.80"))
+            : ForwardResult.Timeout;
+
+        var answer = harness.Ask($"host.sub.{K}.key", RecordType.A);
+
+        Assert.Equal(0, Rcode(answer));
+        Assert.Equal([$"host.sub.{K}.key. 300 IN CNAME www.sub.{K}.key.", $"www.sub.{K}.key. 300 IN A 192.0.2.80"], Lines(answer.Answers));
+        Assert.Equal(Name($"host.sub.{K}.key"), Assert.Single(answer.Questions).Name);
+
+        // The delegated server serves sub.<key>: it is asked the name without our TLD.
+        Assert.Equal(Name($"host.sub.{K}"), Assert.Single(harness.Forwarder.Asks).Question.Name);
         Assert.Empty(harness.Forwarder.Calls);
     }
 

@@ -57,6 +57,19 @@ internal sealed class FakeForwarder : IDnsForwarder
         return ValueTask.FromResult(Answer(question));
     }
 
+    /// <summary>Every question asked of a delegated server, in order.</summary>
+    public List<(IPEndPoint Server, DnsQuestion Question, ForwardFlags Flags)> Asks { get; } = [];
+
+    /// <summary>The delegated servers: by default none answers (timeout).</summary>
+    public Func<IPEndPoint, DnsQuestion, ForwardResult> Server { get; set; } = (_, _) => ForwardResult.Timeout;
+
+    public ValueTask<ForwardResult> AskServerAsync(IPEndPoint server, DnsQuestion question, ForwardFlags flags, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Asks.Add((server, question, flags));
+        return ValueTask.FromResult(Server(server, question));
+    }
+
     /// <summary>An upstream response with these flags (RCODE, AD, RA) and answers.</summary>
     public static ForwardResult Answered(DnsQuestion question, ushort flags, params ResourceRecord[] answers)
         => new(ForwardStatus.Answered, new DnsMessage { Id = 999, Flags = (ushort)(0x8180 | flags), Questions = [question], Answers = answers });
