@@ -1,6 +1,6 @@
-// The UDP side: one socket, one receive loop. Every datagram is copied out of the receive buffer (the handler may
-// keep reading it after the loop has moved on) and handed to the handler; an answer that is ready at once is sent
-// from the loop, one that waits (a network lookup, an upstream) is sent by its own task.
+// The UDP side: receive loops, each on its socket (see DnsListener). Every datagram is copied out of the receive
+// buffer (the handler may keep reading it after the loop has moved on) and handed to the handler; an answer that is
+// ready at once is sent from the loop, one that waits (a network lookup, an upstream) is sent by its own task.
 
 using System.Buffers;
 using System.Net;
@@ -11,18 +11,18 @@ namespace Pkarr.DnsServer.Listeners;
 
 internal sealed partial class DnsListener
 {
-    private async Task ReceiveUdpAsync()
+    private async Task ReceiveUdpAsync(Socket udp)
     {
         var token = _stopping.Token;
         byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength, pinned: true);
         EndPoint anySender = new IPEndPoint(
-            _udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+            udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!token.IsCancellationRequested)
         {
             SocketReceiveFromResult received;
             try
             {
-                received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, anySender, token).ConfigureAwait(false);
+                received = await udp.ReceiveFromAsync(buffer, SocketFlags.None, anySender, token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
                 || (e is SocketException && token.IsCancellationRequested))
@@ -38,16 +38,16 @@ internal sealed partial class DnsListener
             }
 
             var client = (IPEndPoint)received.RemoteEndPoint;
-            if (AnswerUdp(buffer.AsMemory(0, received.ReceivedBytes), client) is { } response)
+            if (AnswerUdp(buffer.AsMemory(0, received.ReceivedBytes), udp, client) is { } response)
             {
-                await SendUdpAsync(response, client).ConfigureAwait(false);
+                await SendUdpAsync(udp, response, client).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
     /// case: cached packets, refusals), else null (nothing to send, or a task sends it later).</summary>
-    private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, IPEndPoint client)
+    private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, Socket udp, IPEndPoint client)
     {
         if (!TryBeginQuery(client.Address))
         {
@@ -60,7 +60,7 @@ internal sealed partial class DnsListener
             _stopping.Token);
         if (!pending.IsCompleted)
         {
-            _ = CompleteUdpAsync(pending, query, client);
+            _ = CompleteUdpAsync(pending, query, udp, client);
             return null;
         }
 
@@ -70,7 +70,7 @@ internal sealed partial class DnsListener
         return response;
     }
 
-    private async Task CompleteUdpAsync(ValueTask<byte[]?> pending, byte[] query, IPEndPoint client)
+    private async Task CompleteUdpAsync(ValueTask<byte[]?> pending, byte[] query, Socket udp, IPEndPoint client)
     {
         byte[]? response = await AwaitQueryAsync(pending).ConfigureAwait(false);
         ArrayPool<byte>.Shared.Return(query);
@@ -78,15 +78,15 @@ internal sealed partial class DnsListener
         EndQuery();
         if (response is not null)
         {
-            await SendUdpAsync(response, client).ConfigureAwait(false);
+            await SendUdpAsync(udp, response, client).ConfigureAwait(false);
         }
     }
 
-    private async ValueTask SendUdpAsync(byte[] response, IPEndPoint client)
+    private async ValueTask SendUdpAsync(Socket udp, byte[] response, IPEndPoint client)
     {
         try
         {
-            await _udp.SendToAsync(response, SocketFlags.None, client, _stopping.Token).ConfigureAwait(false);
+            await udp.SendToAsync(response, SocketFlags.None, client, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
