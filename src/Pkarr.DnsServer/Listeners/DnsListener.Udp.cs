@@ -1,6 +1,7 @@
-// The UDP side: receive loops, each on its socket (see DnsListener). Every datagram is copied out of the receive
-// buffer (the handler may keep reading it after the loop has moved on) and handed to the handler; an answer that is
-// ready at once is sent from the loop, one that waits (a network lookup, an upstream) is sent by its own task.
+// The UDP side: blocking receive loops on threads of their own, each on its socket (see DnsListener). Every datagram
+// is copied out of the receive buffer (the handler may keep reading it after the loop has moved on) and handed to the
+// handler; an answer that is ready at once is sent from the loop's thread, one that waits (a network lookup, an
+// upstream) is sent by its own task.
 
 using System.Buffers;
 using System.Net;
@@ -11,21 +12,49 @@ namespace Pkarr.DnsServer.Listeners;
 
 internal sealed partial class DnsListener
 {
-    private async Task ReceiveUdpAsync(Socket udp)
+    /// <summary>Runs one receive loop on a thread of its own; the task completes when the loop ends.</summary>
+    private Task StartUdpLoop(Socket udp)
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ReceiveUdp(udp);
+                ended.TrySetResult();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug, not a client's doing: the thread ends without taking the process along; disposal reports it.
+                ended.TrySetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "dns-udp",
+        };
+        thread.Start();
+        return ended.Task;
+    }
+
+    /// <summary>Blocking receive, answer, send, the shape of unbound's worker loop: most queries (cached packets and
+    /// answers, refusals) are answered synchronously, and an asynchronous receive would add a thread-pool hop and a
+    /// context switch to each. Disposing the socket ends the blocking receive.</summary>
+    private void ReceiveUdp(Socket udp)
     {
         var token = _stopping.Token;
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength, pinned: true);
-        EndPoint anySender = new IPEndPoint(
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
+        // Passed by reference: ReceiveFrom keeps this object while the sender does not change, else puts a new one here.
+        EndPoint sender = new IPEndPoint(
             udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!token.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            int received;
             try
             {
-                received = await udp.ReceiveFromAsync(buffer, SocketFlags.None, anySender, token).ConfigureAwait(false);
+                received = udp.ReceiveFrom(buffer, SocketFlags.None, ref sender);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
-                || (e is SocketException && token.IsCancellationRequested))
+            catch (Exception e) when (e is ObjectDisposedException || (e is SocketException && token.IsCancellationRequested))
             {
                 break;
             }
@@ -37,10 +66,10 @@ internal sealed partial class DnsListener
                 continue;
             }
 
-            var client = (IPEndPoint)received.RemoteEndPoint;
-            if (AnswerUdp(buffer.AsMemory(0, received.ReceivedBytes), udp, client) is { } response)
+            var client = (IPEndPoint)sender;
+            if (AnswerUdp(buffer.AsMemory(0, received), udp, client) is { } response)
             {
-                await SendUdpAsync(udp, response, client).ConfigureAwait(false);
+                SendUdp(udp, response, client);
             }
         }
     }
@@ -78,17 +107,20 @@ internal sealed partial class DnsListener
         EndQuery();
         if (response is not null)
         {
-            await SendUdpAsync(udp, response, client).ConfigureAwait(false);
+            SendUdp(udp, response, client);
         }
     }
 
-    private async ValueTask SendUdpAsync(Socket udp, byte[] response, IPEndPoint client)
+    /// <summary>Sends synchronously, from a receive loop and from a task alike: a UDP send does not wait for the
+    /// client, and one asynchronous operation would turn the socket non-blocking for good, making the loop's blocking
+    /// receive an emulated one.</summary>
+    private void SendUdp(Socket udp, byte[] response, IPEndPoint client)
     {
         try
         {
-            await udp.SendToAsync(response, SocketFlags.None, client, _stopping.Token).ConfigureAwait(false);
+            udp.SendTo(response, SocketFlags.None, client);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client's network refused the datagram, or the listener is stopping: the client retries or gives up.
             ListenerLog.UdpSendFailed(_logger, client, e.Message);

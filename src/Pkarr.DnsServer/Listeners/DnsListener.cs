@@ -69,8 +69,7 @@ internal sealed partial class DnsListener : IAsyncDisposable
         TcpEndPoint = (IPEndPoint)tcp.LocalEndPoint!;
         // One receive loop per core: a cached answer is computed on the loop that received its query, so a single loop
         // would leave the other cores idle under load.
-        _udpLoop = Task.WhenAll(Enumerable.Range(0, options.UdpReceiveLoops)
-            .Select(i => Task.Run(() => ReceiveUdpAsync(udp[i % udp.Length]))));
+        _udpLoop = Task.WhenAll(Enumerable.Range(0, options.UdpReceiveLoops).Select(i => StartUdpLoop(udp[i % udp.Length])));
         _acceptLoop = Task.Run(AcceptTcpAsync);
     }
 
