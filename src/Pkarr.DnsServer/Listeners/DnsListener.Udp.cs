@@ -44,15 +44,18 @@ internal sealed partial class DnsListener
     {
         var token = _stopping.Token;
         byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
-        // Passed by reference: ReceiveFrom keeps this object while the sender does not change, else puts a new one here.
-        EndPoint sender = new IPEndPoint(
-            udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        // The sender's address as the kernel gives it, filled in place by each receive and the destination of the
+        // answer: no endpoint is made or serialized per datagram. The IPEndPoint the handler and the rate limits need
+        // is made once per new sender (a resolver sends many queries from one port).
+        var sender = new SocketAddress(udp.AddressFamily);
+        IPEndPoint client = new(udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var clientAddress = client.Serialize();
         while (!token.IsCancellationRequested)
         {
             int received;
             try
             {
-                received = udp.ReceiveFrom(buffer, SocketFlags.None, ref sender);
+                received = udp.ReceiveFrom(buffer, SocketFlags.None, sender);
             }
             catch (Exception e) when (e is ObjectDisposedException || (e is SocketException && token.IsCancellationRequested))
             {
@@ -66,10 +69,15 @@ internal sealed partial class DnsListener
                 continue;
             }
 
-            var client = (IPEndPoint)sender;
+            if (!sender.Equals(clientAddress))
+            {
+                client = (IPEndPoint)client.Create(sender);
+                clientAddress = client.Serialize();
+            }
+
             if (AnswerUdp(buffer.AsMemory(0, received), udp, client) is { } response)
             {
-                SendUdp(udp, response, client);
+                SendUdp(udp, response, sender, client);
             }
         }
     }
@@ -107,18 +115,18 @@ internal sealed partial class DnsListener
         EndQuery();
         if (response is not null)
         {
-            SendUdp(udp, response, client);
+            SendUdp(udp, response, client.Serialize(), client);
         }
     }
 
     /// <summary>Sends synchronously, from a receive loop and from a task alike: a UDP send does not wait for the
     /// client, and one asynchronous operation would turn the socket non-blocking for good, making the loop's blocking
     /// receive an emulated one.</summary>
-    private void SendUdp(Socket udp, byte[] response, IPEndPoint client)
+    private void SendUdp(Socket udp, byte[] response, SocketAddress to, IPEndPoint client)
     {
         try
         {
-            udp.SendTo(response, SocketFlags.None, client);
+            udp.SendTo(response, SocketFlags.None, to);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
