@@ -2,10 +2,11 @@
 // ordinary resolvers. pkdns listens on UDP only, with a 1024-byte buffer (shared spec pkarr.md §9.1, §9.5); here a UDP
 // datagram of any size up to 65535 bytes is read whole, and TCP takes what does not fit in UDP (TC answers).
 //
-//   UDP datagram ─▶ in-flight budget ─▶ handler ─┬─ completed at once: answered from the receive loop
+//   UDP datagram ─▶ in-flight budget ─▶ handler ─┬─ completed at once: answered from the receive loop's thread
 //                                                  └─ pending (network lookup): answered from its own task
-//   (one UDP socket per receive loop on Linux, all on the same port with SO_REUSEPORT: the kernel spreads the
-//   clients over the sockets, so no two loops contend for one socket; elsewhere the loops share one socket)
+//   (a blocking receive loop per core, the shape of unbound's workers; on Linux each loop has a UDP socket of its own,
+//   all on one port with SO_REUSEPORT: the kernel spreads the clients over them, so no two loops contend for a
+//   socket; elsewhere the loops share one socket)
 //   TCP connection ─▶ connection limits ─▶ TcpConnection (framing, pipelining, idle timeout)
 //
 // Queries are answered concurrently: a query that waits seconds for the DHT or an upstream must not hold back the
@@ -67,8 +68,8 @@ internal sealed partial class DnsListener : IAsyncDisposable
         _logger = logger;
         UdpEndPoint = (IPEndPoint)udp[0].LocalEndPoint!;
         TcpEndPoint = (IPEndPoint)tcp.LocalEndPoint!;
-        // One receive loop per core: a cached answer is computed on the loop that received its query, so a single loop
-        // would leave the other cores idle under load.
+        // One receive loop per core, each a thread of its own: a cached answer is computed and sent on the thread that
+        // received its query, so a single loop would leave the other cores idle under load.
         _udpLoop = Task.WhenAll(Enumerable.Range(0, options.UdpReceiveLoops).Select(i => StartUdpLoop(udp[i % udp.Length])));
         _acceptLoop = Task.Run(AcceptTcpAsync);
     }
