@@ -1,6 +1,7 @@
-// The UDP side: one socket, one receive loop. Every datagram is copied out of the receive buffer (the handler may
-// keep reading it after the loop has moved on) and handed to the handler; an answer that is ready at once is sent
-// from the loop, one that waits (a network lookup, an upstream) is sent by its own task.
+// The UDP side: blocking receive loops on threads of their own, each on its socket (see DnsListener). Every datagram
+// is copied out of the receive buffer (the handler may keep reading it after the loop has moved on) and handed to the
+// handler; an answer that is ready at once is sent from the loop's thread, one that waits (a network lookup, an
+// upstream) is sent by its own task.
 
 using System.Buffers;
 using System.Net;
@@ -11,21 +12,52 @@ namespace Pkarr.DnsServer.Listeners;
 
 internal sealed partial class DnsListener
 {
-    private async Task ReceiveUdpAsync()
+    /// <summary>Runs one receive loop on a thread of its own; the task completes when the loop ends.</summary>
+    private Task StartUdpLoop(Socket udp)
     {
-        var token = _stopping.Token;
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength, pinned: true);
-        EndPoint anySender = new IPEndPoint(
-            _udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        while (!token.IsCancellationRequested)
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
-            SocketReceiveFromResult received;
             try
             {
-                received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, anySender, token).ConfigureAwait(false);
+                ReceiveUdp(udp);
+                ended.TrySetResult();
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
-                || (e is SocketException && token.IsCancellationRequested))
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug, not a client's doing: the thread ends without taking the process along; disposal reports it.
+                ended.TrySetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "dns-udp",
+        };
+        thread.Start();
+        return ended.Task;
+    }
+
+    /// <summary>Blocking receive, answer, send, the shape of unbound's worker loop: most queries (cached packets and
+    /// answers, refusals) are answered synchronously, and an asynchronous receive would add a thread-pool hop and a
+    /// context switch to each. Disposing the socket ends the blocking receive.</summary>
+    private void ReceiveUdp(Socket udp)
+    {
+        var token = _stopping.Token;
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
+        // The sender's address as the kernel gives it, filled in place by each receive and the destination of the
+        // answer: no endpoint is made or serialized per datagram. The IPEndPoint the handler and the rate limits need
+        // is made once per new sender (a resolver sends many queries from one port).
+        var sender = new SocketAddress(udp.AddressFamily);
+        IPEndPoint client = new(udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var clientAddress = client.Serialize();
+        while (!token.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = udp.ReceiveFrom(buffer, SocketFlags.None, sender);
+            }
+            catch (Exception e) when (e is ObjectDisposedException || (e is SocketException && token.IsCancellationRequested))
             {
                 break;
             }
@@ -37,17 +69,22 @@ internal sealed partial class DnsListener
                 continue;
             }
 
-            var client = (IPEndPoint)received.RemoteEndPoint;
-            if (AnswerUdp(buffer.AsMemory(0, received.ReceivedBytes), client) is { } response)
+            if (!sender.Equals(clientAddress))
             {
-                await SendUdpAsync(response, client).ConfigureAwait(false);
+                client = (IPEndPoint)client.Create(sender);
+                clientAddress = client.Serialize();
+            }
+
+            if (AnswerUdp(buffer.AsMemory(0, received), udp, client) is { } response)
+            {
+                SendUdp(udp, response, sender, client);
             }
         }
     }
 
     /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
     /// case: cached packets, refusals), else null (nothing to send, or a task sends it later).</summary>
-    private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, IPEndPoint client)
+    private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, Socket udp, IPEndPoint client)
     {
         if (!TryBeginQuery(client.Address))
         {
@@ -60,7 +97,7 @@ internal sealed partial class DnsListener
             _stopping.Token);
         if (!pending.IsCompleted)
         {
-            _ = CompleteUdpAsync(pending, query, client);
+            _ = CompleteUdpAsync(pending, query, udp, client);
             return null;
         }
 
@@ -70,7 +107,7 @@ internal sealed partial class DnsListener
         return response;
     }
 
-    private async Task CompleteUdpAsync(ValueTask<byte[]?> pending, byte[] query, IPEndPoint client)
+    private async Task CompleteUdpAsync(ValueTask<byte[]?> pending, byte[] query, Socket udp, IPEndPoint client)
     {
         byte[]? response = await AwaitQueryAsync(pending).ConfigureAwait(false);
         ArrayPool<byte>.Shared.Return(query);
@@ -78,17 +115,20 @@ internal sealed partial class DnsListener
         EndQuery();
         if (response is not null)
         {
-            await SendUdpAsync(response, client).ConfigureAwait(false);
+            SendUdp(udp, response, client.Serialize(), client);
         }
     }
 
-    private async ValueTask SendUdpAsync(byte[] response, IPEndPoint client)
+    /// <summary>Sends synchronously, from a receive loop and from a task alike: a UDP send does not wait for the
+    /// client, and one asynchronous operation would turn the socket non-blocking for good, making the loop's blocking
+    /// receive an emulated one.</summary>
+    private void SendUdp(Socket udp, byte[] response, SocketAddress to, IPEndPoint client)
     {
         try
         {
-            await _udp.SendToAsync(response, SocketFlags.None, client, _stopping.Token).ConfigureAwait(false);
+            udp.SendTo(response, SocketFlags.None, to);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client's network refused the datagram, or the listener is stopping: the client retries or gives up.
             ListenerLog.UdpSendFailed(_logger, client, e.Message);

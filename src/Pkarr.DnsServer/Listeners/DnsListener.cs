@@ -2,8 +2,11 @@
 // ordinary resolvers. pkdns listens on UDP only, with a 1024-byte buffer (shared spec pkarr.md §9.1, §9.5); here a UDP
 // datagram of any size up to 65535 bytes is read whole, and TCP takes what does not fit in UDP (TC answers).
 //
-//   UDP datagram ─▶ in-flight budget ─▶ handler ─┬─ completed at once: answered from the receive loop
+//   UDP datagram ─▶ in-flight budget ─▶ handler ─┬─ completed at once: answered from the receive loop's thread
 //                                                  └─ pending (network lookup): answered from its own task
+//   (a blocking receive loop per core, the shape of unbound's workers; on Linux each loop has a UDP socket of its own,
+//   all on one port with SO_REUSEPORT: the kernel spreads the clients over them, so no two loops contend for a
+//   socket; elsewhere the loops share one socket)
 //   TCP connection ─▶ connection limits ─▶ TcpConnection (framing, pipelining, idle timeout)
 //
 // Queries are answered concurrently: a query that waits seconds for the DHT or an upstream must not hold back the
@@ -29,10 +32,14 @@ internal sealed partial class DnsListener : IAsyncDisposable
     // With port 0 the OS picks a UDP port whose TCP twin may be taken; a few fresh picks find a free pair.
     private const int BindAttempts = 8;
 
+    // Linux's SOL_SOCKET and SO_REUSEPORT (asm-generic/socket.h), which .NET's SocketOptionName does not name.
+    private const int SolSocket = 1;
+    private const int SoReusePort = 15;
+
     // How long disposal waits for loops and queries to end: they are cancelled, so this only bounds a stuck handler.
     private static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
 
-    private readonly Socket _udp;
+    private readonly Socket[] _udp;
     private readonly Socket _tcp;
     private readonly ListenerOptions _options;
     private readonly ILogger<DnsListener> _logger;
@@ -46,9 +53,11 @@ internal sealed partial class DnsListener : IAsyncDisposable
     private int _inFlight;
     private int _disposed;
 
-    private static int UdpLoops => Math.Clamp(Environment.ProcessorCount, 1, 8);
+    // SO_REUSEPORT lets each loop have a socket of its own on the one port; the kernel hashes each client's address and
+    // port to one of them. Other systems' options of that name do not spread datagrams, so there the loops share one.
+    private static int UdpSocketsFor(int loops) => OperatingSystem.IsLinux() ? loops : 1;
 
-    private DnsListener(Socket udp, Socket tcp, IDnsQueryHandler handler, ListenerOptions options, DnsMetrics metrics,
+    private DnsListener(Socket[] udp, Socket tcp, IDnsQueryHandler handler, ListenerOptions options, DnsMetrics metrics,
         ILogger<DnsListener> logger)
     {
         _udp = udp;
@@ -57,11 +66,11 @@ internal sealed partial class DnsListener : IAsyncDisposable
         _options = options;
         Metrics = metrics;
         _logger = logger;
-        UdpEndPoint = (IPEndPoint)udp.LocalEndPoint!;
+        UdpEndPoint = (IPEndPoint)udp[0].LocalEndPoint!;
         TcpEndPoint = (IPEndPoint)tcp.LocalEndPoint!;
-        // One receive loop per core: a cached answer is computed on the loop that received its query, so a single loop
-        // would leave the other cores idle under load.
-        _udpLoop = Task.WhenAll(Enumerable.Range(0, UdpLoops).Select(_ => Task.Run(ReceiveUdpAsync)));
+        // One receive loop per core, each a thread of its own: a cached answer is computed and sent on the thread that
+        // received its query, so a single loop would leave the other cores idle under load.
+        _udpLoop = Task.WhenAll(Enumerable.Range(0, options.UdpReceiveLoops).Select(i => StartUdpLoop(udp[i % udp.Length])));
         _acceptLoop = Task.Run(AcceptTcpAsync);
     }
 
@@ -78,6 +87,9 @@ internal sealed partial class DnsListener : IAsyncDisposable
     internal ListenerOptions Options => _options;
 
     internal ILogger Logger => _logger;
+
+    /// <summary>The UDP sockets on <see cref="UdpEndPoint"/>: one per receive loop on Linux, else one.</summary>
+    internal int UdpSocketCount => _udp.Length;
 
     internal CancellationToken Stopping => _stopping.Token;
 
@@ -108,9 +120,10 @@ internal sealed partial class DnsListener : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTcpConnectionsPerIp);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesInFlight);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueriesPerTcpConnection);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.UdpReceiveLoops);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.TcpIdleTimeout, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
-        var (udp, tcp) = Bind(endPoint);
+        var (udp, tcp) = Bind(endPoint, UdpSocketsFor(options.UdpReceiveLoops));
         var listener = new DnsListener(udp, tcp, handler, options, metrics, logger);
         ListenerLog.Listening(logger, listener.UdpEndPoint);
         return Task.FromResult(listener);
@@ -168,7 +181,11 @@ internal sealed partial class DnsListener : IAsyncDisposable
             _drained.TrySetResult();
         }
 
-        _udp.Dispose();
+        foreach (var udp in _udp)
+        {
+            udp.Dispose();
+        }
+
         _tcp.Dispose();
         await BoundedAsync(Task.WhenAll(_udpLoop, _acceptLoop)).ConfigureAwait(false);
 
@@ -204,34 +221,66 @@ internal sealed partial class DnsListener : IAsyncDisposable
         }
     }
 
-    private static (Socket Udp, Socket Tcp) Bind(IPEndPoint endPoint)
+    /// <summary>Binds <paramref name="udpSockets"/> UDP sockets and a TCP socket to one port: with port 0, the port
+    /// the first UDP socket got.</summary>
+    private static (Socket[] Udp, Socket Tcp) Bind(IPEndPoint endPoint, int udpSockets)
     {
         for (int attempt = 1; ; attempt++)
         {
-            var udp = NewSocket(endPoint, SocketType.Dgram, ProtocolType.Udp);
+            var udp = new List<Socket>(udpSockets);
             Socket? tcp = null;
             try
             {
-                udp.Bind(endPoint);
-                int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+                udp.Add(NewUdpSocket(endPoint, udpSockets > 1));
+                udp[0].Bind(endPoint);
+                var bound = new IPEndPoint(endPoint.Address, ((IPEndPoint)udp[0].LocalEndPoint!).Port);
                 tcp = NewSocket(endPoint, SocketType.Stream, ProtocolType.Tcp);
-                tcp.Bind(new IPEndPoint(endPoint.Address, port));
+                tcp.Bind(bound);
                 tcp.Listen(512);
-                return (udp, tcp);
+                while (udp.Count < udpSockets)
+                {
+                    udp.Add(NewUdpSocket(endPoint, shared: true));
+                    udp[^1].Bind(bound);
+                }
+
+                return ([.. udp], tcp);
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && endPoint.Port == 0
                 && tcp is not null && attempt < BindAttempts)
             {
-                tcp.Dispose();
-                udp.Dispose();
+                Close(udp, tcp);
             }
             catch
             {
-                tcp?.Dispose();
-                udp.Dispose();
+                Close(udp, tcp);
                 throw;
             }
         }
+
+        static void Close(List<Socket> udp, Socket? tcp)
+        {
+            tcp?.Dispose();
+            udp.ForEach(socket => socket.Dispose());
+        }
+    }
+
+    private static Socket NewUdpSocket(IPEndPoint endPoint, bool shared)
+    {
+        var socket = NewSocket(endPoint, SocketType.Dgram, ProtocolType.Udp);
+        if (shared)
+        {
+            try
+            {
+                socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        return socket;
     }
 
     private static Socket NewSocket(IPEndPoint endPoint, SocketType type, ProtocolType protocol)

@@ -27,6 +27,10 @@ internal sealed class ListenerOptions
     /// connection is not read until one is answered. Default 32.</summary>
     public int MaxQueriesPerTcpConnection { get; init; } = 32;
 
+    /// <summary>UDP receive loops, each answering what is ready at once on its own. Default: one per core, at most 8
+    /// (beyond, the kernel's socket work, not the loops, is the limit).</summary>
+    public int UdpReceiveLoops { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
     /// <summary>The clock of the idle timeouts.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -270,6 +270,7 @@ public sealed class DnsListenerTcpTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StartAsync(handler, new ListenerOptions { MaxQueriesInFlight = 0 }));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StartAsync(handler, new ListenerOptions { MaxQueriesPerTcpConnection = 0 }));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StartAsync(handler, new ListenerOptions { TcpIdleTimeout = TimeSpan.Zero }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StartAsync(handler, new ListenerOptions { UdpReceiveLoops = 0 }));
         await using var valid = await StartAsync(handler, new ListenerOptions { MaxQueriesInFlight = 1, MaxQueriesPerTcpConnection = 1 });
     }
 

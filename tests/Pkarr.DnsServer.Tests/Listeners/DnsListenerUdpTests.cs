@@ -138,6 +138,62 @@ public sealed class DnsListenerUdpTests
     }
 
     [Fact]
+    public async Task Several_receive_loops_answer_many_client_ports_from_the_listeners_port_and_all_close_on_dispose()
+    {
+        var handler = new FakeQueryHandler();
+        var listener = await StartAsync(handler, new ListenerOptions { UdpReceiveLoops = 4 });
+        // Linux: a socket per loop on one port (SO_REUSEPORT); elsewhere the loops share one socket.
+        Assert.Equal(OperatingSystem.IsLinux() ? 4 : 1, listener.UdpSocketCount);
+        var clients = Enumerable.Range(0, 8).Select(_ => Udp()).ToArray();
+        try
+        {
+            // The kernel spreads client ports over the sockets: every client gets its own answer, from the port it asked.
+            for (ushort id = 1; id <= clients.Length; id++)
+            {
+                await clients[id - 1].SendToAsync(FakeQueryHandler.Query(id), listener.UdpEndPoint);
+            }
+
+            for (ushort id = 1; id <= clients.Length; id++)
+            {
+                using var timeout = new CancellationTokenSource(Patience);
+                byte[] buffer = new byte[512];
+                var received = await clients[id - 1].ReceiveFromAsync(buffer, SocketFlags.None,
+                    new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+                Assert.Equal(id, FakeQueryHandler.IdOf(buffer.AsSpan(0, received.ReceivedBytes)));
+                Assert.Equal(listener.UdpEndPoint, received.RemoteEndPoint);
+            }
+
+            Assert.Equal(clients.Length, handler.Calls.Count);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        await listener.DisposeAsync().AsTask().WaitAsync(Patience);
+
+        // Every socket is closed: a socket without SO_REUSEPORT binds the UDP port, and TCP's, again.
+        using var rebound = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        rebound.Bind(listener.UdpEndPoint);
+        using var reboundTcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        reboundTcp.Bind(listener.TcpEndPoint);
+    }
+
+    [Fact]
+    public async Task A_UDP_port_held_by_a_socket_without_SO_REUSEPORT_is_refused_not_shared()
+    {
+        using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+        var e = await Assert.ThrowsAsync<SocketException>(() => StartAsync(new FakeQueryHandler(),
+            new ListenerOptions { UdpReceiveLoops = 4 }, endPoint: (IPEndPoint)holder.LocalEndPoint!));
+        Assert.Equal(SocketError.AddressAlreadyInUse, e.SocketErrorCode);
+    }
+
+    [Fact]
     public async Task A_dual_stack_listener_takes_IPv4_clients_as_v4_mapped_addresses()
     {
         if (!Socket.OSSupportsIPv6)
