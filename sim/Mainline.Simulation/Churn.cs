@@ -20,12 +20,16 @@ internal sealed class ChurnModel
     {
         ArgumentOutOfRangeException.ThrowIfNegative(replacedPerHour);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shape);
-        ReplacedPerHour = replacedPerHour;
         Shape = shape;
         ScaleMs = replacedPerHour == 0 ? double.PositiveInfinity : ScaleFor(replacedPerHour, shape);
     }
 
-    public double ReplacedPerHour { get; }
+    /// <summary>Fraction of a steady population replaced per hour: 1 h over the mean lifetime.</summary>
+    public double ReplacedPerHour => double.IsInfinity(ScaleMs) ? 0 : HourMs / Distributions.WeibullMean(Shape, ScaleMs);
+
+    /// <summary>The model of node lifetimes Weibull(<paramref name="shape"/>, <paramref name="scaleHours"/> h).</summary>
+    public static ChurnModel FromScale(double shape, double scaleHours) =>
+        new(HourMs / Distributions.WeibullMean(shape, scaleHours * HourMs), shape);
 
     public double Shape { get; }
 
