@@ -36,6 +36,7 @@ internal sealed class HostileHost(Simulation simulation, uint address, NodeId id
 {
     private static readonly byte[] Version = "HX"u8.ToArray();
     private static readonly byte[] Token = [0x7A, 0x7A, 0x7A, 0x7A];
+    private readonly HashSet<uint> _tokenRequests = [];
     private uint _nextTid;
 
     public HostileBehaviour Behaviour { get; } = behaviour;
@@ -72,16 +73,18 @@ internal sealed class HostileHost(Simulation simulation, uint address, NodeId id
     {
         foreach (var holder in holders)
         {
-            SendQuery(new GetQuery(Id, target, null), holder);
+            _tokenRequests.Add(SendQuery(new GetQuery(Id, target, null), holder));
         }
     }
 
-    /// <summary>Sends a query (a find_node to join, a get to collect a token).</summary>
-    public void SendQuery(Query query, IPEndPoint to)
+    /// <summary>Sends a query (a find_node to join, a get to collect a token); returns its transaction id.</summary>
+    public uint SendQuery(Query query, IPEndPoint to)
     {
+        var id = _nextTid++;
         Span<byte> tid = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(tid, _nextTid++);
+        BinaryPrimitives.WriteUInt32BigEndian(tid, id);
         Simulation.Send(this, KrpcCodec.EncodeQuery(tid, query, Version, readOnly: false), to);
+        return id;
     }
 
     public override void Receive(byte[] datagram, Host from)
@@ -95,7 +98,8 @@ internal sealed class HostileHost(Simulation simulation, uint address, NodeId id
         {
             Answer(message, from);
         }
-        else if (Behaviour == HostileBehaviour.SeqRollback && message.Response is { Token: { } token } && Stale is { } stale)
+        else if (Behaviour == HostileBehaviour.SeqRollback && message.Response is { Token: { } token } && Stale is { } stale
+            && message.TransactionId.Length == 4 && _tokenRequests.Remove(BinaryPrimitives.ReadUInt32BigEndian(message.TransactionId)))
         {
             // A token from a holder: replay the older item into it (the holder must refuse: BEP 44 error 302).
             RollbackPuts++;
