@@ -8,7 +8,7 @@ public sealed partial class Dht
     /// <summary>Runs (or joins) the find_node lookup on our own id; true when it found at least one node.</summary>
     public async Task<bool> BootstrappedAsync(CancellationToken cancellationToken = default)
     {
-        var nodes = await WhenDone(() => _node.StartSelfLookup(), cancellationToken).ConfigureAwait(false);
+        var nodes = await WhenDone(() => _node.Core.StartSelfLookup(), cancellationToken).ConfigureAwait(false);
         return nodes.Count > 0;
     }
 
@@ -16,15 +16,15 @@ public sealed partial class Dht
     /// <see cref="DhtOptions.ExtraBootstrap"/> next time.</summary>
     public Task<IReadOnlyList<IPEndPoint>> ExportBootstrapAsync(CancellationToken cancellationToken = default) =>
         _node.InvokeAsync<IReadOnlyList<IPEndPoint>>(
-            () => [.. _node.Table.Export(_node.Now).Select(n => n.EndPoint)], cancellationToken);
+            () => [.. _node.Core.Table.Export(_node.Core.Now).Select(n => n.EndPoint)], cancellationToken);
 
     /// <summary>The 20 nodes closest to <paramref name="target"/> that a find_node lookup heard of (claims, secure first).</summary>
     public Task<IReadOnlyList<DhtNode>> FindNodeAsync(NodeId target, CancellationToken cancellationToken = default) =>
-        WhenDone(() => _node.StartLookup(new LookupKey(target, LookupKind.FindNode, null), null), cancellationToken);
+        WhenDone(() => _node.Core.StartLookup(new LookupKey(target, LookupKind.FindNode, null), null), cancellationToken);
 
     /// <summary>The store set of <paramref name="target"/>: nodes that answered a get lookup with a token (edk rule).</summary>
     public Task<IReadOnlyList<DhtNode>> GetClosestNodesAsync(NodeId target, CancellationToken cancellationToken = default) =>
-        WhenDone(() => _node.StartLookup(new LookupKey(target, LookupKind.Get, null), null), cancellationToken);
+        WhenDone(() => _node.Core.StartLookup(new LookupKey(target, LookupKind.Get, null), null), cancellationToken);
 
     private async Task<IReadOnlyList<DhtNode>> WhenDone(Func<Lookup> start, CancellationToken cancellationToken)
     {

@@ -127,7 +127,7 @@ public sealed partial class Dht
         {
             try
             {
-                var lookup = _node.StartLookup(key, salt);
+                var lookup = _node.Core.StartLookup(key, salt);
                 lookup.Subscribe(values);
                 started?.Invoke(lookup);
             }

@@ -38,7 +38,17 @@ public sealed partial class Dht
         var tcs = new TaskCompletionSource<PutResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         await _node.InvokeAsync(() =>
         {
-            _node.StartPut(op, tcs);
+            _node.Core.StartPut(op, result =>
+            {
+                if (result.Stopped)
+                {
+                    tcs.TrySetException(Error.Stopped());
+                }
+                else
+                {
+                    tcs.TrySetResult(result);
+                }
+            });
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return await tcs.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 // The public face of a Mainline DHT node, split by concern: Dht.cs (lifetime, info), Dht.Bootstrap.cs, Dht.Get.cs
-// (streamed lookups), Dht.Put.cs (writes). Every piece of protocol state belongs to the node's loop
-// (Rpc/LocalNode): these methods only post commands to it and await the answers, so callers on any thread never
-// race the loop. Where this node deliberately differs from the reference, docs/mainline-design.md says why.
+// (streamed lookups), Dht.Put.cs (writes). Every piece of protocol state belongs to the node's state machine
+// (Rpc/NodeCore), which only its loop's thread touches (Rpc/LocalNode): these methods only post commands to the
+// loop and await the answers, so callers on any thread never race it. Where this node deliberately differs from the reference, docs/mainline-design.md says why.
 using Mainline.Rpc;
 
 namespace Mainline;
@@ -27,10 +27,10 @@ public sealed partial class Dht : IAsyncDisposable
 
         var node = await LocalNode.StartAsync(options, cancellationToken).ConfigureAwait(false);
         var dht = new Dht(node);
-        if (node.BootstrapNodes.Count > 0)
+        if (node.Core.BootstrapNodes.Count > 0)
         {
             // Join the network right away; callers may await BootstrappedAsync for the outcome.
-            node.Post(() => node.StartSelfLookup());
+            node.Post(() => node.Core.StartSelfLookup());
         }
 
         return dht;
@@ -43,9 +43,10 @@ public sealed partial class Dht : IAsyncDisposable
     public Task<DhtInfo> GetInfoAsync(CancellationToken cancellationToken = default) =>
         _node.InvokeAsync(() =>
         {
-            var (estimate, stdDev) = _node.Cache.SizeEstimate();
-            return new DhtInfo(_node.Id, _node.LocalEndPoint, _node.PublicEndPoint, _node.Firewalled, _node.ServerMode,
-                estimate, stdDev, _node.Table.Count);
+            var core = _node.Core;
+            var (estimate, stdDev) = core.Cache.SizeEstimate();
+            return new DhtInfo(core.Id, _node.LocalEndPoint, core.PublicEndPoint, core.Firewalled, core.ServerMode,
+                estimate, stdDev, core.Table.Count);
         }, cancellationToken);
 
     /// <summary>Stops the node: pending calls fail, streams complete, the socket closes.</summary>

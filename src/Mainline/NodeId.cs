@@ -121,8 +121,17 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
     /// <summary>A BEP 42 secure id for <paramref name="address"/>; random for exempt (private/loopback) addresses too.</summary>
     public static NodeId CreateSecure(IPAddress address)
     {
+        Span<byte> random = stackalloc byte[Size];
+        RandomNumberGenerator.Fill(random);
+        return CreateSecure(address, random);
+    }
+
+    /// <summary>A BEP 42 secure id for <paramref name="address"/> built from 20 <paramref name="random"/> bytes
+    /// (the protocol logic draws them from its injected entropy).</summary>
+    internal static NodeId CreateSecure(IPAddress address, ReadOnlySpan<byte> random)
+    {
         Span<byte> b = stackalloc byte[Size];
-        RandomNumberGenerator.Fill(b);
+        random[..Size].CopyTo(b);
         var crc = Bep42Crc(address, b[19]);
         b[0] = (byte)(crc >> 24);
         b[1] = (byte)(crc >> 16);

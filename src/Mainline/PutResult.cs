@@ -12,6 +12,10 @@ public sealed record PutResult(PutStatus Status, NodeId Target, int StoredOn, in
     /// treats any refusal as a conflict.</summary>
     public int Conflicts { get; init; }
 
+    /// <summary>True when the node stopped before the put ended: the public API throws ObjectDisposedException
+    /// instead of returning this result.</summary>
+    internal bool Stopped { get; init; }
+
     /// <summary>True when the item was stored on at least one node.</summary>
     public bool Succeeded => Status == PutStatus.Stored;
 }

@@ -82,7 +82,7 @@ public sealed class Testnet : IAsyncDisposable
                 var all = new List<DhtNode>();
                 foreach (var n in nodes)
                 {
-                    all.Add(new DhtNode(await n.Node.InvokeAsync(() => n.Node.Id, cancellationToken).ConfigureAwait(false), n.LocalEndPoint));
+                    all.Add(new DhtNode(await n.Node.InvokeAsync(() => n.Node.Core.Id, cancellationToken).ConfigureAwait(false), n.LocalEndPoint));
                 }
 
                 foreach (var n in nodes)
@@ -91,7 +91,7 @@ public sealed class Testnet : IAsyncDisposable
                     {
                         foreach (var other in all)
                         {
-                            n.Node.Table.Add(other, n.Node.Now);
+                            n.Node.Core.Table.Add(other, n.Node.Core.Now);
                         }
 
                         return true;

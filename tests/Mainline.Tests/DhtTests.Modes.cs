@@ -53,7 +53,7 @@ public sealed class DhtModesTests
         // As if our own ping had come back through that public address (§5 step 4); no datagram goes there.
         await node.Node.InvokeAsync(() =>
         {
-            node.Node.OnOwnPingReturned(publicAddress);
+            node.Node.Core.OnOwnPingReturned(publicAddress);
             return true;
         }, Ct());
         var after = await node.GetInfoAsync(Ct());
@@ -97,7 +97,7 @@ public sealed class DhtModesTests
             Port = 0,
             BindAddress = IPAddress.Loopback,
         }, Ct());
-        Assert.Equal(2, node.Node.BootstrapNodes.Count);
+        Assert.Equal(2, node.Node.Core.BootstrapNodes.Count);
     }
 
     [Fact]
@@ -108,11 +108,11 @@ public sealed class DhtModesTests
         var seed = new byte[32];
         seed[0] = 42;
         Assert.True((await a.PutMutableAsync(MutableItem.Sign(seed, "1"u8, 1), null, Ct())).Succeeded);
-        var lookups = await a.Node.InvokeAsync(() => a.Node.LookupsStarted, Ct());
+        var lookups = await a.Node.InvokeAsync(() => a.Node.Core.LookupsStarted, Ct());
         var second = await a.PutMutableAsync(MutableItem.Sign(seed, "2"u8, 2), 1, Ct());
         Assert.True(second.Succeeded);
         Assert.True(second.StoredOn >= 10);
-        Assert.Equal(lookups, await a.Node.InvokeAsync(() => a.Node.LookupsStarted, Ct()));
+        Assert.Equal(lookups, await a.Node.InvokeAsync(() => a.Node.Core.LookupsStarted, Ct()));
     }
 
     [Fact]

@@ -295,7 +295,7 @@ public sealed class DhtTests
         var next = items.MoveNextAsync().AsTask(); // queues the lookup's start
         var find = node.FindNodeAsync(NodeId.Random(), Ct());
         // Commands run in order: once this one has, both lookups (and the join lookup) are running.
-        Assert.Equal(3, await node.Node.InvokeAsync(() => node.Node.LookupsStarted, Ct()));
+        Assert.Equal(3, await node.Node.InvokeAsync(() => node.Node.Core.LookupsStarted, Ct()));
         Assert.False(next.IsCompleted);
         await node.DisposeAsync();
         Assert.False(await next.WaitAsync(Ct()));

@@ -261,7 +261,7 @@ public sealed class ServerHandlerTests
         Assert.True(await node.Node.InvokeAsync(() => true, Ct()));
         using var udp = Client();
         Assert.NotNull(await Ask(udp, node.LocalEndPoint, seeds[0], 5000));
-        var stored = await node.Node.InvokeAsync(() => node.Node.Storage.GetMutable(item.Target, node.Node.Now), Ct());
+        var stored = await node.Node.InvokeAsync(() => node.Node.Core.Storage.GetMutable(item.Target, node.Node.Now), Ct());
         Assert.Equal(item.SignatureArray, stored!.Signature);
         // The other two testnet nodes are still known (fuzzed find_nodes may add requesters: §7.2 exception (a)).
         var known = await node.ExportBootstrapAsync(Ct());

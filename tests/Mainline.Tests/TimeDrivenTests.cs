@@ -48,11 +48,11 @@ public sealed class TimeDrivenTests
         var immutable = await writer.PutImmutableAsync("expires too"u8.ToArray(), Ct());
         Assert.Equal(1, immutable.StoredOn);
 
-        var storage = server.Node;
-        Task<bool> Held() => storage.InvokeAsync(
+        var storage = server.Node.Core;
+        Task<bool> Held() => server.Node.InvokeAsync(
             () => storage.Storage.GetMutable(mutable.Target, storage.Now) is not null && storage.Storage.GetImmutable(immutable.Target, storage.Now) is not null,
             Ct());
-        Task<bool> Gone() => storage.InvokeAsync(
+        Task<bool> Gone() => server.Node.InvokeAsync(
             () => storage.Storage.GetMutable(mutable.Target, storage.Now) is null && storage.Storage.GetImmutable(immutable.Target, storage.Now) is null,
             Ct());
 
@@ -71,7 +71,7 @@ public sealed class TimeDrivenTests
         var hash = NodeId.Random();
         Assert.True((await peer.AnnouncePeerAsync(hash, 45678, Ct())).Succeeded);
         var node = server.Node;
-        Task<int> Peers() => node.InvokeAsync(() => node.Storage.GetPeers(hash, node.Now).Count, Ct());
+        Task<int> Peers() => node.InvokeAsync(() => node.Core.Storage.GetPeers(hash, node.Now).Count, Ct());
 
         await clock.AdvanceAsync(TimeSpan.FromMinutes(45) - TimeSpan.FromSeconds(1), Ct(), server);
         Assert.Equal(1, await Peers());
@@ -110,16 +110,16 @@ public sealed class TimeDrivenTests
         var node = server.Node;
         var liveNode = new DhtNode((await live.Nodes[0].GetInfoAsync(Ct())).Id, live.Nodes[0].LocalEndPoint);
         var silentNode = new DhtNode(NodeId.Random(), (IPEndPoint)silent.Client.LocalEndPoint!);
-        Assert.True(await node.InvokeAsync(() => node.Table.Add(liveNode, node.Now) && node.Table.Add(silentNode, node.Now), Ct()));
+        Assert.True(await node.InvokeAsync(() => node.Core.Table.Add(liveNode, node.Now) && node.Core.Table.Add(silentNode, node.Now), Ct()));
 
-        Task<bool> Known(DhtNode n) => node.InvokeAsync(() => node.Table.Find(n.Id) is not null, Ct());
+        Task<bool> Known(DhtNode n) => node.InvokeAsync(() => node.Core.Table.Find(n.Id) is not null, Ct());
         async Task PurgeAndLetTheLiveNodeAnswer()
         {
             await clock.AdvanceAsync(TimeSpan.FromMinutes(5), Ct(), server);
             var answered = false;
             for (var attempt = 0; attempt < 200 && !answered; attempt++)
             {
-                answered = await node.InvokeAsync(() => node.Table.Find(liveNode.Id)?.MissedPings == 0, Ct());
+                answered = await node.InvokeAsync(() => node.Core.Table.Find(liveNode.Id)?.MissedPings == 0, Ct());
                 if (!answered)
                 {
                     await Task.Delay(5, Ct());

@@ -8,7 +8,7 @@
 //
 // Only contacts that answered one of our queries are added, and an entry is never replaced by a claim of its
 // id from another endpoint: the node pings the holder first and calls Replace only when that ping fails
-// (LocalNode.Server.cs), so a forged reply cannot evict a live node.
+// (NodeCore.Server.cs), so a forged reply cannot evict a live node.
 using System.Net;
 
 namespace Mainline.Routing;

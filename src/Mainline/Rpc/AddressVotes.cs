@@ -39,7 +39,7 @@ internal sealed class AddressVotes
     private readonly Dictionary<int, (IPEndPoint Claimed, long Order)> _byNetwork = [];
     private long _order;
 
-    /// <summary>See <see cref="LocalNode.PrivateNetwork"/>: whether private addresses may be voted for, and how
+    /// <summary>See <see cref="NodeCore.PrivateNetwork"/>: whether private addresses may be voted for, and how
     /// many networks must agree.</summary>
     public bool PrivateNetwork { get; set; }
 

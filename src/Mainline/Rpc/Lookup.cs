@@ -7,7 +7,9 @@
 // peer listing ids next to the target at endpoints that never answer delays it by a timeout, no more. It is done
 // when none of its requests is in flight, i.e. when the 20 closest candidates left have all replied.
 // Values stream to every attached subscriber as soon as a reply is processed; late subscribers first receive
-// what was collected so far. Copies of one mutable item from many nodes are verified once and delivered once.
+// what was collected so far. Subscribers are plain callbacks run on the node's thread (a channel writer for the
+// public API's streams, a synchronous handler for a simulator). Copies of one mutable item from many nodes are
+// verified once and delivered once.
 using System.Net;
 using System.Threading.Channels;
 using Mainline.Routing;
@@ -63,6 +65,9 @@ internal sealed class Lookup
 
     public LookupKey Key { get; }
 
+    /// <summary>The how-many-th lookup its node started (1, 2, …): orders lookups the same way in every process.</summary>
+    public int Number { get; init; }
+
     public NodeId Target => Key.Target;
 
     /// <summary>The salt callers asked with, needed to check SHA1(k ‖ salt) == target.</summary>
@@ -86,9 +91,9 @@ internal sealed class Lookup
 
     public List<LookupValue> Values { get; } = [];
 
-    public List<ChannelWriter<LookupValue>> Subscribers { get; } = [];
+    private List<Action<LookupValue>>? _subscribers;
 
-    public List<Action<Lookup>> Completed { get; } = [];
+    private List<Action<Lookup>>? _completed;
 
     public GetDiagnostics Diagnostics { get; } = new();
 
@@ -106,7 +111,20 @@ internal sealed class Lookup
         }
         else
         {
-            Completed.Add(action);
+            (_completed ??= []).Add(action);
+        }
+    }
+
+    /// <summary>Marks the lookup done and runs its completion callbacks, in the order they were added.</summary>
+    public void Complete()
+    {
+        Done = true;
+        _subscribers = null;
+        var completed = _completed;
+        _completed = null;
+        foreach (var action in completed ?? [])
+        {
+            action(this);
         }
     }
 
@@ -131,34 +149,40 @@ internal sealed class Lookup
     public void Deliver(LookupValue value)
     {
         Values.Add(value);
-        foreach (var s in Subscribers)
+        foreach (var s in _subscribers ?? [])
         {
-            s.TryWrite(value);
+            s(value);
         }
     }
 
-    public void Subscribe(ChannelWriter<LookupValue> writer)
+    /// <summary>Calls <paramref name="onValue"/> with every value: those collected so far at once, then each new
+    /// one as it arrives, on the node's thread.</summary>
+    public void Subscribe(Action<LookupValue> onValue)
     {
         foreach (var v in Values)
         {
-            writer.TryWrite(v);
+            onValue(v);
         }
 
-        if (Done)
+        if (!Done)
         {
-            writer.TryComplete();
+            (_subscribers ??= []).Add(onValue);
         }
-        else
-        {
-            Subscribers.Add(writer);
-        }
+    }
+
+    /// <summary>Streams every value to <paramref name="writer"/> (as <see cref="Subscribe(Action{LookupValue})"/>)
+    /// and completes it when the lookup is done.</summary>
+    public void Subscribe(ChannelWriter<LookupValue> writer)
+    {
+        Subscribe(v => writer.TryWrite(v));
+        OnCompleted(_ => writer.TryComplete());
     }
 
     /// <summary>Adds the usable nodes of a reply to the candidates: at most <see cref="MaxNewNodesPerReply"/> new
     /// ones, the closest to the target first.</summary>
     /// <param name="nodes">The reply's node list.</param>
     /// <param name="self">Our own id, which is never a candidate.</param>
-    /// <param name="privateNetwork">Whether private endpoints are taken (<see cref="LocalNode.PrivateNetwork"/>).</param>
+    /// <param name="privateNetwork">Whether private endpoints are taken (<see cref="NodeCore.PrivateNetwork"/>).</param>
     public void AddListed(IReadOnlyList<DhtNode>? nodes, NodeId self, bool privateNetwork)
     {
         if (nodes is null)

@@ -26,7 +26,8 @@ internal sealed class PutOperation(PutKind kind, NodeId target)
 
     public long? Cas { get; init; }
 
-    public List<TaskCompletionSource<PutResult>> Waiters { get; } = [];
+    /// <summary>Who gets the result: the caller, and the callers of the puts this one replaced.</summary>
+    public List<Action<PutResult>> Callbacks { get; } = [];
 
     public HashSet<uint> InFlight { get; } = [];
 
@@ -90,9 +91,9 @@ internal sealed class PutOperation(PutKind kind, NodeId target)
         }
 
         Finished = true;
-        foreach (var w in Waiters)
+        foreach (var callback in Callbacks)
         {
-            w.TrySetResult(result);
+            callback(result);
         }
     }
 

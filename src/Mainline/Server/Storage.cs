@@ -14,8 +14,8 @@
 //   bad signature → 206; cas ≠ stored.seq → 301; seq < stored → 302; seq == stored: same v refreshes,
 //   different v → 302; else store.
 using System.Net;
-using System.Security.Cryptography;
 using Mainline.Krpc;
+using Mainline.Rpc;
 
 namespace Mainline.Server;
 
@@ -72,10 +72,14 @@ internal sealed class Storage
     private readonly Lru<NodeId, SeqMark> _seqMarks;
     private readonly IpQuota _immutableQuota;
     private readonly IpQuota _mutableQuota;
+    private readonly IEntropy _entropy;
 
-    public Storage(ServerSettings settings)
+    /// <summary>A store with the limits of <paramref name="settings"/>; peer samples draw from
+    /// <paramref name="entropy"/> (the OS's generator when null).</summary>
+    public Storage(ServerSettings settings, IEntropy? entropy = null)
     {
         _settings = settings;
+        _entropy = entropy ?? SystemEntropy.Instance;
         _immutableQuota = new(settings.MaxItemsPerIp);
         _mutableQuota = new(settings.MaxItemsPerIp);
         _peers = new(settings.MaxInfoHashes);
@@ -127,7 +131,7 @@ internal sealed class Storage
         var all = peers.Values.Select(p => p.EndPoint).ToArray();
         if (all.Length > max)
         {
-            RandomNumberGenerator.Shuffle(all.AsSpan());
+            _entropy.Shuffle(all.AsSpan());
             return [.. all.Take(max)];
         }
 

@@ -3,6 +3,7 @@
 // valid, i.e. for 5–10 minutes. Binding to the target (as libtorrent does) stops cross-target reuse.
 using System.Net;
 using System.Security.Cryptography;
+using Mainline.Rpc;
 
 namespace Mainline.Server;
 
@@ -11,11 +12,22 @@ internal sealed class Tokens
     public const long RotationMs = 5 * 60 * 1000;
     public const int TokenSize = 4;
 
-    private byte[] _current = RandomNumberGenerator.GetBytes(20);
-    private byte[] _previous = RandomNumberGenerator.GetBytes(20);
+    private const int SecretSize = 20;
+
+    private readonly IEntropy _entropy;
+    private byte[] _current;
+    private byte[] _previous;
     private long _rotatedAt;
 
-    public Tokens(long now) => _rotatedAt = now;
+    /// <summary>Secrets drawn from <paramref name="entropy"/> (the OS's generator when null), the first rotation due
+    /// 5 minutes after <paramref name="now"/>.</summary>
+    public Tokens(long now, IEntropy? entropy = null)
+    {
+        _entropy = entropy ?? SystemEntropy.Instance;
+        _current = NewSecret();
+        _previous = NewSecret();
+        _rotatedAt = now;
+    }
 
     /// <summary>Rotates the secrets when the current one is older than 5 minutes.</summary>
     public void MaybeRotate(long now)
@@ -26,7 +38,7 @@ internal sealed class Tokens
         }
 
         _previous = _current;
-        _current = RandomNumberGenerator.GetBytes(20);
+        _current = NewSecret();
         _rotatedAt = now;
     }
 
@@ -35,6 +47,13 @@ internal sealed class Tokens
     {
         _rotatedAt = long.MinValue / 2;
         MaybeRotate(now);
+    }
+
+    private byte[] NewSecret()
+    {
+        var secret = new byte[SecretSize];
+        _entropy.Fill(secret);
+        return secret;
     }
 
     public byte[] Create(IPAddress requester, NodeId target) => Compute(_current, requester, target);

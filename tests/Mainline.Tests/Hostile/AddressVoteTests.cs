@@ -22,7 +22,7 @@ public sealed class AddressVoteTests
         var clock = new Clock();
         await using var node = await Dht.CreateAsync(
             new DhtOptions { Bootstrap = [], Port = 0, BindAddress = IPAddress.Loopback, Mode = DhtMode.Server, TimeProvider = clock.Time }, ct);
-        var id = await node.Node.InvokeAsync(() => node.Node.Id, ct);
+        var id = await node.Node.InvokeAsync(() => node.Node.Core.Id, ct);
 
         // Six liars in two /24 networks (127.0.0.0/24 and 127.0.1.0/24), all claiming the same address for us.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -43,10 +43,10 @@ public sealed class AddressVoteTests
             await node.Node.InvokeAsync(
                 () =>
                 {
-                    node.Node.PrivateNetwork = false;
+                    node.Node.Core.PrivateNetwork = false;
                     foreach (var v in voters)
                     {
-                        node.Node.Table.Add(v.Node, node.Node.Now);
+                        node.Node.Core.Table.Add(v.Node, node.Node.Now);
                     }
 
                     return true;
@@ -54,16 +54,16 @@ public sealed class AddressVoteTests
             for (var round = 0; round < 3; round++)
             {
                 var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                await node.Node.InvokeAsync(() => { node.Node.StartSelfLookup().OnCompleted(_ => done.TrySetResult()); return true; }, ct);
+                await node.Node.InvokeAsync(() => { node.Node.Core.StartSelfLookup().OnCompleted(_ => done.TrySetResult()); return true; }, ct);
                 await done.Task.WaitAsync(ct);
             }
 
-            Assert.Null(await node.Node.InvokeAsync(() => node.Node.PublicEndPoint, ct));
+            Assert.Null(await node.Node.InvokeAsync(() => node.Node.Core.PublicEndPoint, ct));
 
             // Even a ping spoofed from the claimed address (the check that our address works) changes nothing.
             node.Node.Inject(KrpcCodec.EncodeQuery([1, 2, 3, 4], new PingQuery(NodeId.Random()), [], readOnly: false), claimed);
-            Assert.Equal(id, await node.Node.InvokeAsync(() => node.Node.Id, ct));
-            Assert.Null(await node.Node.InvokeAsync(() => node.Node.PublicEndPoint, ct));
+            Assert.Equal(id, await node.Node.InvokeAsync(() => node.Node.Core.Id, ct));
+            Assert.Null(await node.Node.InvokeAsync(() => node.Node.Core.PublicEndPoint, ct));
         }
         finally
         {
@@ -85,17 +85,17 @@ public sealed class AddressVoteTests
             {
                 foreach (var n in known)
                 {
-                    node.Node.Table.Add(n, node.Node.Now);
+                    node.Node.Core.Table.Add(n, node.Node.Now);
                 }
 
-                var before = node.Node.Table.Count;
-                node.Node.OnOwnPingReturned(IPEndPoint.Parse("203.0.113.7:6881"));
-                return (before, node.Node.Table.Count, known.Count(n => node.Node.Table.Find(n.Id) is not null));
+                var before = node.Node.Core.Table.Count;
+                node.Node.Core.OnOwnPingReturned(IPEndPoint.Parse("203.0.113.7:6881"));
+                return (before, node.Node.Core.Table.Count, known.Count(n => node.Node.Core.Table.Find(n.Id) is not null));
             }, ct);
 
         Assert.Equal(Limits.K, before);
         Assert.True(NodeId.IsExempt(IPAddress.Loopback));
-        Assert.True(await node.Node.InvokeAsync(() => node.Node.Id.IsValidFor(IPAddress.Parse("203.0.113.7")), ct));
+        Assert.True(await node.Node.InvokeAsync(() => node.Node.Core.Id.IsValidFor(IPAddress.Parse("203.0.113.7")), ct));
         Assert.Equal(Limits.K, kept); // 20 nodes fit in any bucket layout
         Assert.Equal(Limits.K, after);
     }

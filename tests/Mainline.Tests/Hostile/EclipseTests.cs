@@ -77,14 +77,14 @@ public sealed class EclipseTests
             Task OnlySeedsKnown() => client.Node.InvokeAsync(
                 () =>
                 {
-                    foreach (var entry in client.Node.Table.Entries.ToList())
+                    foreach (var entry in client.Node.Core.Table.Entries.ToList())
                     {
-                        client.Node.Table.Remove(entry.Node.Id);
+                        client.Node.Core.Table.Remove(entry.Node.Id);
                     }
 
                     foreach (var seed in seeds)
                     {
-                        client.Node.Table.Add(seed, client.Node.Now);
+                        client.Node.Core.Table.Add(seed, client.Node.Now);
                     }
 
                     return true;

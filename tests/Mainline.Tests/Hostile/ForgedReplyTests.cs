@@ -68,7 +68,7 @@ public sealed class ForgedReplyTests
         Assert.True(client.Node.Inject(KrpcCodec.EncodeResponse(query.TransactionId, ItemReply(peer.Id, forged), [], from), forgedFrom));
 
         // The forged reply neither delivers its item nor completes the request: the real reply is still awaited.
-        Assert.Contains(peer.EndPoint, await client.Node.InvokeAsync(client.Node.PendingEndPoints, ct));
+        Assert.Contains(peer.EndPoint, await client.Node.InvokeAsync(client.Node.Core.PendingEndPoints, ct));
         peer.Reply(query, from, ItemReply(peer.Id, real));
         Assert.Equal([1L], await seqs);
     }
@@ -85,7 +85,7 @@ public sealed class ForgedReplyTests
         var forged = MutableItem.Sign(Seed, "forged"u8, 2);
 
         var seqs = CollectAsync(client.GetMutableAsync(real.Key, default, null, ct));
-        var pending = await client.Node.InvokeAsync(client.Node.PendingEndPoints, ct);
+        var pending = await client.Node.InvokeAsync(client.Node.Core.PendingEndPoints, ct);
         if (pending.Count > 0)
         {
             // Linux delivers a datagram sent to 0.0.0.0 to the local host: the peer sees the query.
@@ -111,7 +111,7 @@ public sealed class ForgedReplyTests
             {
                 for (var i = 0; i < Samples; i++)
                 {
-                    client.Node.StartLookup(new Mainline.Rpc.LookupKey(NodeId.Random(), Mainline.Rpc.LookupKind.FindNode, null), null);
+                    client.Node.Core.StartLookup(new Mainline.Rpc.LookupKey(NodeId.Random(), Mainline.Rpc.LookupKind.FindNode, null), null);
                 }
 
                 return true;

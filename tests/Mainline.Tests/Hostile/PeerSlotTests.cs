@@ -33,7 +33,7 @@ public sealed class PeerSlotTests
         var honestToken = (await Raw.AskAsync(honest, to, new GetPeersQuery(NodeId.Random(), hash), Ct()))!.Response!.Token!;
         Assert.Equal(MessageKind.Response, (await Raw.AskAsync(honest, to, new AnnouncePeerQuery(NodeId.Random(), hash, 7000, false, honestToken), Ct()))!.Kind);
 
-        var held = await node.Node.InvokeAsync(() => node.Node.Storage.GetPeers(hash, node.Node.Now, int.MaxValue), Ct());
+        var held = await node.Node.InvokeAsync(() => node.Node.Core.Storage.GetPeers(hash, node.Node.Now, int.MaxValue), Ct());
         var quota = new ServerSettings().MaxPeersPerIp;
         Assert.InRange(held.Count(p => p.Address.Equals(IPAddress.Parse("127.0.12.1"))), 1, quota);
         Assert.Contains(new IPEndPoint(IPAddress.Parse("127.0.13.1"), 7000), held);

@@ -96,7 +96,7 @@ internal static class Attack
     {
         for (var i = 0; i < 400; i++)
         {
-            var pending = await node.Node.InvokeAsync(node.Node.PendingEndPoints, cancellationToken);
+            var pending = await node.Node.InvokeAsync(node.Node.Core.PendingEndPoints, cancellationToken);
             // The node's ping to its own voted address (§5) waits too: a client-mode node does not answer it.
             var others = pending.Where(p => !silent.Contains(p) && !p.Equals(node.LocalEndPoint)).ToList();
             if (others.Count == 0 || i == 399)

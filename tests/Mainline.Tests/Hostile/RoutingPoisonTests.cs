@@ -11,14 +11,14 @@ namespace Mainline.Tests.Hostile;
 /// sender is pinged before it enters the table of a node with no bootstrap list.</summary>
 public sealed class RoutingPoisonTests
 {
-    private static Task<RoutingEntry?> HeldAsync(Dht node, NodeId id) => node.Node.InvokeAsync(() => node.Node.Table.Find(id), Ct());
+    private static Task<RoutingEntry?> HeldAsync(Dht node, NodeId id) => node.Node.InvokeAsync(() => node.Node.Core.Table.Find(id), Ct());
 
     /// <summary>Waits (bounded) until the node has no confirming ping in flight.</summary>
     private static async Task ProbesSettledAsync(Dht node)
     {
         for (var i = 0; i < 400; i++)
         {
-            if (await node.Node.InvokeAsync(() => node.Node.ProbesInFlight, Ct()) == 0)
+            if (await node.Node.InvokeAsync(() => node.Node.Core.ProbesInFlight, Ct()) == 0)
             {
                 return;
             }
@@ -55,10 +55,10 @@ public sealed class RoutingPoisonTests
         var clock = new Clock();
         await using var node = await ServerAsync(clock);
         await using var live = await ServerAsync(clock);
-        var liveNode = new DhtNode(await live.Node.InvokeAsync(() => live.Node.Id, Ct()), live.LocalEndPoint);
+        var liveNode = new DhtNode(await live.Node.InvokeAsync(() => live.Node.Core.Id, Ct()), live.LocalEndPoint);
         using var forger = Socket("127.0.14.1");
         Assert.True(await node.Node.InvokeAsync(
-            () => node.Node.Table.Add(liveNode, node.Node.Now) && node.Node.Table.Add(new DhtNode(NodeId.Random(), forger.EndPoint()), node.Node.Now),
+            () => node.Node.Core.Table.Add(liveNode, node.Node.Now) && node.Node.Core.Table.Add(new DhtNode(NodeId.Random(), forger.EndPoint()), node.Node.Now),
             Ct()));
 
         // The forger answers the node's lookup query in the live node's name, from its own endpoint.
@@ -82,7 +82,7 @@ public sealed class RoutingPoisonTests
         using var moved = Socket("127.0.16.1");
         var id = NodeId.Random();
         Assert.True(await node.Node.InvokeAsync(
-            () => node.Node.Table.Add(new DhtNode(id, dead.EndPoint()), node.Node.Now) && node.Node.Table.Add(new DhtNode(NodeId.Random(), moved.EndPoint()), node.Node.Now),
+            () => node.Node.Core.Table.Add(new DhtNode(id, dead.EndPoint()), node.Node.Now) && node.Node.Core.Table.Add(new DhtNode(NodeId.Random(), moved.EndPoint()), node.Node.Now),
             Ct()));
 
         using var stop = new CancellationTokenSource();
@@ -137,7 +137,7 @@ public sealed class RoutingPoisonTests
         Assert.Single(received, m => m?.Query is PingQuery); // one confirming ping per contact, however often it asks
         await clock.AdvanceAsync(TimeSpan.FromSeconds(3), Ct(), node);
         Assert.Null(await HeldAsync(node, fake));
-        Assert.Equal(0, await node.Node.InvokeAsync(() => node.Node.Table.Count, Ct()));
+        Assert.Equal(0, await node.Node.InvokeAsync(() => node.Node.Core.Table.Count, Ct()));
 
         // A real node answers the confirming ping and is added.
         using var real = Socket("127.0.18.1");

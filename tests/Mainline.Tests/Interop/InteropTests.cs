@@ -83,7 +83,7 @@ public sealed class InteropTests(MixedNetwork net)
         var stored = 0;
         foreach (var n in net.Ours.Nodes)
         {
-            if (await n.Node.InvokeAsync(() => n.Node.Storage.GetMutable(got.Target, n.Node.Now), Ct()) is not null)
+            if (await n.Node.InvokeAsync(() => n.Node.Core.Storage.GetMutable(got.Target, n.Node.Now), Ct()) is not null)
             {
                 stored++;
             }

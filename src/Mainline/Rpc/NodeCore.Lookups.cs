@@ -1,11 +1,11 @@
-// Iterative lookups on the loop (shared spec §8.1): start or join, visit, process replies, finish.
+// Iterative lookups (shared spec §8.1): start or join, visit, process replies, finish.
 using System.Net;
 using Mainline.Krpc;
 using Mainline.Routing;
 
 namespace Mainline.Rpc;
 
-internal sealed partial class LocalNode
+internal sealed partial class NodeCore
 {
     /// <summary>How many lookups this node started (diagnostics and tests).</summary>
     public int LookupsStarted { get; private set; }
@@ -23,8 +23,13 @@ internal sealed partial class LocalNode
         }
 
         LookupsStarted++;
-        var lookup = new Lookup(key, salt, Now);
+        var lookup = new Lookup(key, salt, _now) { Number = LookupsStarted };
         _lookups[key] = lookup;
+        if (_stopped)
+        {
+            FinishLookup(lookup); // a stopped node sends nothing: the lookup ends empty
+            return lookup;
+        }
 
         var all = new ClosestNodes(key.Target);
         foreach (var entry in _table.Entries)
@@ -56,8 +61,7 @@ internal sealed partial class LocalNode
             // Unlike the reference: at most K bootstrap addresses per lookup (a random sample when the list is longer), so
             // a long list (a whole testnet, an exported table) cannot make every lookup burst hundreds of
             // datagrams and overflow our own receive buffer with the replies.
-            var sample = _bootstrap.Count <= Limits.K ? _bootstrap : [.. _bootstrap.OrderBy(_ => Random.Shared.Next()).Take(Limits.K)];
-            foreach (var address in sample)
+            foreach (var address in BootstrapSample())
             {
                 Visit(lookup, address);
             }
@@ -65,6 +69,25 @@ internal sealed partial class LocalNode
 
         Advance(lookup);
         return lookup;
+    }
+
+    /// <summary>The bootstrap list, or a uniform random sample of K of its addresses in random order.</summary>
+    private IReadOnlyList<IPEndPoint> BootstrapSample()
+    {
+        if (_bootstrap.Count <= Limits.K)
+        {
+            return _bootstrap;
+        }
+
+        // The first K steps of a Fisher–Yates shuffle.
+        var all = _bootstrap.ToArray();
+        for (var i = 0; i < Limits.K; i++)
+        {
+            var j = i + _entropy.Next(all.Length - i);
+            (all[i], all[j]) = (all[j], all[i]);
+        }
+
+        return all[..Limits.K];
     }
 
     private static Query LookupQuery(NodeId id, LookupKey key) => key.Kind switch
@@ -254,9 +277,9 @@ internal sealed partial class LocalNode
         lookup.Done = true;
         _lookups.Remove(lookup.Key);
         lookup.ResultNodes = lookup.Result(_cache.ResponderSizeEstimate(), _cache.AverageSubnets());
-        Log.LookupDone(_log, lookup.Key.Kind, lookup.Target, Now - lookup.StartedAt, lookup.Visited.Count, lookup.Responders.Count, lookup.Values.Count);
+        Log.LookupDone(_log, lookup.Key.Kind, lookup.Target, _now - lookup.StartedAt, lookup.Visited.Count, lookup.Responders.Count, lookup.Values.Count);
 
-        if (_votes.Elected() is { } elected && !elected.Equals(PublicEndPoint))
+        if (!_stopped && _votes.Elected() is { } elected && !elected.Equals(PublicEndPoint))
         {
             // §5: a new public address: assume firewalled until our own ping comes back through it.
             Firewalled = true;
@@ -272,17 +295,6 @@ internal sealed partial class LocalNode
                 lookup.Candidates.SubnetCount(), lookup.Key.Kind == LookupKind.FindNode));
         }
 
-        foreach (var s in lookup.Subscribers)
-        {
-            s.TryComplete();
-        }
-
-        lookup.Subscribers.Clear();
-        foreach (var action in lookup.Completed)
-        {
-            action(lookup);
-        }
-
-        lookup.Completed.Clear();
+        lookup.Complete();
     }
 }

@@ -1,15 +1,25 @@
-// Puts on the loop (shared spec §9.3): local concurrency rules, store set from a fresh cache entry or a get
+// Puts (shared spec §9.3): local concurrency rules, store set from a fresh cache entry or a get
 // lookup, one write per node with a token, typed outcome.
 using Mainline.Krpc;
 using Mainline.Routing;
 
 namespace Mainline.Rpc;
 
-internal sealed partial class LocalNode
+internal sealed partial class NodeCore
 {
-    /// <summary>Starts a put; the result arrives on <paramref name="waiter"/>.</summary>
-    public void StartPut(PutOperation op, TaskCompletionSource<PutResult> waiter, IReadOnlyList<DhtNode>? extraNodes = null)
+    /// <summary>Starts a put; <paramref name="done"/> gets its result, on the node's thread (at once when the put
+    /// is refused locally; marked <see cref="PutResult.Stopped"/> when the node stops first).</summary>
+    /// <param name="op">The put.</param>
+    /// <param name="done">Receives the result, exactly once.</param>
+    /// <param name="extraNodes">More nodes to write to, when we hold a token from them for this target.</param>
+    public void StartPut(PutOperation op, Action<PutResult> done, IReadOnlyList<DhtNode>? extraNodes = null)
     {
+        if (_stopped)
+        {
+            done(StoppedResult(op));
+            return;
+        }
+
         if (op.Kind == PutKind.Mutable)
         {
             var item = op.Item!;
@@ -18,26 +28,26 @@ internal sealed partial class LocalNode
                 var runningItem = running.Item!;
                 if (runningItem.Signature.Span.SequenceEqual(item.Signature.Span))
                 {
-                    running.Waiters.Add(waiter);
+                    running.Callbacks.Add(done);
                     return;
                 }
 
                 if (item.Seq < runningItem.Seq)
                 {
-                    waiter.TrySetResult(new PutResult(PutStatus.NotMostRecent, op.Target, 0));
+                    done(new PutResult(PutStatus.NotMostRecent, op.Target, 0));
                     return;
                 }
 
                 if (op.Cas is { } cas && cas == runningItem.Seq)
                 {
                     // The new item builds on the running one: it replaces it, and the old callers get its result.
-                    op.Waiters.AddRange(running.Waiters);
-                    running.Waiters.Clear();
+                    op.Callbacks.AddRange(running.Callbacks);
+                    running.Callbacks.Clear();
                     running.Cancel();
                 }
                 else
                 {
-                    waiter.TrySetResult(new PutResult(op.Cas is null ? PutStatus.ConflictRisk : PutStatus.CasFailed, op.Target, 0));
+                    done(new PutResult(op.Cas is null ? PutStatus.ConflictRisk : PutStatus.CasFailed, op.Target, 0));
                     return;
                 }
             }
@@ -45,9 +55,9 @@ internal sealed partial class LocalNode
             _mutablePuts[op.Target] = op;
         }
 
-        op.Waiters.Add(waiter);
+        op.Callbacks.Add(done);
         _allPuts.Add(op);
-        var now = Now;
+        var now = _now;
         if (_cache.Get(op.Target) is { IsFindNode: false } cached
             && cached.Nodes.Any(n => n.Token is not null && now - n.TokenTime <= TokenFreshMs))
         {

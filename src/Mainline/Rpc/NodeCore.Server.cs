@@ -7,12 +7,12 @@ using Mainline.Routing;
 
 namespace Mainline.Rpc;
 
-internal sealed partial class LocalNode
+internal sealed partial class NodeCore
 {
     private void OnQuery(Message message, IPEndPoint from)
     {
         var query = message.Query!;
-        var now = Now;
+        var now = _now;
         if (query is PingQuery && PublicEndPoint is { } publicAddress && publicAddress.Equals(from))
         {
             OnOwnPingReturned(from);
@@ -46,15 +46,6 @@ internal sealed partial class LocalNode
         SendReply(error is null
             ? KrpcCodec.EncodeResponse(message.TransactionId, response!, Version, from)
             : KrpcCodec.EncodeError(message.TransactionId, error, Version, from), from, now);
-    }
-
-    /// <summary>Sends a reply to a query when the global reply-byte budget has room for it, else drops it.</summary>
-    private void SendReply(byte[] reply, IPEndPoint to, long now)
-    {
-        if (_limiter.AllowReply(reply.Length, now))
-        {
-            SendRaw(reply, to);
-        }
     }
 
     /// <summary>Adds a node that answered one of our queries. When its id is held at another endpoint, the holder
@@ -119,7 +110,7 @@ internal sealed partial class LocalNode
     {
         if (_probes.Remove(tid, out var probe) && probe.Claimant is { } claimant)
         {
-            _table.Replace(probe.Pinged, claimant, Now);
+            _table.Replace(probe.Pinged, claimant, _now);
         }
     }
 
@@ -132,7 +123,9 @@ internal sealed partial class LocalNode
             return;
         }
 
-        var newId = NodeId.CreateSecure(publicAddress.Address);
+        Span<byte> random = stackalloc byte[NodeId.Size];
+        _entropy.Fill(random);
+        var newId = NodeId.CreateSecure(publicAddress.Address, random);
         var oldNodes = _table.Entries.Select(e => e.Node).ToList();
         _table = Rebucketed(newId);
         Log.IdChanged(_log, newId, publicAddress);

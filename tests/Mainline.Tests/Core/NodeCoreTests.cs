@@ -1,0 +1,259 @@
+using System.Net;
+using Mainline.Krpc;
+using Mainline.Rpc;
+
+namespace Mainline.Tests.Core;
+
+/// <summary>NodeCore driven directly: no socket, thread or clock; time and randomness come from the test.</summary>
+public sealed class NodeCoreTests
+{
+    private static readonly IPEndPoint Nowhere = new(IPAddress.Loopback, 9); // no core listens there
+
+    /// <summary>Node A (no bootstrap) and nodes B and C bootstrapping from it, joined.</summary>
+    private static (CoreNetwork Net, NodeCore A, NodeCore B, NodeCore C) Joined()
+    {
+        var net = new CoreNetwork();
+        var a = net.Add(7001, seed: 1);
+        var b = net.Add(7002, seed: 2, [a.LocalEndPoint]);
+        var c = net.Add(7003, seed: 3, [a.LocalEndPoint]);
+        var bJoin = net.Run(b, core => core.StartSelfLookup());
+        net.RunUntil(() => bJoin.Done);
+        var cJoin = net.Run(c, core => core.StartSelfLookup());
+        net.RunUntil(() => cJoin.Done);
+        return (net, a, b, c);
+    }
+
+    [Fact]
+    public void Three_cores_complete_a_find_node()
+    {
+        var (net, a, b, c) = Joined();
+        Assert.NotNull(b.Table.Find(a.Id));
+        Assert.NotNull(a.Table.Find(b.Id)); // A learnt B from its find_node, once B answered A's ping
+
+        var lookup = net.Run(c, core => core.StartLookup(new LookupKey(b.Id, LookupKind.FindNode, null), null));
+        net.RunUntil(() => lookup.Done);
+
+        Assert.Equal(b.Id, lookup.ResultNodes[0].Node.Id);
+        Assert.Equal(b.LocalEndPoint, lookup.ResultNodes[0].Node.EndPoint);
+        Assert.Contains(lookup.ResultNodes, n => n.Node.Id == a.Id);
+        Assert.Equal(0, net.Lost);
+        Assert.Equal(0, net.Now); // every reply arrived at once: no timeout ran
+    }
+
+    [Fact]
+    public void A_mutable_put_is_stored_and_a_get_from_another_core_returns_it()
+    {
+        var (net, a, b, c) = Joined();
+        var item = MutableItem.Sign(Enumerable.Repeat((byte)7, 32).ToArray(), "sans-io"u8, 5);
+        PutResult? result = null;
+        net.Run(b, core =>
+        {
+            core.StartPut(new PutOperation(PutKind.Mutable, item.Target) { Item = item }, r => result = r);
+            return true;
+        });
+        net.RunUntil(() => result is not null);
+
+        Assert.Equal(PutStatus.Stored, result!.Status);
+        Assert.Equal(2, result.StoredOn); // A and C, which gave B tokens
+        Assert.False(result.Stopped);
+        Assert.Equal(item.Seq, a.Storage.GetMutable(item.Target, net.Now)!.Seq);
+        Assert.Equal(item.Seq, c.Storage.GetMutable(item.Target, net.Now)!.Seq);
+        Assert.Null(b.Storage.GetMutable(item.Target, net.Now)); // a node does not write to itself
+
+        var values = new List<LookupValue>();
+        var get = net.Run(a, core => core.StartLookup(new LookupKey(item.Target, LookupKind.Get, null), null));
+        get.Subscribe(values.Add);
+        net.RunUntil(() => get.Done);
+
+        var got = Assert.IsType<MutableValue>(Assert.Single(values)).Item;
+        Assert.Equal(item.Seq, got.Seq);
+        Assert.Equal("sans-io"u8.ToArray(), got.Value.ToArray());
+        Assert.Equal(1, get.Diagnostics.Values); // C holds it; A itself is not queried
+    }
+
+    [Fact]
+    public void Next_deadline_is_the_first_request_expiry_and_the_tick_at_it_times_the_request_out()
+    {
+        var net = new CoreNetwork();
+        var core = net.Add(7001, seed: 1);
+        core.SetTime(1000);
+        var lookup = core.StartLookup(
+            new LookupKey(NodeId.Random(), LookupKind.FindNode, null), null, [new DhtNode(NodeId.Random(), Nowhere)]);
+        Assert.True(core.TryTakeOutgoing(out var query));
+        Assert.True(query.IsQuery);
+        Assert.Equal(Nowhere, query.To);
+        Assert.False(core.TryTakeOutgoing(out _));
+
+        var expiry = 1000 + (long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds;
+        Assert.Equal(expiry, core.NextDeadline);
+        core.Tick(expiry - 1);
+        Assert.False(lookup.Done);
+        Assert.Equal(1, core.PendingCount);
+        Assert.Equal(expiry, core.NextDeadline);
+
+        core.Tick(expiry);
+        Assert.True(lookup.Done);
+        Assert.Equal(0, core.PendingCount);
+        Assert.Equal(1, lookup.Diagnostics.Queried);
+        Assert.Equal(CoreNetwork.Options().PurgeInterval.TotalMilliseconds, core.NextDeadline); // maintenance next
+    }
+
+    [Fact]
+    public void A_reply_removes_its_request_from_the_deadline()
+    {
+        var net = new CoreNetwork();
+        var a = net.Add(7001, seed: 1);
+        var b = net.Add(7002, seed: 2);
+        net.Run(a, core => core.StartLookup(new LookupKey(NodeId.Random(), LookupKind.FindNode, null), null, [new DhtNode(b.Id, b.LocalEndPoint)]));
+        Assert.Equal((long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds, a.NextDeadline);
+        net.Pump();
+        Assert.Equal(0, a.PendingCount);
+        Assert.Equal((long)CoreNetwork.Options().PurgeInterval.TotalMilliseconds, a.NextDeadline);
+    }
+
+    [Fact]
+    public void An_empty_table_with_a_bootstrap_list_retries_at_once_then_every_five_seconds()
+    {
+        var net = new CoreNetwork();
+        var core = net.Add(7001, seed: 1, [Nowhere]);
+        Assert.Equal(0, core.NextDeadline); // the first join is due at the start
+        core.Tick(0);
+        Assert.Equal(1, core.LookupsStarted);
+        var timeout = (long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds;
+        Assert.Equal(timeout, core.NextDeadline); // the join's find_node; no retry while it runs
+        core.Tick(timeout);
+        Assert.Equal(5000, core.NextDeadline);
+        core.Tick(4999);
+        Assert.Equal(1, core.LookupsStarted);
+        core.Tick(5000);
+        Assert.Equal(2, core.LookupsStarted);
+    }
+
+    [Fact]
+    public void One_seed_gives_the_same_transaction_ids_and_bytes_twice_and_another_seed_does_not()
+    {
+        static List<byte[]> Run(ulong seed)
+        {
+            var net = new CoreNetwork();
+            var a = net.Add(7001, seed);
+            var b = net.Add(7002, seed + 100, [a.LocalEndPoint]);
+            var c = net.Add(7003, seed + 200, [a.LocalEndPoint, b.LocalEndPoint]);
+            var join = net.Run(c, core => core.StartSelfLookup());
+            net.RunUntil(() => join.Done);
+            var item = MutableItem.Sign(new byte[32], "same"u8, 1);
+            PutResult? put = null;
+            net.Run(b, core =>
+            {
+                core.StartPut(new PutOperation(PutKind.Mutable, item.Target) { Item = item }, r => put = r);
+                return true;
+            });
+            net.RunUntil(() => put is not null);
+            return [.. net.Log.Select(d => d.Datagram)];
+        }
+
+        static List<byte[]> Tids(List<byte[]> datagrams) =>
+            [.. datagrams.Select(d => KrpcCodec.TryDecode(d, out var m) == DecodeStatus.Ok ? m!.TransactionId.ToArray() : [])];
+
+        var first = Run(42);
+        var second = Run(42);
+        var other = Run(43);
+
+        Assert.True(first.Count > 10);
+        Assert.Equal(first, second);
+        Assert.Equal(Tids(first), Tids(second));
+        Assert.NotEqual(Tids(first), Tids(other));
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void The_core_reads_no_clock_its_time_moves_only_through_the_entry_points()
+    {
+        var net = new CoreNetwork();
+        var core = net.Add(7001, seed: 1);
+        Assert.Equal(0, core.Now);
+        core.SetTime(5);
+        var lookup = core.StartLookup(new LookupKey(NodeId.Random(), LookupKind.FindNode, null), null, [new DhtNode(NodeId.Random(), Nowhere)]);
+        Assert.Equal(5, core.Now);
+        Assert.Equal(5, lookup.StartedAt);
+        core.SetTime(3); // time never goes back
+        Assert.Equal(5, core.Now);
+        core.Receive(new byte[] { 1, 2, 3 }, Nowhere, 7);
+        Assert.Equal(7, core.Now);
+        core.Tick(9);
+        Assert.Equal(9, core.Now);
+        Assert.Equal(5 + (long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds, core.NextDeadline); // sent at 5
+    }
+
+    [Fact]
+    public void Garbage_is_dropped_or_answered_never_thrown()
+    {
+        var net = new CoreNetwork();
+        var core = net.Add(7001, seed: 1);
+        var random = new SeededEntropy(9);
+        for (var i = 0; i < 500; i++)
+        {
+            var datagram = new byte[random.Next(200)];
+            random.Fill(datagram);
+            core.Receive(datagram, new IPEndPoint(IPAddress.Loopback, 2000 + i), i);
+        }
+
+        core.Receive("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"u8.ToArray(), Nowhere, 600);
+        Assert.True(core.TryTakeOutgoing(out Outgoing reply));
+        while (core.TryTakeOutgoing(out var next))
+        {
+            reply = next;
+        }
+
+        Assert.False(reply.IsQuery);
+        Assert.Equal(Nowhere, reply.To);
+        Assert.Equal(DecodeStatus.Ok, KrpcCodec.TryDecode(reply.Datagram, out var message));
+        Assert.Equal(core.Id, message!.Response!.Id); // the ping after the garbage is still answered
+    }
+
+    [Fact]
+    public void Shutdown_ends_puts_as_stopped_and_lookups_with_what_they_have()
+    {
+        var net = new CoreNetwork();
+        var core = net.Add(7001, seed: 1, [Nowhere]);
+        var item = MutableItem.Sign(new byte[32], "stopped"u8, 1);
+        var results = new List<PutResult>();
+        core.StartPut(new PutOperation(PutKind.Mutable, item.Target) { Item = item }, results.Add);
+        var lookup = core.StartLookup(new LookupKey(NodeId.Random(), LookupKind.Get, null), null);
+        var ended = 0;
+        lookup.OnCompleted(_ => ended++);
+        Assert.Empty(results);
+
+        core.Shutdown();
+
+        Assert.True(Assert.Single(results).Stopped);
+        Assert.Equal(1, ended);
+        Assert.True(lookup.Done);
+        Assert.Equal(0, core.OutgoingCount);
+        Assert.Equal(long.MaxValue, core.NextDeadline);
+        core.StartPut(new PutOperation(PutKind.Immutable, item.Target) { EncodedValue = "1:x"u8.ToArray() }, results.Add);
+        Assert.True(results[1].Stopped);
+        Assert.True(core.StartLookup(new LookupKey(NodeId.Random(), LookupKind.FindNode, null), null).Done);
+        Assert.Equal(0, core.OutgoingCount);
+    }
+
+    [Fact]
+    public void A_subscriber_gets_past_values_first_then_each_new_one_until_the_lookup_ends()
+    {
+        var lookup = new Lookup(new LookupKey(NodeId.Random(), LookupKind.Get, null), null, 0);
+        var first = new ImmutableValue([1]);
+        var second = new ImmutableValue([2]);
+        lookup.Deliver(first);
+        var seen = new List<LookupValue>();
+        lookup.Subscribe(seen.Add);
+        Assert.Equal([first], seen);
+        lookup.Deliver(second);
+        Assert.Equal([first, second], seen);
+
+        lookup.Complete();
+        var late = new List<LookupValue>();
+        lookup.Subscribe(late.Add);
+        Assert.Equal([first, second], late);
+        lookup.Deliver(new ImmutableValue([3])); // a done lookup has no subscribers left
+        Assert.Equal(2, seen.Count);
+    }
+}
