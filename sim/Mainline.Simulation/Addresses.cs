@@ -65,16 +65,11 @@ internal sealed class Addresses(SimRandom random)
         return false;
     }
 
-    /// <summary>A BEP 42 secure id for <paramref name="address"/> whose free bits come from <paramref name="random"/>
-    /// (<see cref="NodeId.CreateSecure"/> draws them from the OS generator, which a reproducible run cannot use).</summary>
+    /// <summary>A BEP 42 secure id for <paramref name="address"/> whose free bits come from <paramref name="random"/>.</summary>
     public static NodeId SecureId(IPAddress address, SimRandom random)
     {
         Span<byte> b = stackalloc byte[NodeId.Size];
         random.Fill(b);
-        var crc = NodeId.Bep42Crc(address, b[19]);
-        b[0] = (byte)(crc >> 24);
-        b[1] = (byte)(crc >> 16);
-        b[2] = (byte)(((crc >> 8) & 0xF8) | (b[2] & 0x07u));
-        return new NodeId(b);
+        return NodeId.CreateSecure(address, b);
     }
 }

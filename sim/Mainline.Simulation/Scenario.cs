@@ -21,7 +21,6 @@ internal sealed class Scenario
     private readonly List<HonestHost> _live = [];
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private ulong _serial;
-    private bool _joining = true;
     private long _nextProgressAt = 1 << 18;
     private double _memoryPerNodeKib = double.NaN;
 
@@ -100,7 +99,6 @@ internal sealed class Scenario
 
         var lastJoin = (long)(count * 1000.0 / _options.JoinsPerSecond);
         RunUntil(lastJoin + _options.SettleMs, "join");
-        _joining = false;
         var after = GC.GetTotalMemory(forceFullCollection: true);
         _memoryPerNodeKib = (after - before) / 1024.0 / Math.Max(1, Simulation.HostCount);
     }

@@ -59,14 +59,9 @@ internal static class SimulatorCommand
                 return 2;
             }
 
-#if NO_NODECORE
-            Console.Error.WriteLine("This build has no NodeCore yet.");
-            return 2;
-#else
             var report = Scenario.Run(options);
             Console.Out.WriteLine(asJson ? ReportFormat.ToJson(report) : ReportFormat.ToText(report));
             return 0;
-#endif
         });
 
         var samples = new Option<int>("--samples") { Description = "Monte Carlo samples of holder lifetimes.", DefaultValueFactory = _ => 200_000 };
