@@ -1,29 +1,18 @@
 // Seeded randomness of the simulator: one root seed, an independent stream per purpose.
 //
-// Streams are xoshiro256** generators (Blackman and Vigna, 2018) seeded through SplitMix64 from
-// (root seed, purpose name, index). A purpose gets its own stream, so adding a draw for one purpose (a hostile
-// node, one more churn event) never shifts the draws of another: the network's losses stay where they were.
+// Streams are xoshiro256** generators (Blackman and Vigna, 2018; the node logic's SeededEntropy) seeded from
+// (root seed, purpose name, index) through SplitMix64. A purpose gets its own stream, so adding a draw for one
+// purpose (a hostile node, one more churn event) never shifts the draws of another.
 // Distributions are one line each: log-normal from its median and sigma, Weibull by inversion, exponential.
-using System.Numerics;
+using Mainline.Rpc;
 
 namespace Mainline.Simulation;
 
-/// <summary>A small, fast, seeded generator (xoshiro256**); 32 bytes of state.</summary>
-internal sealed class SimRandom
+/// <summary>A seeded stream: the node logic's own deterministic generator (<see cref="SeededEntropy"/>,
+/// xoshiro256**) with the simulator's distributions on top.</summary>
+internal sealed class SimRandom(ulong seed)
 {
-    private ulong _s0;
-    private ulong _s1;
-    private ulong _s2;
-    private ulong _s3;
-
-    public SimRandom(ulong seed)
-    {
-        var sm = seed;
-        _s0 = SplitMix64(ref sm);
-        _s1 = SplitMix64(ref sm);
-        _s2 = SplitMix64(ref sm);
-        _s3 = SplitMix64(ref sm);
-    }
+    private readonly SeededEntropy _bits = new(seed);
 
     /// <summary>The stream for <paramref name="purpose"/> (and <paramref name="index"/>) under <paramref name="rootSeed"/>.</summary>
     public static SimRandom For(ulong rootSeed, string purpose, ulong index = 0) => new(Derive(rootSeed, purpose, index));
@@ -59,56 +48,19 @@ internal sealed class SimRandom
         return z ^ (z >> 31);
     }
 
-    public ulong NextUInt64()
-    {
-        var result = BitOperations.RotateLeft(_s1 * 5, 7) * 9;
-        var t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = BitOperations.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _bits.NextUInt64();
 
     /// <summary>Uniform in [0, 1), 53 bits.</summary>
     public double NextDouble() => ToUnit(NextUInt64());
 
-    /// <summary>Uniform in [0, <paramref name="maxExclusive"/>), without modulo bias (Lemire's method).</summary>
+    /// <summary>Uniform in [0, <paramref name="maxExclusive"/>), without modulo bias.</summary>
     public int Next(int maxExclusive)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExclusive);
-        var m = (UInt128)NextUInt64() * (ulong)maxExclusive;
-        var low = (ulong)m;
-        if (low < (ulong)maxExclusive)
-        {
-            var threshold = (0UL - (ulong)maxExclusive) % (ulong)maxExclusive;
-            while (low < threshold)
-            {
-                m = (UInt128)NextUInt64() * (ulong)maxExclusive;
-                low = (ulong)m;
-            }
-        }
-
-        return (int)(m >> 64);
+        return _bits.Next(maxExclusive);
     }
 
-    public void Fill(Span<byte> destination)
-    {
-        while (destination.Length >= 8)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination, NextUInt64());
-            destination = destination[8..];
-        }
-
-        if (!destination.IsEmpty)
-        {
-            Span<byte> last = stackalloc byte[8];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(last, NextUInt64());
-            last[..destination.Length].CopyTo(destination);
-        }
-    }
+    public void Fill(Span<byte> destination) => _bits.Fill(destination);
 
     public bool Chance(double probability) => probability > 0 && NextDouble() < probability;
 
