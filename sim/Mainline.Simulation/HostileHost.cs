@@ -142,16 +142,26 @@ internal sealed class HostileHost(Simulation simulation, uint address, NodeId id
                 signature[0] ^= 0xFF;
                 response = new Response
                 {
-                    Id = Id, Token = Token, Nodes = nodes, Key = current.KeyArray, Seq = current.Seq + 1,
-                    EncodedValue = KrpcCodec.EncodeString("forged value"u8), Signature = signature,
+                    Id = Id,
+                    Token = Token,
+                    Nodes = nodes,
+                    Key = current.KeyArray,
+                    Seq = current.Seq + 1,
+                    EncodedValue = KrpcCodec.EncodeString("forged value"u8),
+                    Signature = signature,
                 };
             }
             else if (item is not null)
             {
                 response = new Response
                 {
-                    Id = Id, Token = Token, Nodes = nodes, Key = item.KeyArray, Seq = item.Seq,
-                    EncodedValue = item.EncodedValueArray, Signature = item.SignatureArray,
+                    Id = Id,
+                    Token = Token,
+                    Nodes = nodes,
+                    Key = item.KeyArray,
+                    Seq = item.Seq,
+                    EncodedValue = item.EncodedValueArray,
+                    Signature = item.SignatureArray,
                 };
             }
             else

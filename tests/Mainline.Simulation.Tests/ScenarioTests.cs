@@ -55,7 +55,10 @@ public class ScenarioTests
     {
         var report = Scenario.Run(new ScenarioOptions
         {
-            Nodes = 500, Lookups = 40, Seed = 5, ChurnPerHour = 0,
+            Nodes = 500,
+            Lookups = 40,
+            Seed = 5,
+            ChurnPerHour = 0,
             Network = new NetworkOptions { Loss = 0.05, Unresponsive = 0.3 },
         });
 
@@ -74,7 +77,10 @@ public class ScenarioTests
     {
         var report = Scenario.Run(new ScenarioOptions
         {
-            Nodes = 300, Lookups = 30, Seed = 8, ChurnPerHour = 0,
+            Nodes = 300,
+            Lookups = 30,
+            Seed = 8,
+            ChurnPerHour = 0,
             Network = new NetworkOptions { Loss = 0, Unresponsive = 0 },
         });
 
@@ -88,7 +94,11 @@ public class ScenarioTests
     {
         var scenario = new Scenario(new ScenarioOptions
         {
-            Nodes = 300, Lookups = 20, Seed = 9, ChurnPerHour = 0.3, WaitBeforeGetsMs = 3_600_000,
+            Nodes = 300,
+            Lookups = 20,
+            Seed = 9,
+            ChurnPerHour = 0.3,
+            WaitBeforeGetsMs = 3_600_000,
         });
         scenario.Build();
         scenario.PutAll();
@@ -111,7 +121,12 @@ public class ScenarioTests
     {
         var scenario = new Scenario(new ScenarioOptions
         {
-            Nodes = 200, Lookups = 5, Seed = 10, ChurnPerHour = 0.5, WaitBeforeGetsMs = 3_600_000, RepublishEveryMs = 1_800_000,
+            Nodes = 200,
+            Lookups = 5,
+            Seed = 10,
+            ChurnPerHour = 0.5,
+            WaitBeforeGetsMs = 3_600_000,
+            RepublishEveryMs = 1_800_000,
         });
         scenario.Build();
         scenario.PutAll();
