@@ -275,7 +275,7 @@ internal sealed class Scenario
     /// <summary>Runs the simulation until <paramref name="done"/> or <paramref name="deadline"/>, with progress lines.</summary>
     public bool RunUntil(Func<bool> done, long deadline, string phase)
     {
-        if (_options.Progress is null)
+        if (_options.Progress is not { } progress)
         {
             return Simulation.RunUntil(done, deadline);
         }
@@ -285,22 +285,28 @@ internal sealed class Scenario
             var chunkEnd = Simulation.EventsProcessed + (1 << 16);
             if (Simulation.RunUntil(() => done() || Simulation.EventsProcessed >= chunkEnd, deadline) && done())
             {
+                progress(ProgressLine($"{phase} done"));
                 return true;
             }
 
             if (Simulation.EventsProcessed < chunkEnd)
             {
+                progress(ProgressLine($"{phase} done"));
                 return done(); // the deadline came first
             }
 
             if (Simulation.EventsProcessed >= _nextProgressAt)
             {
                 _nextProgressAt = Simulation.EventsProcessed + (1 << 20);
-                _options.Progress($"{phase}: t={Simulation.Now / 1000.0:F1} s, {Simulation.HostCount} hosts, {Simulation.EventsProcessed} events, "
-                    + $"{Simulation.EventsProcessed / _wall.Elapsed.TotalSeconds:F0} events/s, wall {_wall.Elapsed.TotalSeconds:F0} s");
+                progress(ProgressLine(phase));
             }
         }
     }
+
+    private string ProgressLine(string phase) =>
+        $"{phase}: t={Simulation.Now / 1000.0:F1} s, {Simulation.HostCount} hosts, {Simulation.EventsProcessed} events, "
+        + $"{Simulation.EventsProcessed / _wall.Elapsed.TotalSeconds:F0} events/s, wall {_wall.Elapsed.TotalSeconds:F1} s, "
+        + $"heap {GC.GetTotalMemory(false) / 1048576} MiB";
 
     /// <summary>The report of what ran so far.</summary>
     public SimulationReport Report()
