@@ -66,11 +66,17 @@ internal sealed class Scenario
     public static SimulationReport Run(ScenarioOptions options)
     {
         var scenario = new Scenario(options);
-        scenario.Build();
-        scenario.PutAll();
-        scenario.WaitWithChurn();
-        scenario.GetAll();
-        return scenario.Report();
+        return scenario.RunAll();
+    }
+
+    /// <summary>Joins, puts, waits (with churn and republishing) and gets; returns the report.</summary>
+    public SimulationReport RunAll()
+    {
+        Build();
+        PutAll();
+        WaitWithChurn();
+        GetAll();
+        return Report();
     }
 
     /// <summary>Node options: server mode, no logging, default rate limits; the bootstrap node has a router's
