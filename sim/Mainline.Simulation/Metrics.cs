@@ -79,6 +79,8 @@ internal sealed record SimulationReport
     public required long DatagramsDroppedByNat { get; init; }
     public required long DatagramsToDeparted { get; init; }
     public required int InvalidValuesSeen { get; init; }
+    public required int HostileHosts { get; init; }
+    public required int HostileAnswers { get; init; }
     public required int WrongValuesReturned { get; init; }
     public required double WallS { get; init; }
     public required double EventsPerWallSecond { get; init; }

@@ -57,6 +57,9 @@ internal sealed class Scenario
 
     public List<PutRecord> Puts { get; } = [];
 
+    /// <summary>The hostile hosts of each key.</summary>
+    public Dictionary<int, List<HostileHost>> Hostiles { get; } = [];
+
     public List<GetRecord> Gets { get; } = [];
 
     /// <summary>Values delivered to a get that are neither the key's item nor an older item of its key.</summary>
@@ -74,6 +77,11 @@ internal sealed class Scenario
     {
         Build();
         PutAll();
+        for (var key = 0; key < Items.Count && _options.HostilesPerKey > 0; key++)
+        {
+            AddHostiles(key, SignItem(key, 0), _options.HostilesPerKey, _options.HostileBehaviour);
+        }
+
         WaitWithChurn();
         GetAll();
         return Report();
@@ -225,6 +233,40 @@ internal sealed class Scenario
         return record;
     }
 
+    /// <summary>
+    /// Places <paramref name="count"/> hostile hosts next to the target of key <paramref name="key"/> (ids a few bits
+    /// from it), each listing the others, joined through the bootstrap node. They hold <paramref name="stale"/> (an
+    /// older item of the key), the key's current item and a forgery under another key, and lie as
+    /// <paramref name="behaviour"/> says; a rollback starts at once against the nodes that hold the current item.
+    /// </summary>
+    public List<HostileHost> AddHostiles(int key, MutableItem stale, int count, HostileBehaviour behaviour)
+    {
+        var current = Items[key];
+        var forged = MutableItem.Sign(new byte[32], "forged"u8, current.Seq + 1);
+        var hostiles = new List<HostileHost>();
+        for (var i = 0; i < count; i++)
+        {
+            var (address, _) = Simulation.NextIdentity();
+            hostiles.Add(Simulation.Add(
+                new HostileHost(Simulation, address, HostileHost.NextTo(current.Target, i), behaviour) { Stale = stale, Current = current, Forged = forged },
+                mayBeUnresponsive: false));
+        }
+
+        List<DhtNode> nodes = [.. hostiles.Select(h => new DhtNode(h.Id, h.EndPoint))];
+        var holders = behaviour == HostileBehaviour.SeqRollback
+            ? _live.Where(h => h.Core.Storage.GetMutable(current.Target, Simulation.Now) is not null).Select(h => h.EndPoint).ToList()
+            : [];
+        foreach (var host in hostiles)
+        {
+            host.Listed.AddRange(nodes);
+            host.SendQuery(new Krpc.FindNodeQuery(host.Id, host.Id), Bootstrap.EndPoint);
+            host.AttackHolders(holders, current.Target);
+        }
+
+        Hostiles[key] = hostiles;
+        return hostiles;
+    }
+
     /// <summary>Puts <see cref="ScenarioOptions.Lookups"/> new keys from random nodes, spread in time, and runs
     /// until they end.</summary>
     public void PutAll()
@@ -269,7 +311,10 @@ internal sealed class Scenario
         for (var i = 0; i < Items.Count; i++)
         {
             var key = i;
-            Simulation.Schedule(start + (long)(i * 1000.0 / _options.OperationsPerSecond), () => Get(RandomNode(), key, Items[key]));
+            var seeds = _options.HostileSeedsGets && Hostiles.TryGetValue(key, out var hostiles)
+                ? hostiles.Select(h => new DhtNode(h.Id, h.EndPoint)).ToList()
+                : null;
+            Simulation.Schedule(start + (long)(i * 1000.0 / _options.OperationsPerSecond), () => Get(RandomNode(), key, Items[key], seeds));
         }
 
         var spread = (long)(Items.Count * 1000.0 / _options.OperationsPerSecond);
@@ -346,6 +391,8 @@ internal sealed class Scenario
             DatagramsDroppedByNat = Simulation.Traffic.DroppedByNat,
             DatagramsToDeparted = Simulation.Traffic.DroppedDeparted + Simulation.Traffic.NoHost,
             InvalidValuesSeen = gets.Sum(g => g.InvalidValues),
+            HostileHosts = Hostiles.Values.Sum(h => h.Count),
+            HostileAnswers = Hostiles.Values.Sum(h => h.Sum(x => x.Answered)),
             WrongValuesReturned = WrongValuesReturned,
             WallS = Math.Round(wall, 3),
             EventsPerWallSecond = Math.Round(Simulation.EventsProcessed / Math.Max(wall, 1e-9)),

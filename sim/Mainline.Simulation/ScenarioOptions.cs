@@ -35,6 +35,16 @@ internal sealed record ScenarioOptions
     /// <summary>Republish interval during the wait; 0 for none. Each key is put again, same item, by a random node.</summary>
     public long RepublishEveryMs { get; init; }
 
+    /// <summary>Hostile nodes placed next to each key's target after the puts. Default 0.</summary>
+    public int HostilesPerKey { get; init; }
+
+    /// <summary>How the hostile nodes lie.</summary>
+    public HostileBehaviour HostileBehaviour { get; init; } = HostileBehaviour.Eclipse;
+
+    /// <summary>Whether each get starts with the key's hostile nodes among its candidates (the worst case: every
+    /// lookup meets them), rather than only when honest nodes list them. Default true.</summary>
+    public bool HostileSeedsGets { get; init; } = true;
+
     /// <summary>Bytes of each value. Default 100: a typical pkarr packet is a few hundred bytes of DNS.</summary>
     public int ValueBytes { get; init; } = 100;
 

@@ -24,11 +24,13 @@ internal static class SimulatorCommand
         var opsRate = new Option<double>("--ops-rate") { Description = "Puts (then gets) started per virtual second.", DefaultValueFactory = _ => 20 };
         var waitHours = new Option<double>("--wait-hours") { Description = "Virtual hours of churn between the puts and the gets.", DefaultValueFactory = _ => 0 };
         var republish = new Option<double>("--republish-minutes") { Description = "Republish every key this often during the wait (0: never).", DefaultValueFactory = _ => 0 };
+        var hostiles = new Option<int>("--hostiles-per-key") { Description = "Hostile nodes placed next to each key's target after the puts.", DefaultValueFactory = _ => 0 };
+        var behaviour = new Option<HostileBehaviour>("--hostile-behaviour") { Description = "How they lie.", DefaultValueFactory = _ => HostileBehaviour.Eclipse };
         var json = new Option<bool>("--json") { Description = "Print one JSON line instead of a readable report." };
 
         var root = new RootCommand("A deterministic simulator of the Mainline DHT: N nodes join, then puts and gets of mutable items.")
         {
-            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, json,
+            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, json,
         };
         root.SetAction(result =>
         {
@@ -51,6 +53,8 @@ internal static class SimulatorCommand
                 OperationsPerSecond = result.GetValue(opsRate),
                 WaitBeforeGetsMs = (long)(result.GetValue(waitHours) * ChurnModel.HourMs),
                 RepublishEveryMs = (long)(result.GetValue(republish) * 60_000),
+                HostilesPerKey = result.GetValue(hostiles),
+                HostileBehaviour = result.GetValue(behaviour),
                 Progress = asJson ? null : line => Console.Error.WriteLine(line),
             };
             if (options.Nodes < 2 || options.Lookups < 0 || options.JoinsPerSecond <= 0 || options.OperationsPerSecond <= 0)

@@ -1,4 +1,3 @@
-using Mainline.Krpc;
 using Mainline.Simulation;
 
 namespace Mainline.Simulation.Tests;
@@ -24,37 +23,10 @@ public class HostileScenarioTests
             Assert.Equal(PutStatus.Stored, put.Status);
         }
 
-        var forged = MutableItem.Sign(new byte[32], "forged"u8, 9);
-        var hostiles = new List<HostileHost>();
-        for (var i = 0; i < Hostiles; i++)
-        {
-            var (address, _) = sim.NextIdentity();
-            var host = sim.Add(new HostileHost(sim, address, HostileHost.NextTo(current.Target, i), behaviour)
-            {
-                Stale = old,
-                Current = current,
-                Forged = forged,
-            }, mayBeUnresponsive: false);
-            hostiles.Add(host);
-        }
-
-        List<DhtNode> nodes = [.. hostiles.Select(h => new DhtNode(h.Id, h.EndPoint))];
-        foreach (var host in hostiles)
-        {
-            host.Listed.AddRange(nodes);
-            host.SendQuery(new FindNodeQuery(host.Id, host.Id), scenario.Bootstrap.EndPoint);
-        }
-
         var holders = scenario.Live.Where(h => h.Core.Storage.GetMutable(current.Target, sim.Now)?.Seq == 2).ToList();
-        if (behaviour == HostileBehaviour.SeqRollback)
-        {
-            Assert.NotEmpty(holders);
-            foreach (var host in hostiles)
-            {
-                host.AttackHolders(holders.Select(h => h.EndPoint), current.Target);
-            }
-        }
-
+        scenario.Items.Add(current);
+        var hostiles = scenario.AddHostiles(0, old, Hostiles, behaviour);
+        List<DhtNode> nodes = [.. hostiles.Select(h => new DhtNode(h.Id, h.EndPoint))];
         sim.RunUntil(sim.Now + 10_000);
         var gets = new List<GetRecord>();
         for (var i = 0; i < 10; i++)
@@ -113,5 +85,31 @@ public class HostileScenarioTests
     {
         var o = Attack(HostileBehaviour.Eclipse);
         Assert.All(o.Gets, g => Assert.Equal(0, g.InvalidValues));
+    }
+}
+
+public class HostileRunTests
+{
+    [Theory]
+    [InlineData(nameof(HostileBehaviour.BadSignature))]
+    [InlineData(nameof(HostileBehaviour.Eclipse))]
+    public void A_whole_run_with_hostile_nodes_next_to_every_key_still_returns_the_honest_values(string name)
+    {
+        var behaviour = Enum.Parse<HostileBehaviour>(name);
+        var report = Scenario.Run(new ScenarioOptions
+        {
+            Nodes = 300,
+            Lookups = 10,
+            Seed = 4,
+            ChurnPerHour = 0,
+            HostilesPerKey = 4,
+            HostileBehaviour = behaviour,
+        });
+
+        Assert.Equal(40, report.HostileHosts);
+        Assert.True(report.HostileAnswers > 0);
+        Assert.Equal(1.0, report.SuccessRate);
+        Assert.Equal(0, report.WrongValuesReturned);
+        Assert.Equal(behaviour == HostileBehaviour.BadSignature, report.InvalidValuesSeen > 0);
     }
 }
