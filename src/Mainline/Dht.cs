@@ -1,7 +1,8 @@
 // The public face of a Mainline DHT node, split by concern: Dht.cs (lifetime, info), Dht.Bootstrap.cs, Dht.Get.cs
 // (streamed lookups), Dht.Put.cs (writes). Every piece of protocol state belongs to the node's state machine
 // (Rpc/NodeCore), which only its loop's thread touches (Rpc/LocalNode): these methods only post commands to the
-// loop and await the answers, so callers on any thread never race it. Where this node deliberately differs from the reference, docs/mainline-design.md says why.
+// loop and await the answers, so callers on any thread never race it. Where this node deliberately differs from
+// the reference, docs/mainline-design.md says why.
 using Mainline.Rpc;
 
 namespace Mainline;

@@ -7,8 +7,8 @@ internal sealed class Clock
 {
     public FakeTimeProvider Time { get; } = new();
 
-    /// <summary>Moves the clock, then waits (a bounded number of round trips) until each node's loop has ticked on
-    /// the new time: the clock's timer is what wakes the loops, so this also checks that it does.</summary>
+    /// <summary>Moves the clock, then waits (a bounded number of round trips) until each node's loop has run the
+    /// work due at the new time (timeouts, maintenance).</summary>
     public async Task AdvanceAsync(TimeSpan by, CancellationToken cancellationToken, params Dht[] nodes)
     {
         Time.Advance(by);

@@ -27,7 +27,7 @@ internal sealed class RoutingEntry(DhtNode node, long lastSeen)
     public bool IsStale(long now) => now - LastSeen > RoutingTable.StaleAfterMs;
 }
 
-/// <summary>Kademlia routing table of one node. Not thread-safe: owned by the node's loop.</summary>
+/// <summary>Kademlia routing table of one node. Not thread-safe: owned by the node's state machine (NodeCore).</summary>
 internal sealed class RoutingTable
 {
     public const long StaleAfterMs = 15 * 60 * 1000;

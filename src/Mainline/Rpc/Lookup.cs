@@ -122,9 +122,12 @@ internal sealed class Lookup
         _subscribers = null;
         var completed = _completed;
         _completed = null;
-        foreach (var action in completed ?? [])
+        if (completed is not null)
         {
-            action(this);
+            foreach (var action in completed)
+            {
+                action(this);
+            }
         }
     }
 
@@ -149,9 +152,12 @@ internal sealed class Lookup
     public void Deliver(LookupValue value)
     {
         Values.Add(value);
-        foreach (var s in _subscribers ?? [])
+        if (_subscribers is not null)
         {
-            s(value);
+            foreach (var s in _subscribers)
+            {
+                s(value);
+            }
         }
     }
 

@@ -8,7 +8,8 @@
 // driver's clock), randomness comes from an injected IEntropy, and datagrams to send wait in a FIFO the driver
 // drains. So one protocol implementation has two drivers: LocalNode (one UDP socket, one thread, TimeProvider)
 // and the simulator (virtual time, a virtual network, 100,000 cores in one process), and a seeded run replays bit
-// for bit. Nothing here locks: a core is used by one thread at a time, its driver's.
+// for bit. Nothing here locks: a core is used by one thread at a time, its driver's. Receive and Tick catch and log
+// a failing handler (one bug must not stop the node); commands (StartLookup, StartPut, …) throw to their caller.
 //
 // NextDeadline is exact (the earliest request expiry, or the next purge, refresh or empty-table retry), so a
 // driver sleeps until then rather than polling. Requests all time out RequestTimeout after they were sent, so
