@@ -23,6 +23,9 @@ internal static class Percentiles
 internal sealed class GetRecord
 {
     public required int Key { get; init; }
+
+    /// <summary>The node that runs the get (churn may take it away mid-lookup).</summary>
+    public required Host From { get; init; }
     public required long StartedAt { get; init; }
 
     /// <summary>Time to the first verified value, ms; null when none came.</summary>
@@ -39,16 +42,25 @@ internal sealed class GetRecord
 
     /// <summary>A value came that is not what the publisher last put (an older seq, or a forgery).</summary>
     public bool SawOtherValue { get; set; }
+
+    /// <summary>Ended, or never will: its node departed.</summary>
+    public bool Settled => DoneMs is not null || !From.Alive;
 }
 
 /// <summary>One put of the workload.</summary>
 internal sealed class PutRecord
 {
     public required int Key { get; init; }
+
+    /// <summary>The node that runs the put (churn may take it away before it ends).</summary>
+    public required Host From { get; init; }
     public required long StartedAt { get; init; }
     public long? DoneMs { get; set; }
     public PutStatus? Status { get; set; }
     public int StoredOn { get; set; }
+
+    /// <summary>Ended, or never will: its node departed.</summary>
+    public bool Settled => DoneMs is not null || !From.Alive;
 }
 
 /// <summary>The report of a run. Everything but <see cref="WallS"/>, <see cref="PeakRssMib"/>,

@@ -184,7 +184,7 @@ internal sealed class Scenario
     /// <summary>Puts <paramref name="item"/> from <paramref name="from"/> now; the record fills in when it ends.</summary>
     public PutRecord Put(HonestHost from, MutableItem item, int key)
     {
-        var record = new PutRecord { Key = key, StartedAt = Simulation.Now };
+        var record = new PutRecord { Key = key, From = from, StartedAt = Simulation.Now };
         Puts.Add(record);
         from.Run(core => core.StartPut(new PutOperation(PutKind.Mutable, item.Target) { Item = item }, result =>
         {
@@ -199,7 +199,7 @@ internal sealed class Scenario
     /// <paramref name="from"/> now, with optional extra seeds (hostile tests hand it their nodes).</summary>
     public GetRecord Get(HonestHost from, int key, MutableItem latest, IEnumerable<DhtNode>? extraSeeds = null)
     {
-        var record = new GetRecord { Key = key, StartedAt = Simulation.Now };
+        var record = new GetRecord { Key = key, From = from, StartedAt = Simulation.Now };
         Gets.Add(record);
         var lookup = from.Run(core => core.StartLookup(new LookupKey(latest.Target, LookupKind.Get, null), null, extraSeeds));
         lookup.Subscribe(value =>
@@ -280,7 +280,7 @@ internal sealed class Scenario
         }
 
         var spread = (long)(_options.Lookups * 1000.0 / _options.OperationsPerSecond);
-        RunUntil(() => Puts.Count == _options.Lookups && Puts.TrueForAll(p => p.DoneMs is not null), start + spread + OperationTimeoutMs, "puts");
+        RunUntil(() => Puts.Count == _options.Lookups && Puts.TrueForAll(p => p.Settled), start + spread + OperationTimeoutMs, "puts");
     }
 
     /// <summary>Waits <see cref="ScenarioOptions.WaitBeforeGetsMs"/> with churn, republishing every key every
@@ -318,7 +318,7 @@ internal sealed class Scenario
         }
 
         var spread = (long)(Items.Count * 1000.0 / _options.OperationsPerSecond);
-        RunUntil(() => Gets.Count == first + Items.Count && Gets.Skip(first).All(g => g.DoneMs is not null), start + spread + OperationTimeoutMs, "gets");
+        RunUntil(() => Gets.Count == first + Items.Count && Gets.Skip(first).All(g => g.Settled), start + spread + OperationTimeoutMs, "gets");
     }
 
     public void RunUntil(long time, string phase) => RunUntil(() => false, time, phase);
