@@ -130,4 +130,25 @@ public class ScenarioTests
         Assert.All(scenario.Puts.Skip(5), p => Assert.Equal(PutStatus.Stored, p.Status));
         Assert.Equal(1.0, report.SuccessRate);
     }
+
+    [Fact]
+    public void Operations_of_a_departed_node_are_settled_without_a_result()
+    {
+        var scenario = new Scenario(new ScenarioOptions { Nodes = 100, Seed = 2, ChurnPerHour = 0 });
+        scenario.Build();
+        var item = scenario.SignItem(0, 1);
+        var from = scenario.RandomNode();
+        var put = scenario.Put(from, item, 0);
+        var get = scenario.Get(scenario.RandomNode(), 0, item);
+        Assert.False(put.Settled);
+        Assert.False(get.Settled);
+
+        scenario.Simulation.Depart(from);
+        Assert.True(put.Settled);
+        Assert.Null(put.Status);
+        Assert.True(scenario.Simulation.RunUntil(() => get.Settled, scenario.Simulation.Now + 60_000));
+        Assert.NotNull(get.DoneMs);
+        Assert.Equal(100, scenario.Live.Count); // a newcomer took its place
+        Assert.DoesNotContain(from, scenario.Live);
+    }
 }
