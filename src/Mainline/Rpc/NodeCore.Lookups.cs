@@ -296,5 +296,6 @@ internal sealed partial class NodeCore
         }
 
         lookup.Complete();
+        OnLookupFinishedForRefresh(lookup);
     }
 }
