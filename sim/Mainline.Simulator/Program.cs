@@ -1,0 +1,3 @@
+using Mainline.Simulator;
+
+return SimulatorCommand.Run(args);
