@@ -6,9 +6,15 @@
 // endpoint) refreshes its last-seen time; a node is dropped after 2 missed maintenance pings or when it has
 // not been heard from for 15 minutes at a purge pass.
 //
-// Only contacts that answered one of our queries are added, and an entry is never replaced by a claim of its
-// id from another endpoint: the node pings the holder first and calls Replace only when that ping fails
-// (NodeCore.Server.cs), so a forged reply cannot evict a live node.
+// Only contacts that answered one of our queries are added: responders to our lookups, and (unlike the
+// reference, see docs/mainline-design.md) senders of queries once they answer our confirming ping. An entry is
+// never replaced by a claim of its id from another endpoint: the node pings the holder first and calls Replace
+// only when that ping fails (NodeCore.Server.cs), so a forged reply cannot evict a live node.
+//
+// Each bucket keeps the time it last changed (a node added or replaced in it, or one of its entries answering
+// us), for BEP 5's bucket refresh (NodeCore.Refresh.cs): a bucket that is not full and has not changed for a
+// refresh interval gets a lookup on a random id in its range. The reference refreshes only by looking up its own
+// id, which leaves the far buckets, half, a quarter, … of the network, empty in a network of our nodes alone.
 using System.Net;
 
 namespace Mainline.Routing;

@@ -70,6 +70,7 @@ internal sealed partial class NodeCore
             var lookup = StartLookup(new LookupKey(_table.RandomIdIn(distance, random), LookupKind.FindNode, null), null);
             if (!lookup.Done)
             {
+                lookup.IsRefresh = true;
                 _refreshLookup = lookup;
             }
         }
