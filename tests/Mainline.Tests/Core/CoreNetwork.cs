@@ -77,14 +77,7 @@ internal sealed class CoreNetwork
             var next = Cores.Min(c => c.NextDeadline);
             Assert.True(next <= end, "the condition did not hold in time");
             Now = Math.Max(Now, next);
-            foreach (var core in Cores)
-            {
-                if (core.NextDeadline <= Now)
-                {
-                    core.Tick(Now);
-                }
-            }
-
+            TickDue();
             Pump(maxDatagrams);
         }
     }
@@ -103,15 +96,19 @@ internal sealed class CoreNetwork
             }
 
             Now = Math.Max(Now, next);
-            foreach (var core in Cores)
-            {
-                if (core.NextDeadline <= Now)
-                {
-                    core.Tick(Now);
-                }
-            }
-
+            TickDue();
             Pump(maxDatagrams);
+        }
+    }
+
+    private void TickDue()
+    {
+        foreach (var core in Cores)
+        {
+            if (core.NextDeadline <= Now)
+            {
+                core.Tick(Now);
+            }
         }
     }
 
