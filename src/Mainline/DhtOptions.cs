@@ -84,8 +84,9 @@ public sealed class DhtOptions
     /// tests pass a fake clock to run time-driven behaviour without waiting.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Routing-table refresh period (find_node on our own id; adaptive mode may switch then): 15 min as
-    /// the reference. Internal: tests shorten it.</summary>
+    /// <summary>Routing-table refresh period (find_node on our own id, then on a random id in each bucket that has not
+    /// changed for this long; adaptive mode may switch then): 15 min as the reference and BEP 5. Internal: tests
+    /// shorten it.</summary>
     internal TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Stale-node purge and ping period: 5 min as the reference. Internal: tests shorten it.</summary>
