@@ -59,6 +59,9 @@ internal sealed class PutRecord
     public PutStatus? Status { get; set; }
     public int StoredOn { get; set; }
 
+    /// <summary>When it ended: how many of the 20 live answering nodes closest to the target hold the item.</summary>
+    public int? StoredOnClosest20 { get; set; }
+
     /// <summary>Ended, or never will: its node departed.</summary>
     public bool Settled => DoneMs is not null || !From.Alive;
 }
@@ -82,6 +85,15 @@ internal sealed record SimulationReport
     public required double PutSuccessRate { get; init; }
     public required double StoredOnP50 { get; init; }
     public required double StoredOnP10 { get; init; }
+
+    /// <summary>Of the 20 live answering honest nodes closest to a put's target, how many held the item when the
+    /// put ended (median, 10th percentile): how well the overlay routes a put to where gets look.</summary>
+    public required double StoredOnClosest20P50 { get; init; }
+    public required double StoredOnClosest20P10 { get; init; }
+
+    /// <summary>Routing-table size of the live honest nodes (the bootstrap node aside) after the join phase.</summary>
+    public required double TableSizeP50 { get; init; }
+    public required double TableSizeP10 { get; init; }
     public required int JoinedNodes { get; init; }
     public required int DepartedNodes { get; init; }
     public required long SimulatedMs { get; init; }

@@ -23,6 +23,7 @@ internal sealed class Scenario
     private ulong _serial;
     private long _nextProgressAt = 1 << 18;
     private double _memoryPerNodeKib = double.NaN;
+    private List<double> _tableSizes = [];
 
     public Scenario(ScenarioOptions options)
     {
@@ -31,9 +32,9 @@ internal sealed class Scenario
         Churn = new ChurnModel(options.ChurnPerHour, options.ChurnShape);
         _churnRandom = SimRandom.For(options.Seed, "churn");
         _workload = SimRandom.For(options.Seed, "workload");
-        _nodeOptions = NodeOptions(bootstrap: false);
+        _nodeOptions = Overlay(NodeOptions(bootstrap: false));
         var (address, id) = Simulation.NextIdentity();
-        Bootstrap = new HonestHost(Simulation, address, id, NodeOptions(bootstrap: true), [], SimRandom.Derive(options.Seed, "node", _serial++));
+        Bootstrap = new HonestHost(Simulation, address, id, Overlay(NodeOptions(bootstrap: true)), [], SimRandom.Derive(options.Seed, "node", _serial++));
         Simulation.Add(Bootstrap, mayBeUnresponsive: false);
         _bootstrapList = [Bootstrap.EndPoint];
         Simulation.Departed = OnDeparted;
@@ -98,6 +99,14 @@ internal sealed class Scenario
         ReplyBytesPerSecond = bootstrap ? 0 : 256 * 1024,
     };
 
+    /// <summary>The scenario's choice of how nodes fill their tables (bucket refresh, query senders).</summary>
+    private DhtOptions Overlay(DhtOptions options)
+    {
+        options.BucketRefresh = _options.BucketRefresh;
+        options.ProbeQuerySenders = _options.ProbeQuerySenders;
+        return options;
+    }
+
     /// <summary>Joins the other N − 1 nodes at <see cref="ScenarioOptions.JoinsPerSecond"/>, then lets their lookups
     /// settle; measures the heap per node.</summary>
     public void Build()
@@ -113,6 +122,7 @@ internal sealed class Scenario
 
         var lastJoin = (long)(count * 1000.0 / _options.JoinsPerSecond);
         RunUntil(lastJoin + _options.SettleMs, "join");
+        _tableSizes = [.. _live.Where(h => h != Bootstrap).Select(h => (double)h.Core.Table.Count)];
         var after = GC.GetTotalMemory(forceFullCollection: true);
         _memoryPerNodeKib = (after - before) / 1024.0 / Math.Max(1, Simulation.HostCount);
     }
@@ -191,8 +201,35 @@ internal sealed class Scenario
             record.DoneMs = Simulation.Now - record.StartedAt;
             record.Status = result.Status;
             record.StoredOn = result.StoredOn;
+            record.StoredOnClosest20 = HoldersAmongClosest(item);
         }));
         return record;
+    }
+
+    /// <summary>How many of the 20 live, answering honest nodes closest to the item's target hold it (or a newer
+    /// item of its key): where a well-formed overlay stores a put, and where a get looks first.</summary>
+    public int HoldersAmongClosest(MutableItem item)
+    {
+        var target = item.Target;
+        var closest = new List<HonestHost>(Limits.K + 1);
+        var byDistance = Comparer<HonestHost>.Create((a, b) => target.CompareDistance(a.Id, b.Id));
+        foreach (var host in _live)
+        {
+            if (host.Unresponsive || (closest.Count == Limits.K && byDistance.Compare(host, closest[^1]) >= 0))
+            {
+                continue;
+            }
+
+            var at = closest.BinarySearch(host, byDistance);
+            closest.Insert(at < 0 ? ~at : at, host);
+            if (closest.Count > Limits.K)
+            {
+                closest.RemoveAt(Limits.K);
+            }
+        }
+
+        var now = Simulation.Now;
+        return closest.Count(h => h.Core.Storage.GetMutable(target, now) is { } held && held.Seq >= item.Seq);
     }
 
     /// <summary>Starts a get of key <paramref name="key"/> (most recent item <paramref name="latest"/>) from
@@ -382,6 +419,10 @@ internal sealed class Scenario
             PutSuccessRate = Rate(Puts.Count(p => p.Status == PutStatus.Stored), Puts.Count),
             StoredOnP50 = Percentiles.Of(Values(Puts, p => p.StoredOn), 50),
             StoredOnP10 = Percentiles.Of(Values(Puts, p => p.StoredOn), 10),
+            StoredOnClosest20P50 = Percentiles.Of(Values(Puts, p => p.StoredOnClosest20), 50),
+            StoredOnClosest20P10 = Percentiles.Of(Values(Puts, p => p.StoredOnClosest20), 10),
+            TableSizeP50 = Percentiles.Of(_tableSizes, 50),
+            TableSizeP10 = Percentiles.Of(_tableSizes, 10),
             JoinedNodes = Joined + 1,
             DepartedNodes = DepartedCount,
             SimulatedMs = Simulation.Now,

@@ -48,6 +48,14 @@ internal sealed record ScenarioOptions
     /// <summary>Bytes of each value. Default 100: a typical pkarr packet is a few hundred bytes of DNS.</summary>
     public int ValueBytes { get; init; } = 100;
 
+    /// <summary>The nodes' BEP 5 bucket refresh (NodeCore.Refresh.cs). Default true; false measures the
+    /// reference's behaviour (self-lookups only).</summary>
+    public bool BucketRefresh { get; init; } = true;
+
+    /// <summary>Whether the nodes ping the senders of queries and add those that answer (NodeCore.Server.cs).
+    /// Default true; false measures the reference's behaviour (only responders to our lookups are added).</summary>
+    public bool ProbeQuerySenders { get; init; } = true;
+
     /// <summary>Progress lines (long runs); null for none.</summary>
     public Action<string>? Progress { get; init; }
 }

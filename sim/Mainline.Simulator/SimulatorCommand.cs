@@ -26,11 +26,13 @@ internal static class SimulatorCommand
         var republish = new Option<double>("--republish-minutes") { Description = "Republish every key this often during the wait (0: never).", DefaultValueFactory = _ => 0 };
         var hostiles = new Option<int>("--hostiles-per-key") { Description = "Hostile nodes placed next to each key's target after the puts.", DefaultValueFactory = _ => 0 };
         var behaviour = new Option<HostileBehaviour>("--hostile-behaviour") { Description = "How they lie.", DefaultValueFactory = _ => HostileBehaviour.Eclipse };
+        var refresh = new Option<bool>("--bucket-refresh") { Description = "Nodes refresh their buckets (BEP 5); false: self-lookups only, as the reference.", DefaultValueFactory = _ => true };
+        var probeSenders = new Option<bool>("--probe-query-senders") { Description = "Nodes add query senders that answer a ping; false: only responders, as the reference.", DefaultValueFactory = _ => true };
         var json = new Option<bool>("--json") { Description = "Print one JSON line instead of a readable report." };
 
         var root = new RootCommand("A deterministic simulator of the Mainline DHT: N nodes join, then puts and gets of mutable items.")
         {
-            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, json,
+            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, refresh, probeSenders, json,
         };
         root.SetAction(result =>
         {
@@ -55,6 +57,8 @@ internal static class SimulatorCommand
                 RepublishEveryMs = (long)(result.GetValue(republish) * 60_000),
                 HostilesPerKey = result.GetValue(hostiles),
                 HostileBehaviour = result.GetValue(behaviour),
+                BucketRefresh = result.GetValue(refresh),
+                ProbeQuerySenders = result.GetValue(probeSenders),
                 Progress = asJson ? null : line => Console.Error.WriteLine(line),
             };
             if (options.Nodes < 2 || options.Lookups < 0 || options.JoinsPerSecond <= 0 || options.OperationsPerSecond <= 0)

@@ -84,10 +84,20 @@ public sealed class DhtOptions
     /// tests pass a fake clock to run time-driven behaviour without waiting.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Routing-table refresh period (find_node on our own id; adaptive mode may switch then): 15 min as
-    /// the reference. Internal: tests shorten it.</summary>
+    /// <summary>Routing-table refresh period (find_node on our own id, then on a random id in each bucket that has not
+    /// changed for this long; adaptive mode may switch then): 15 min as the reference and BEP 5. Internal: tests
+    /// shorten it.</summary>
     internal TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Stale-node purge and ping period: 5 min as the reference. Internal: tests shorten it.</summary>
     internal TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>BEP 5 bucket refresh: after a self-lookup and at every refresh tick, a find_node on a random id in
+    /// every bucket that is not full and has not changed for <see cref="RefreshInterval"/> (NodeCore.Refresh.cs).
+    /// Internal: on by default; tests and the simulator turn it off to measure the reference's behaviour.</summary>
+    internal bool BucketRefresh { get; set; } = true;
+
+    /// <summary>Ping the sender of an incoming query (not read-only) whose bucket has room, and add it once it
+    /// answers (rate limited, NodeCore.Server.cs). Internal: tests and the simulator switch it.</summary>
+    internal bool ProbeQuerySenders { get; set; } = true;
 }

@@ -6,9 +6,15 @@
 // endpoint) refreshes its last-seen time; a node is dropped after 2 missed maintenance pings or when it has
 // not been heard from for 15 minutes at a purge pass.
 //
-// Only contacts that answered one of our queries are added, and an entry is never replaced by a claim of its
-// id from another endpoint: the node pings the holder first and calls Replace only when that ping fails
-// (NodeCore.Server.cs), so a forged reply cannot evict a live node.
+// Only contacts that answered one of our queries are added: responders to our lookups, and (unlike the
+// reference, see docs/mainline-design.md) senders of queries once they answer our confirming ping. An entry is
+// never replaced by a claim of its id from another endpoint: the node pings the holder first and calls Replace
+// only when that ping fails (NodeCore.Server.cs), so a forged reply cannot evict a live node.
+//
+// Each bucket keeps the time it last changed (a node added or replaced in it, or one of its entries answering
+// us), for BEP 5's bucket refresh (NodeCore.Refresh.cs): a bucket that is not full and has not changed for a
+// refresh interval gets a lookup on a random id in its range. The reference refreshes only by looking up its own
+// id, which leaves the far buckets, half, a quarter, … of the network, empty in a network of our nodes alone.
 using System.Net;
 
 namespace Mainline.Routing;
@@ -32,7 +38,17 @@ internal sealed class RoutingTable
 {
     public const long StaleAfterMs = 15 * 60 * 1000;
 
-    private readonly List<RoutingEntry>?[] _buckets = new List<RoutingEntry>?[NodeId.Size * 8 + 1];
+    /// <summary>The farthest bucket: ids differing from ours in the first bit (half of the id space).</summary>
+    public const int FarthestBucket = NodeId.Size * 8;
+
+    /// <summary>What <see cref="LastChanged"/> says of a bucket that never changed.</summary>
+    public const long Never = long.MinValue;
+
+    private readonly List<RoutingEntry>?[] _buckets = new List<RoutingEntry>?[FarthestBucket + 1];
+
+    // When each bucket last changed (a node added or replaced in it, or one of its entries answered us): BEP 5's
+    // refresh picks the buckets that have not changed for a refresh interval.
+    private readonly long[] _changed = CreateChanged();
     private readonly IpIndex _perIp = new();
 
     public RoutingTable(NodeId id) => Id = id;
@@ -68,6 +84,7 @@ internal sealed class RoutingTable
             old.MissedPings = 0;
             bucket.RemoveAt(existing);
             bucket.Add(old);
+            Touch(node.Id, now);
             return true;
         }
 
@@ -87,6 +104,7 @@ internal sealed class RoutingTable
         bucket.Add(added);
         _perIp.Add(node, added.Secure);
         Count++;
+        Touch(node.Id, now);
         return true;
     }
 
@@ -121,7 +139,55 @@ internal sealed class RoutingTable
         {
             entry.LastSeen = now;
             entry.MissedPings = 0;
+            Touch(id, now);
         }
+    }
+
+    /// <summary>How many nodes the bucket at <paramref name="distance"/> (1–160, see <see cref="NodeId.BucketDistance"/>) holds.</summary>
+    public int BucketCount(int distance) => _buckets[distance]?.Count ?? 0;
+
+    /// <summary>When the bucket at <paramref name="distance"/> last changed: a node added or replaced in it, or one of
+    /// its entries answered us; <see cref="Never"/> when it never did.</summary>
+    public long LastChanged(int distance) => _changed[distance];
+
+    /// <summary>The bucket of our closest known neighbour (the smallest non-empty bucket distance); 0 when empty.</summary>
+    public int ClosestBucket()
+    {
+        for (var d = 1; d <= FarthestBucket; d++)
+        {
+            if (_buckets[d] is { Count: > 0 })
+            {
+                return d;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>A random id in the bucket at <paramref name="distance"/>: our id's leading bits up to the bucket,
+    /// the next bit flipped, the rest from <paramref name="random"/> (20 random bytes).</summary>
+    public NodeId RandomIdIn(int distance, ReadOnlySpan<byte> random)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(distance, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(distance, FarthestBucket);
+        Span<byte> id = stackalloc byte[NodeId.Size];
+        Id.Bytes.CopyTo(id);
+        var bit = FarthestBucket - distance; // index of the first differing bit, from the most significant
+        var at = bit / 8;
+        var mask = (byte)(0x80 >> (bit % 8));
+        var below = (byte)(mask - 1); // the bits after the flipped one in its byte
+        id[at] = (byte)(((id[at] ^ mask) & ~below & 0xFF) | (random[at] & below));
+        random[(at + 1)..NodeId.Size].CopyTo(id[(at + 1)..]);
+        return new NodeId(id);
+    }
+
+    private void Touch(NodeId id, long now) => _changed[Id.BucketDistance(id)] = now;
+
+    private static long[] CreateChanged()
+    {
+        var changed = new long[FarthestBucket + 1];
+        Array.Fill(changed, Never);
+        return changed;
     }
 
     public bool Remove(NodeId id)

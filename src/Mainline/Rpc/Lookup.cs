@@ -68,6 +68,10 @@ internal sealed class Lookup
     /// <summary>The how-many-th lookup its node started (1, 2, …): orders lookups the same way in every process.</summary>
     public int Number { get; init; }
 
+    /// <summary>A bucket refresh (NodeCore.Refresh.cs): its random target is never looked up again, so the lookup
+    /// cache keeps its size samples but not its nodes.</summary>
+    public bool IsRefresh { get; set; }
+
     public NodeId Target => Key.Target;
 
     /// <summary>The salt callers asked with, needed to check SHA1(k ‖ salt) == target.</summary>

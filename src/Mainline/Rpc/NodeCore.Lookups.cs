@@ -291,10 +291,11 @@ internal sealed partial class NodeCore
         if (lookup.Candidates.Count > 0)
         {
             _cache.Add(new CachedLookup(
-                lookup.Target, lookup.ResultNodes, lookup.Candidates.SizeEstimate(), lookup.Responders.SizeEstimate(),
+                lookup.Target, lookup.IsRefresh ? [] : lookup.ResultNodes, lookup.Candidates.SizeEstimate(), lookup.Responders.SizeEstimate(),
                 lookup.Candidates.SubnetCount(), lookup.Key.Kind == LookupKind.FindNode));
         }
 
         lookup.Complete();
+        OnLookupFinishedForRefresh(lookup);
     }
 }

@@ -40,12 +40,53 @@ internal sealed partial class NodeCore
                 Probe(sender, null);
             }
         }
+        else if (_options.ProbeQuerySenders && !message.ReadOnly)
+        {
+            ProbeQuerySender(new DhtNode(query.Id, from), now);
+        }
 
         _tokens.MaybeRotate(now);
         var (response, error) = Answer(query, from, now);
         SendReply(error is null
             ? KrpcCodec.EncodeResponse(message.TransactionId, response!, Version, from)
             : KrpcCodec.EncodeError(message.TransactionId, error, Version, from), from, now);
+    }
+
+    /// <summary>Confirming pings to query senders allowed per second: enough to fill a joining node's buckets over
+    /// a few minutes, too few to turn a flood of spoofed queries into a flood of pings.</summary>
+    internal const int QuerySenderProbesPerSecond = 5;
+
+    private long _senderProbeWindow = long.MinValue / 2; // far in the past, without overflow
+    private int _senderProbes;
+
+    /// <summary>Query-sender pings sent (diagnostics and tests).</summary>
+    public int QuerySenderProbes { get; private set; }
+
+    /// <summary>
+    /// Pings the sender of a query (not read-only) when its bucket has room for it, as libtorrent does in effect:
+    /// the sender enters the table once it answers from the endpoint it queried from. At most
+    /// <see cref="QuerySenderProbesPerSecond"/> a second and within <see cref="MaxProbes"/>.
+    /// </summary>
+    private void ProbeQuerySender(DhtNode sender, long now)
+    {
+        if (now - _senderProbeWindow >= 1000)
+        {
+            _senderProbeWindow = now;
+            _senderProbes = 0;
+        }
+
+        if (_senderProbes >= QuerySenderProbesPerSecond || !_table.WouldAdd(sender, now))
+        {
+            return;
+        }
+
+        var before = _probes.Count;
+        Probe(sender, null);
+        if (_probes.Count > before)
+        {
+            _senderProbes++;
+            QuerySenderProbes++;
+        }
     }
 
     /// <summary>Adds a node that answered one of our queries. When its id is held at another endpoint, the holder

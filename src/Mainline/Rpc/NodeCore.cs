@@ -323,6 +323,10 @@ internal sealed partial class NodeCore
             _lastEmptyRetry = now;
             StartSelfLookup();
         }
+        else if (refreshDue && _bootstrap.Count == 0)
+        {
+            BeginRefresh(); // no self-lookup to follow (nothing to bootstrap from): the buckets still get refreshed
+        }
     }
 
     /// <summary>Starts (or joins) the find_node lookup on our own id.</summary>
@@ -492,6 +496,7 @@ internal sealed partial class NodeCore
         }
 
         _stopped = true;
+        DropRefresh();
         foreach (var put in _allPuts.ToList())
         {
             put.Finish(StoppedResult(put));

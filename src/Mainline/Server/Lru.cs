@@ -75,6 +75,18 @@ internal sealed class Lru<TKey, TValue>(int capacity)
         return false;
     }
 
+    /// <summary>Removes the least recently used entries while they match <paramref name="predicate"/>, at most
+    /// <paramref name="max"/> of them: an O(1) clean-up callers can run on every use.</summary>
+    public void RemoveOldestWhile<TState>(Func<TValue, TState, bool> predicate, TState state, int max)
+    {
+        for (var i = 0; i < max && _order.Last is { } last && predicate(last.Value.Value, state); i++)
+        {
+            _order.RemoveLast();
+            _map.Remove(last.Value.Key);
+            Removed?.Invoke(last.Value.Value);
+        }
+    }
+
     /// <summary>Removes every entry matching <paramref name="predicate"/>.</summary>
     public void RemoveWhere(Func<TValue, bool> predicate)
     {

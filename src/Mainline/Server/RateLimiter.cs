@@ -7,6 +7,10 @@
 // the one idle longest, but only once that one's bucket has refilled: forgetting a full bucket changes nothing,
 // forgetting any other would hand its source a fresh burst. While even the oldest bucket still matters (10 000
 // sources within a burst's refill time, seconds: a spoofed flood), new sources are refused.
+//
+// Buckets that have refilled are also forgotten as they reach the idle end (two per check), for the same reason:
+// a node that hears from many sources, as every node of a well-formed overlay does, then keeps only those heard
+// from within a refill time, not the last 10 000 (~150 bytes each).
 using System.Net;
 
 using Mainline.Rpc;
@@ -63,6 +67,9 @@ internal sealed class RateLimiter
     private readonly Lru<int, TokenBucket> _subnets = new(MaxTracked);
     private readonly TokenBucket? _replyBytes;
 
+    /// <summary>Source IPs tracked now (tests).</summary>
+    internal int TrackedIps => _ips.Count;
+
     public RateLimiter(DhtOptions options)
     {
         _perIp = options.RateLimitPerIp;
@@ -91,6 +98,7 @@ internal sealed class RateLimiter
     private static bool Take<TKey>(Lru<TKey, TokenBucket> table, TKey key, double perSecond, double burst, long nowMs)
         where TKey : notnull
     {
+        table.RemoveOldestWhile(static (b, now) => b.IsFull(now), nowMs, 2);
         if (!table.TryGet(key, out var bucket))
         {
             if (table.Count >= table.Capacity && table.TryPeekOldest(out var oldest) && !oldest.IsFull(nowMs))

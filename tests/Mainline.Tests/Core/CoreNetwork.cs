@@ -66,25 +66,49 @@ internal sealed class CoreNetwork
     }
 
     /// <summary>Pumps, then moves time from deadline to deadline (ticking the cores due) until
-    /// <paramref name="done"/> holds; fails past <paramref name="maxMs"/> of virtual time.</summary>
-    public void RunUntil(Func<bool> done, long maxMs = 60_000)
+    /// <paramref name="done"/> holds; fails past <paramref name="maxMs"/> of virtual time, or when one instant's
+    /// deliveries pass <paramref name="maxDatagrams"/>.</summary>
+    public void RunUntil(Func<bool> done, long maxMs = 60_000, int maxDatagrams = 10_000)
     {
         var end = Now + maxMs;
-        Pump();
+        Pump(maxDatagrams);
         while (!done())
         {
             var next = Cores.Min(c => c.NextDeadline);
             Assert.True(next <= end, "the condition did not hold in time");
             Now = Math.Max(Now, next);
-            foreach (var core in Cores)
+            TickDue();
+            Pump(maxDatagrams);
+        }
+    }
+
+    /// <summary>Pumps, then moves time to <paramref name="time"/>, ticking the cores at each deadline on the way.</summary>
+    public void AdvanceTo(long time, int maxDatagrams = 10_000)
+    {
+        Pump(maxDatagrams);
+        while (true)
+        {
+            var next = Cores.Min(c => c.NextDeadline);
+            if (next > time)
             {
-                if (core.NextDeadline <= Now)
-                {
-                    core.Tick(Now);
-                }
+                Now = Math.Max(Now, time);
+                return;
             }
 
-            Pump();
+            Now = Math.Max(Now, next);
+            TickDue();
+            Pump(maxDatagrams);
+        }
+    }
+
+    private void TickDue()
+    {
+        foreach (var core in Cores)
+        {
+            if (core.NextDeadline <= Now)
+            {
+                core.Tick(Now);
+            }
         }
     }
 

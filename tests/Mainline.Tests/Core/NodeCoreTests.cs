@@ -196,7 +196,7 @@ public sealed class NodeCoreTests
         Assert.Equal(ExpectedDigest, digest.Hex());
     }
 
-    private const string ExpectedDigest = "d751b21701a3ccee46743566140e2bdf421a3f06804289392ae16efcdb19a0ac";
+    private const string ExpectedDigest = "d80e89f210595963391bc8ebefcf53bf49aadb40809aca4b0017bd5c7f393c07";
 
     [Fact]
     public void The_core_reads_no_clock_its_time_moves_only_through_the_entry_points()

@@ -36,25 +36,36 @@ internal static class ServerAttack
     public static void Send(UdpClient udp, IPEndPoint to, Query query) =>
         udp.Send(KrpcCodec.EncodeQuery(BitConverter.GetBytes(Interlocked.Increment(ref _tid)), query, default, false), to);
 
-    /// <summary>The replies and errors that have arrived on <paramref name="udp"/>, read without waiting.</summary>
+    /// <summary>The replies and errors that have arrived on <paramref name="udp"/>, read without waiting (the node's
+    /// own queries, such as the ping confirming a query's sender, are skipped).</summary>
     public static List<byte[]> Drain(UdpClient udp)
     {
         var received = new List<byte[]>();
         IPEndPoint? any = null;
         for (var i = 0; i < 100_000 && udp.Available > 0; i++)
         {
-            received.Add(udp.Receive(ref any));
+            var datagram = udp.Receive(ref any);
+            if (!IsQuery(datagram))
+            {
+                received.Add(datagram);
+            }
         }
 
         return received;
     }
 
+    /// <summary>True for a query of the node (a ping confirming a query's sender), not a reply or error.</summary>
+    public static bool IsQuery(byte[] datagram) =>
+        KrpcCodec.TryDecode(datagram, out var message) == DecodeStatus.Ok && message!.Kind == MessageKind.Query;
+
     /// <summary>
     /// Receives until <paramref name="enough"/> holds (each datagram awaited up to 10 s, so a loaded machine only
     /// slows the test), then until nothing more arrives for <paramref name="quietMs"/>: what came beyond enough
-    /// is kept, so callers can assert upper bounds too.
+    /// is kept, so callers can assert upper bounds too. With <paramref name="repliesOnly"/>, the node's own queries
+    /// (the ping confirming a query's sender) are skipped.
     /// </summary>
-    public static async Task<List<byte[]>> ReceiveUntilQuietAsync(UdpClient udp, Func<List<byte[]>, bool>? enough = null, int quietMs = 500)
+    public static async Task<List<byte[]>> ReceiveUntilQuietAsync(
+        UdpClient udp, Func<List<byte[]>, bool>? enough = null, int quietMs = 500, bool repliesOnly = false)
     {
         var received = new List<byte[]>();
         for (var i = 0; i < 100_000; i++)
@@ -63,7 +74,11 @@ internal static class ServerAttack
             using var quiet = new CancellationTokenSource(waitMs);
             try
             {
-                received.Add((await udp.ReceiveAsync(quiet.Token)).Buffer);
+                var datagram = (await udp.ReceiveAsync(quiet.Token)).Buffer;
+                if (!repliesOnly || !IsQuery(datagram))
+                {
+                    received.Add(datagram);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -134,6 +134,60 @@ public sealed class RoutingTableTests
             Assert.True(target.CompareDistance(closest[i - 1].Id, closest[i].Id) < 0);
         }
     }
+
+    [Fact]
+    public void A_random_id_in_a_bucket_lies_in_that_bucket_and_varies_below_its_leading_bits()
+    {
+        var table = new RoutingTable(NodeId.Random());
+        var random = new byte[NodeId.Size];
+        for (var d = 1; d <= RoutingTable.FarthestBucket; d++)
+        {
+            Array.Fill(random, (byte)0xFF);
+            Assert.Equal(d, table.Id.BucketDistance(table.RandomIdIn(d, random)));
+            Array.Fill(random, (byte)0x00);
+            Assert.Equal(d, table.Id.BucketDistance(table.RandomIdIn(d, random)));
+        }
+
+        // The bits after the flipped one come from the random bytes.
+        Array.Fill(random, (byte)0x00);
+        var low = table.RandomIdIn(RoutingTable.FarthestBucket, random);
+        Array.Fill(random, (byte)0xFF);
+        var high = table.RandomIdIn(RoutingTable.FarthestBucket, random);
+        Assert.Equal(0x00, low.Bytes[0] & 0x7F);
+        Assert.Equal(0x7F, high.Bytes[0] & 0x7F);
+        Assert.True(low.Bytes[1..].SequenceEqual(new byte[NodeId.Size - 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.RandomIdIn(0, random));
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.RandomIdIn(RoutingTable.FarthestBucket + 1, random));
+    }
+
+    [Fact]
+    public void A_bucket_changes_when_a_node_is_added_or_answers_and_not_on_a_refused_add()
+    {
+        var table = new RoutingTable(NodeId.Random());
+        var random = new byte[NodeId.Size];
+        Assert.Equal(RoutingTable.Never, table.LastChanged(RoutingTable.FarthestBucket));
+        Assert.Equal(0, table.ClosestBucket());
+
+        var far = new DhtNode(table.RandomIdIn(RoutingTable.FarthestBucket, random), Local(1));
+        Assert.True(table.Add(far, 100));
+        Assert.Equal(100, table.LastChanged(RoutingTable.FarthestBucket));
+        Assert.Equal(RoutingTable.Never, table.LastChanged(RoutingTable.FarthestBucket - 1));
+        Assert.Equal(RoutingTable.FarthestBucket, table.ClosestBucket());
+
+        table.Seen(far.Id, Local(2), 200); // another endpoint: not the entry
+        Assert.Equal(100, table.LastChanged(RoutingTable.FarthestBucket));
+        table.Seen(far.Id, Local(1), 300);
+        Assert.Equal(300, table.LastChanged(RoutingTable.FarthestBucket));
+        Assert.False(table.Add(new DhtNode(far.Id, Local(3)), 400)); // its id at another endpoint is refused
+        Assert.Equal(300, table.LastChanged(RoutingTable.FarthestBucket));
+
+        var near = new DhtNode(table.RandomIdIn(150, random), Local(4));
+        Assert.True(table.Add(near, 500));
+        Assert.Equal(500, table.LastChanged(150));
+        Assert.Equal(150, table.ClosestBucket());
+        Assert.Equal(1, table.BucketCount(150));
+        Assert.Equal(1, table.BucketCount(RoutingTable.FarthestBucket));
+    }
 }
 
 public sealed class ClosestNodesTests
