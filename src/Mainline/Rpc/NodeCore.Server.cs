@@ -42,7 +42,7 @@ internal sealed partial class NodeCore
         }
         else if (_options.ProbeQuerySenders && !message.ReadOnly)
         {
-            ProbeQuerySender(new DhtNode(query.Id, from), now);
+            ProbeQuerySender(query.Id, from, now);
         }
 
         _tokens.MaybeRotate(now);
@@ -67,7 +67,7 @@ internal sealed partial class NodeCore
     /// the sender enters the table once it answers from the endpoint it queried from. At most
     /// <see cref="QuerySenderProbesPerSecond"/> a second and within <see cref="MaxProbes"/>.
     /// </summary>
-    private void ProbeQuerySender(DhtNode sender, long now)
+    private void ProbeQuerySender(NodeId id, IPEndPoint from, long now)
     {
         if (now - _senderProbeWindow >= 1000)
         {
@@ -75,7 +75,14 @@ internal sealed partial class NodeCore
             _senderProbes = 0;
         }
 
-        if (_senderProbes >= QuerySenderProbesPerSecond || !_table.WouldAdd(sender, now))
+        // The budget is checked first: past it, a query costs no allocation here.
+        if (_senderProbes >= QuerySenderProbesPerSecond)
+        {
+            return;
+        }
+
+        var sender = new DhtNode(id, from);
+        if (!_table.WouldAdd(sender, now))
         {
             return;
         }
