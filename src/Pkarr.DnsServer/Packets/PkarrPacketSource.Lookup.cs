@@ -98,7 +98,6 @@ internal sealed partial class PkarrPacketSource
                 entry.Flight = null;
             }
 
-            Interlocked.Decrement(ref _running);
             flight.Deadline.Dispose();
             try
             {
@@ -107,6 +106,8 @@ internal sealed partial class PkarrPacketSource
             }
             finally
             {
+                // The slot is given back only once the table has settled, so no running lookup means a table at rest.
+                Interlocked.Decrement(ref _running);
                 flight.Done.TrySetResult(answer);
             }
         }
