@@ -37,6 +37,9 @@ internal sealed class GetRecord
     /// <summary>Time until the lookup finished, ms; null while running.</summary>
     public long? DoneMs { get; set; }
     public int Queried { get; set; }
+
+    /// <summary>Hops from the first nodes asked to the farthest node that answered.</summary>
+    public int Rounds { get; set; }
     public int Values { get; set; }
     public int InvalidValues { get; set; }
 
@@ -82,6 +85,8 @@ internal sealed record SimulationReport
     public required double LookupDoneMsP50 { get; init; }
     public required double QueriesPerLookupP50 { get; init; }
     public required double QueriesPerLookupP99 { get; init; }
+    public required double RoundsPerLookupP50 { get; init; }
+    public required double RoundsPerLookupP99 { get; init; }
     public required double PutSuccessRate { get; init; }
     public required double StoredOnP50 { get; init; }
     public required double StoredOnP10 { get; init; }

@@ -104,6 +104,8 @@ internal sealed class Scenario
     {
         options.BucketRefresh = _options.BucketRefresh;
         options.ProbeQuerySenders = _options.ProbeQuerySenders;
+        options.LookupParallelism = _options.LookupParallelism;
+        options.AdaptiveTimeouts = _options.AdaptiveTimeouts;
         return options;
     }
 
@@ -265,6 +267,7 @@ internal sealed class Scenario
         {
             record.DoneMs = Simulation.Now - record.StartedAt;
             record.Queried = l.Diagnostics.Queried;
+            record.Rounds = l.Diagnostics.Rounds;
             record.InvalidValues = l.Diagnostics.InvalidValues;
         });
         return record;
@@ -416,6 +419,8 @@ internal sealed class Scenario
             LookupDoneMsP50 = Percentiles.Of(Values(gets, g => g.DoneMs), 50),
             QueriesPerLookupP50 = Percentiles.Of(Values(gets, g => g.DoneMs is null ? null : g.Queried), 50),
             QueriesPerLookupP99 = Percentiles.Of(Values(gets, g => g.DoneMs is null ? null : g.Queried), 99),
+            RoundsPerLookupP50 = Percentiles.Of(Values(gets, g => g.DoneMs is null ? null : g.Rounds), 50),
+            RoundsPerLookupP99 = Percentiles.Of(Values(gets, g => g.DoneMs is null ? null : g.Rounds), 99),
             PutSuccessRate = Rate(Puts.Count(p => p.Status == PutStatus.Stored), Puts.Count),
             StoredOnP50 = Percentiles.Of(Values(Puts, p => p.StoredOn), 50),
             StoredOnP10 = Percentiles.Of(Values(Puts, p => p.StoredOn), 10),

@@ -56,6 +56,13 @@ internal sealed record ScenarioOptions
     /// Default true; false measures the reference's behaviour (only responders to our lookups are added).</summary>
     public bool ProbeQuerySenders { get; init; } = true;
 
+    /// <summary>Queries in flight per lookup (α); 0: no bound, the reference's. Default: the node's default.</summary>
+    public int LookupParallelism { get; init; } = DhtOptions.DefaultLookupParallelism;
+
+    /// <summary>Whether lookups stop waiting for queries past their adaptive timeout (NodeCore.Rtt.cs). Default true;
+    /// false measures the reference's behaviour (every query holds its lookup up to the 2 s timeout).</summary>
+    public bool AdaptiveTimeouts { get; init; } = true;
+
     /// <summary>Progress lines (long runs); null for none.</summary>
     public Action<string>? Progress { get; init; }
 }

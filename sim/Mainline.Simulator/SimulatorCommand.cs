@@ -28,11 +28,13 @@ internal static class SimulatorCommand
         var behaviour = new Option<HostileBehaviour>("--hostile-behaviour") { Description = "How they lie.", DefaultValueFactory = _ => HostileBehaviour.Eclipse };
         var refresh = new Option<bool>("--bucket-refresh") { Description = "Nodes refresh their buckets (BEP 5); false: self-lookups only, as the reference.", DefaultValueFactory = _ => true };
         var probeSenders = new Option<bool>("--probe-query-senders") { Description = "Nodes add query senders that answer a ping; false: only responders, as the reference.", DefaultValueFactory = _ => true };
+        var parallelism = new Option<int>("--lookup-parallelism") { Description = "Queries in flight per lookup (α); 0: no bound, as the reference.", DefaultValueFactory = _ => DhtOptions.DefaultLookupParallelism };
+        var adaptive = new Option<bool>("--adaptive-timeouts") { Description = "Lookups stop waiting for queries past their adaptive timeout; false: each waits up to 2 s, as the reference.", DefaultValueFactory = _ => true };
         var json = new Option<bool>("--json") { Description = "Print one JSON line instead of a readable report." };
 
         var root = new RootCommand("A deterministic simulator of the Mainline DHT: N nodes join, then puts and gets of mutable items.")
         {
-            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, refresh, probeSenders, json,
+            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, refresh, probeSenders, parallelism, adaptive, json,
         };
         root.SetAction(result =>
         {
@@ -59,6 +61,8 @@ internal static class SimulatorCommand
                 HostileBehaviour = result.GetValue(behaviour),
                 BucketRefresh = result.GetValue(refresh),
                 ProbeQuerySenders = result.GetValue(probeSenders),
+                LookupParallelism = result.GetValue(parallelism),
+                AdaptiveTimeouts = result.GetValue(adaptive),
                 Progress = asJson ? null : line => Console.Error.WriteLine(line),
             };
             if (options.Nodes < 2 || options.Lookups < 0 || options.JoinsPerSecond <= 0 || options.OperationsPerSecond <= 0)

@@ -100,4 +100,17 @@ public sealed class DhtOptions
     /// <summary>Ping the sender of an incoming query (not read-only) whose bucket has room, and add it once it
     /// answers (rate limited, NodeCore.Server.cs). Internal: tests and the simulator switch it.</summary>
     internal bool ProbeQuerySenders { get; set; } = true;
+
+    /// <summary>Queries one lookup keeps in flight (Kademlia's α), not counting those already past their adaptive
+    /// timeout; 0: no bound, the reference's (every unvisited node among the 20 closest at once). Internal: the
+    /// simulator chose the default (docs/simulation.md, "Lookup tuning").</summary>
+    internal int LookupParallelism { get; set; } = DefaultLookupParallelism;
+
+    /// <summary>The default of <see cref="LookupParallelism"/>.</summary>
+    internal const int DefaultLookupParallelism = 0;
+
+    /// <summary>A lookup stops waiting for a query once it is later than the round trips seen so far predict
+    /// (NodeCore.Rtt.cs); its reply still counts until <see cref="RequestTimeout"/>. False: every query holds the
+    /// lookup until it is answered or times out, the reference's. Internal: the simulator switches it.</summary>
+    internal bool AdaptiveTimeouts { get; set; } = true;
 }

@@ -24,6 +24,9 @@ public sealed record GetDiagnostics
     /// <summary>Error replies.</summary>
     public int KrpcErrors { get; internal set; }
 
+    /// <summary>Rounds: hops from the first nodes asked to the farthest node that answered (1 when only they did).</summary>
+    public int Rounds { get; internal set; }
+
     /// <summary>All replies counted above.</summary>
     public int Responded => Values + NoValues + NoMoreRecent + InvalidValues + InvalidResponses + KrpcErrors;
 

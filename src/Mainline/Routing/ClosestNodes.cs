@@ -21,6 +21,9 @@ internal sealed class Candidate(DhtNode node, byte[]? token, long tokenTime)
     public byte[]? Token { get; } = token;
 
     public long TokenTime { get; } = tokenTime;
+
+    /// <summary>In a lookup: hops from its first nodes to this one (0 for those it started from).</summary>
+    public int Hop { get; init; }
 }
 
 /// <summary>A sorted, de-duplicated list of nodes around a target.</summary>

@@ -30,6 +30,17 @@ internal sealed class RoutingEntry(DhtNode node, long lastSeen)
 
     public int MissedPings { get; set; }
 
+    /// <summary>The node's smoothed round trip to us, ms (7/8 of the last estimate, 1/8 of the new sample); 0 until
+    /// one of our queries to it was answered.</summary>
+    public long RttMs { get; private set; }
+
+    /// <summary>Adds a measured round trip (at least 1 ms, so that 0 keeps meaning "unknown").</summary>
+    public void AddRoundTrip(long sampleMs)
+    {
+        sampleMs = Math.Max(1, sampleMs);
+        RttMs = RttMs == 0 ? sampleMs : RttMs + ((sampleMs - RttMs) / 8);
+    }
+
     public bool IsStale(long now) => now - LastSeen > RoutingTable.StaleAfterMs;
 }
 
@@ -140,6 +151,15 @@ internal sealed class RoutingTable
             entry.LastSeen = now;
             entry.MissedPings = 0;
             Touch(id, now);
+        }
+    }
+
+    /// <summary>Adds a round trip measured to <paramref name="id"/> at <paramref name="from"/> when it is held there.</summary>
+    public void Measured(NodeId id, IPEndPoint from, long sampleMs)
+    {
+        if (Find(id) is { } entry && entry.Node.EndPoint.Equals(from))
+        {
+            entry.AddRoundTrip(sampleMs);
         }
     }
 

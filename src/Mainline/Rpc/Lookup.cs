@@ -1,11 +1,13 @@
 // One iterative lookup (shared spec §8.1): find_node, get_peers or BEP 44 get.
 //
 // A visit is one query (a ping follows only when the query gets an error reply, so that the node can still count
-// as alive and vote on our address). Every step visits those of the 20 closest candidates not visited yet, with
-// no α limit, as the reference does; each address is visited at most once per lookup. A node that times out
-// leaves the candidates (and cannot come back), so the lookup converges on the 20 closest nodes that replied: a
-// peer listing ids next to the target at endpoints that never answer delays it by a timeout, no more. It is done
-// when none of its requests is in flight, i.e. when the 20 closest candidates left have all replied.
+// as alive and vote on our address). Every step visits those of the 20 closest candidates not visited yet, closest
+// first, while fewer than α queries are in flight (DhtOptions.LookupParallelism); each address is visited at most
+// once per lookup. A query past its adaptive timeout (NodeCore.Rtt.cs) is "slow": it frees its slot and its node
+// no longer counts among the 20 closest, until it answers. A node that times out for good leaves the candidates
+// (and cannot come back), so the lookup converges on the 20 closest nodes that replied: a peer listing ids next
+// to the target at endpoints that never answer delays it by a soft timeout, no more. It is done when none of its
+// requests is in flight, i.e. when the 20 closest candidates that are not slow have all replied.
 // Values stream to every attached subscriber as soon as a reply is processed; late subscribers first receive
 // what was collected so far. Subscribers are plain callbacks run on the node's thread (a channel writer for the
 // public API's streams, a synchronous handler for a simulator). Copies of one mutable item from many nodes are
@@ -89,6 +91,9 @@ internal sealed class Lookup
 
     /// <summary>Endpoints whose query timed out: they left the candidates and are not taken back.</summary>
     public HashSet<IPEndPoint> Failed { get; } = [];
+
+    /// <summary>Endpoints whose query is past its soft timeout (NodeCore.Rtt.cs) and still unanswered.</summary>
+    public HashSet<IPEndPoint> Slow { get; } = [];
 
     /// <summary>The id each endpoint replied with: listings of that endpoint under other ids are refused.</summary>
     public Dictionary<IPEndPoint, NodeId> Replied { get; } = [];
@@ -193,7 +198,8 @@ internal sealed class Lookup
     /// <param name="nodes">The reply's node list.</param>
     /// <param name="self">Our own id, which is never a candidate.</param>
     /// <param name="privateNetwork">Whether private endpoints are taken (<see cref="NodeCore.PrivateNetwork"/>).</param>
-    public void AddListed(IReadOnlyList<DhtNode>? nodes, NodeId self, bool privateNetwork)
+    /// <param name="hop">Hops from the lookup's first nodes to the listed ones.</param>
+    public void AddListed(IReadOnlyList<DhtNode>? nodes, NodeId self, bool privateNetwork, int hop = 0)
     {
         if (nodes is null)
         {
@@ -209,7 +215,7 @@ internal sealed class Lookup
 
         foreach (var node in usable)
         {
-            Candidates.Add(node);
+            Candidates.Add(new Candidate(node, null, 0) { Hop = hop });
         }
     }
 

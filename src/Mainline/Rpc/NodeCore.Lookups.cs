@@ -63,7 +63,7 @@ internal sealed partial class NodeCore
             // datagrams and overflow our own receive buffer with the replies.
             foreach (var address in BootstrapSample())
             {
-                Visit(lookup, address);
+                Visit(lookup, address, node: null, hop: 0);
             }
         }
 
@@ -105,7 +105,7 @@ internal sealed partial class NodeCore
     /// not queued behind pings. Pings carry our own id, because bittorrent-dht adds every querier under its
     /// <c>a.id</c> and drops a node whose id changes at the same endpoint.
     /// </remarks>
-    private void Visit(Lookup lookup, IPEndPoint address)
+    private void Visit(Lookup lookup, IPEndPoint address, NodeId? node, int hop)
     {
         if (!lookup.Visited.Add(address) || address.Equals(LocalEndPoint))
         {
@@ -113,10 +113,14 @@ internal sealed partial class NodeCore
         }
 
         lookup.Diagnostics.Queried = lookup.Visited.Count;
-        lookup.InFlight.Add(Send(LookupQuery(Id, lookup.Key), address, lookup, primary: true, put: null));
+        var request = SendRequest(LookupQuery(Id, lookup.Key), address, lookup, primary: true, put: null, hop);
+        lookup.InFlight.Add(request.Tid);
+        WatchSoftDeadline(request, node);
     }
 
-    /// <summary>Visits the 20 closest unvisited candidates; finishes the lookup when nothing is in flight.</summary>
+    /// <summary>Visits the unvisited nodes among the 20 closest candidates, closest first, while fewer than α
+    /// queries are in flight; finishes the lookup when nothing is in flight. Slow nodes (past their soft timeout)
+    /// are passed over: they neither count among the 20 nor hold the lookup.</summary>
     private void Advance(Lookup lookup)
     {
         if (lookup.Done)
@@ -124,17 +128,25 @@ internal sealed partial class NodeCore
             return;
         }
 
+        var alpha = _options.LookupParallelism > 0 ? _options.LookupParallelism : int.MaxValue;
         var n = 0;
         foreach (var candidate in lookup.Candidates.Nodes)
         {
-            if (n++ >= Limits.K)
+            if (n >= Limits.K || lookup.InFlight.Count >= alpha)
             {
                 break;
             }
 
-            if (!lookup.Visited.Contains(candidate.Node.EndPoint))
+            var at = candidate.Node.EndPoint;
+            if (lookup.Slow.Contains(at))
             {
-                Visit(lookup, candidate.Node.EndPoint);
+                continue;
+            }
+
+            n++;
+            if (!lookup.Visited.Contains(at))
+            {
+                Visit(lookup, at, candidate.Node.Id, candidate.Hop);
             }
         }
 
@@ -150,6 +162,11 @@ internal sealed partial class NodeCore
         if (lookup.Done)
         {
             return;
+        }
+
+        if (p.Primary)
+        {
+            lookup.Slow.Remove(from); // late but here: an ordinary responder again
         }
 
         var isGet = lookup.Key.Kind == LookupKind.Get;
@@ -179,7 +196,12 @@ internal sealed partial class NodeCore
             {
                 var responder = new DhtNode(r.Id, from);
                 lookup.RepliedWith(responder, Id);
-                lookup.AddListed(r.Nodes, Id, PrivateNetwork);
+                lookup.AddListed(r.Nodes, Id, PrivateNetwork, hop: p.Hop + 1);
+                if (p.Primary)
+                {
+                    lookup.Diagnostics.Rounds = Math.Max(lookup.Diagnostics.Rounds, p.Hop + 1);
+                }
+
                 if (p.Primary && r.Token is { } token)
                 {
                     lookup.Responders.Add(responder, token, now);

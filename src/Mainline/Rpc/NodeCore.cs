@@ -50,6 +50,9 @@ internal sealed class Pending
     public bool Primary { get; init; }
     public PutOperation? Put { get; init; }
 
+    /// <summary>For a lookup query: hops from the lookup's first nodes to this one (0 for those it started from).</summary>
+    public int Hop { get; init; }
+
     /// <summary>Answered or timed out: no longer in flight (it may still sit in the expiry FIFO).</summary>
     public bool Settled { get; set; }
 }
@@ -190,6 +193,8 @@ internal sealed partial class NodeCore
                 next = Math.Min(next, _lastEmptyRetry + EmptyTableRetryMs);
             }
 
+            // (Reading it drops answered queries from the head of the soft-deadline queue: no wake-up for them.)
+            next = Math.Min(next, NextSoftDeadline());
             return _expiries.TryPeek(out var first) ? Math.Min(next, first.Deadline) : next;
         }
     }
@@ -241,6 +246,7 @@ internal sealed partial class NodeCore
         }
 
         DropSettled();
+        ExpireSoftDeadlines();
         Guarded(static (core, _) => core.Maintain(core._now), 0);
     }
 
@@ -279,6 +285,7 @@ internal sealed partial class NodeCore
             lookup.InFlight.Remove(p.Tid);
             if (p.Primary)
             {
+                lookup.Slow.Remove(p.To);
                 lookup.TimedOut(p.To);
             }
 
@@ -423,9 +430,12 @@ internal sealed partial class NodeCore
             return;
         }
 
-        if (message.Response is { } r && !message.ReadOnly)
+        var roundTrip = now - p.SentAt;
+        _rtt.Add(roundTrip); // an error or a read-only reply is a round trip all the same
+        var responder = message.Response is { } r && !message.ReadOnly ? r.Id : (NodeId?)null;
+        if (responder is { } id)
         {
-            _table.Seen(r.Id, from, now);
+            _table.Seen(id, from, now);
         }
 
         if (p.Lookup is { } lookup)
@@ -440,12 +450,21 @@ internal sealed partial class NodeCore
         {
             OnProbeReply(p.Tid, message, now);
         }
+
+        if (responder is { } node)
+        {
+            _table.Measured(node, from, roundTrip); // after the handlers, which may just have added the node
+        }
     }
 
     // ---- sending ----
 
     /// <summary>Sends a query: it waits in the outgoing FIFO, and its request expires RequestTimeout from now.</summary>
-    internal uint Send(Query query, IPEndPoint to, Lookup? lookup, bool primary, PutOperation? put)
+    internal uint Send(Query query, IPEndPoint to, Lookup? lookup, bool primary, PutOperation? put) =>
+        SendRequest(query, to, lookup, primary, put, hop: 0).Tid;
+
+    /// <summary>As <see cref="Send"/>, and returns the request.</summary>
+    private Pending SendRequest(Query query, IPEndPoint to, Lookup? lookup, bool primary, PutOperation? put, int hop)
     {
         uint tid;
         do
@@ -456,11 +475,14 @@ internal sealed partial class NodeCore
 
         Span<byte> t = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(t, tid);
-        var pending = new Pending { Tid = tid, To = to, SentAt = _now, Deadline = _now + _timeoutMs, Lookup = lookup, Primary = primary, Put = put };
+        var pending = new Pending
+        {
+            Tid = tid, To = to, SentAt = _now, Deadline = _now + _timeoutMs, Lookup = lookup, Primary = primary, Put = put, Hop = hop,
+        };
         _pending[tid] = pending;
         _expiries.Enqueue(pending);
         _outgoing.Enqueue(new Outgoing(KrpcCodec.EncodeQuery(t, query, Version, readOnly: !ServerMode), to) { IsQuery = true });
-        return tid;
+        return pending;
     }
 
     /// <summary>Sends a reply to a query when the global reply-byte budget has room for it, else drops it.</summary>
@@ -513,6 +535,7 @@ internal sealed partial class NodeCore
 
         _pending.Clear();
         _expiries.Clear();
+        _softExpiries.Clear();
         _outgoing.Clear();
     }
 

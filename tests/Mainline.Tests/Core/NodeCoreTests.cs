@@ -85,17 +85,25 @@ public sealed class NodeCoreTests
         Assert.Equal(Nowhere, query.To);
         Assert.False(core.TryTakeOutgoing(out _));
 
+        // No round trip measured yet: the lookup waits for the query up to the initial soft timeout, and the request
+        // itself lives until the request timeout.
+        var soft = 1000 + NodeCore.InitialSoftTimeoutMs;
         var expiry = 1000 + (long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds;
-        Assert.Equal(expiry, core.NextDeadline);
-        core.Tick(expiry - 1);
+        Assert.Equal(soft, core.NextDeadline);
+        core.Tick(soft - 1);
         Assert.False(lookup.Done);
+        Assert.Equal(soft, core.NextDeadline);
+
+        core.Tick(soft);
+        Assert.True(lookup.Done);
+        Assert.Equal(1, lookup.Diagnostics.Queried);
         Assert.Equal(1, core.PendingCount);
         Assert.Equal(expiry, core.NextDeadline);
 
+        core.Tick(expiry - 1);
+        Assert.Equal(1, core.PendingCount);
         core.Tick(expiry);
-        Assert.True(lookup.Done);
         Assert.Equal(0, core.PendingCount);
-        Assert.Equal(1, lookup.Diagnostics.Queried);
         Assert.Equal(CoreNetwork.Options().PurgeInterval.TotalMilliseconds, core.NextDeadline); // maintenance next
     }
 
@@ -106,7 +114,7 @@ public sealed class NodeCoreTests
         var a = net.Add(7001, seed: 1);
         var b = net.Add(7002, seed: 2);
         net.Run(a, core => core.StartLookup(new LookupKey(NodeId.Random(), LookupKind.FindNode, null), null, [new DhtNode(b.Id, b.LocalEndPoint)]));
-        Assert.Equal((long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds, a.NextDeadline);
+        Assert.Equal(NodeCore.InitialSoftTimeoutMs, a.NextDeadline);
         net.Pump();
         Assert.Equal(0, a.PendingCount);
         Assert.Equal((long)CoreNetwork.Options().PurgeInterval.TotalMilliseconds, a.NextDeadline);
@@ -121,7 +129,7 @@ public sealed class NodeCoreTests
         core.Tick(0);
         Assert.Equal(1, core.LookupsStarted);
         var timeout = (long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds;
-        Assert.Equal(timeout, core.NextDeadline); // the join's find_node; no retry while it runs
+        Assert.Equal(NodeCore.InitialSoftTimeoutMs, core.NextDeadline); // the join's find_node; no retry while it runs
         core.Tick(timeout);
         Assert.Equal(5000, core.NextDeadline);
         core.Tick(4999);
@@ -214,7 +222,7 @@ public sealed class NodeCoreTests
         Assert.Equal(7, core.Now);
         core.Tick(9);
         Assert.Equal(9, core.Now);
-        Assert.Equal(5 + (long)CoreNetwork.Options().RequestTimeout.TotalMilliseconds, core.NextDeadline); // sent at 5
+        Assert.Equal(5 + NodeCore.InitialSoftTimeoutMs, core.NextDeadline); // sent at 5
     }
 
     [Fact]
