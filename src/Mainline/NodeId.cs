@@ -83,17 +83,20 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
     /// <returns>Negative when <paramref name="a"/> is closer, positive when <paramref name="b"/> is.</returns>
     internal int CompareDistance(NodeId a, NodeId b)
     {
-        for (var i = 0; i < Size; i++)
+        // Big-endian words compare as the bytes do, eight bytes at a time: every lookup and server reply sorts by this.
+        ReadOnlySpan<byte> t = _bytes, x = a._bytes, y = b._bytes;
+        var c = Word(x, t, 0).CompareTo(Word(y, t, 0));
+        if (c == 0)
         {
-            var da = (byte)(a._bytes[i] ^ _bytes[i]);
-            var db = (byte)(b._bytes[i] ^ _bytes[i]);
-            if (da != db)
-            {
-                return da < db ? -1 : 1;
-            }
+            c = Word(x, t, 8).CompareTo(Word(y, t, 8));
         }
 
-        return 0;
+        return c != 0 ? c
+            : (BinaryPrimitives.ReadUInt32BigEndian(x[16..]) ^ BinaryPrimitives.ReadUInt32BigEndian(t[16..]))
+                .CompareTo(BinaryPrimitives.ReadUInt32BigEndian(y[16..]) ^ BinaryPrimitives.ReadUInt32BigEndian(t[16..]));
+
+        static ulong Word(ReadOnlySpan<byte> id, ReadOnlySpan<byte> target, int at) =>
+            BinaryPrimitives.ReadUInt64BigEndian(id[at..]) ^ BinaryPrimitives.ReadUInt64BigEndian(target[at..]);
     }
 
     /// <summary>160 minus the number of leading zero bits of the XOR: 0 for equal ids, 160 when the first bit differs.</summary>

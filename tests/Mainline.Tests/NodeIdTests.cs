@@ -80,4 +80,30 @@ public sealed class NodeIdTests
         Assert.False(NodeId.TryParse(new string('g', 40), null, out _));
         Assert.Equal("00" + new string('f', 38), near.ToString());
     }
+
+    [Fact]
+    public void Distance_compares_as_the_big_endian_xor_in_every_byte()
+    {
+        var random = new Random(7);
+        var bytes = new byte[3][];
+        for (var round = 0; round < 3000; round++)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                bytes[i] = new byte[NodeId.Size];
+                random.NextBytes(bytes[i]);
+            }
+
+            // Make a and b agree with each other up to a random byte, so that every word decides some comparisons.
+            var same = random.Next(NodeId.Size + 1);
+            bytes[1].AsSpan(0, same).CopyTo(bytes[2]);
+            var (target, a, b) = (new NodeId(bytes[0]), new NodeId(bytes[1]), new NodeId(bytes[2]));
+            var expected = Xor(bytes[1], bytes[0]).CompareTo(Xor(bytes[2], bytes[0]));
+            Assert.Equal(Math.Sign(expected), Math.Sign(target.CompareDistance(a, b)));
+            Assert.Equal(-Math.Sign(expected), Math.Sign(target.CompareDistance(b, a)));
+        }
+
+        static System.Numerics.BigInteger Xor(byte[] x, byte[] t) =>
+            new(x.Zip(t, (p, q) => (byte)(p ^ q)).ToArray(), isUnsigned: true, isBigEndian: true);
+    }
 }

@@ -144,9 +144,7 @@ internal sealed class RoutingTable
     /// <summary>Marks a reply from <paramref name="id"/> at <paramref name="from"/>: refreshes a known entry.</summary>
     public void Seen(NodeId id, IPEndPoint from, long now)
     {
-        var bucket = _buckets[Id.BucketDistance(id)];
-        var entry = bucket?.Find(e => e.Node.Id == id && e.Node.EndPoint.Equals(from));
-        if (entry is not null)
+        if (Find(id) is { } entry && entry.Node.EndPoint.Equals(from))
         {
             entry.LastSeen = now;
             entry.MissedPings = 0;
@@ -225,7 +223,21 @@ internal sealed class RoutingTable
         return true;
     }
 
-    public RoutingEntry? Find(NodeId id) => _buckets[Id.BucketDistance(id)]?.Find(e => e.Node.Id == id);
+    public RoutingEntry? Find(NodeId id)
+    {
+        if (_buckets[Id.BucketDistance(id)] is { } bucket)
+        {
+            foreach (var entry in bucket)
+            {
+                if (entry.Node.Id == id)
+                {
+                    return entry;
+                }
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Removes stale nodes and nodes that missed two pings; returns the nodes to ping (not seen for 10 s).</summary>
     public List<DhtNode> Purge(long now)
@@ -259,11 +271,18 @@ internal sealed class RoutingTable
     }
 
     /// <summary>The K closest nodes to <paramref name="target"/> (secure first, then by distance, per-IP rule).</summary>
+    /// <remarks>
+    /// Every server reply runs this, so it reads as few buckets as it can. Bucket d holds the ids that first differ
+    /// from ours at bit d (counting from the least significant, 1-based), so their distance to the target agrees
+    /// with D = our id XOR target above that bit and has it flipped: the buckets cover disjoint ranges of distance.
+    /// The buckets where D has the bit set (the target's own bucket is the highest of them) come first, highest
+    /// bit first; then those where it is clear, lowest bit first. In that order each bucket is entirely farther
+    /// than the ones before; the best <paramref name="count"/> read so far are kept in a sorted list, and once it
+    /// holds <paramref name="count"/> secure nodes no later bucket can place a node before them (a secure one is
+    /// farther, a non-secure one ranks after every secure one), so the walk stops.
+    /// </remarks>
     public List<DhtNode> Closest(NodeId target, int count = Limits.K)
     {
-        // The table already obeys the per-IP rule, so ordering is all that is left (§8.2: secure first). Every
-        // server reply runs this: keep the best `count` in a sorted list (O(n log count)), with the entries'
-        // cached security flag, rather than sorting the whole table.
         if (count <= 0)
         {
             return [];
@@ -272,30 +291,56 @@ internal sealed class RoutingTable
         var best = new List<RoutingEntry>(count + 1);
         var comparer = Comparer<RoutingEntry>.Create((a, b) =>
             a.Secure != b.Secure ? (a.Secure ? -1 : 1) : target.CompareDistance(a.Node.Id, b.Node.Id));
-        foreach (var bucket in _buckets)
+        bool Full() => best.Count == count && best[^1].Secure;
+        for (var d = FarthestBucket; d >= 1 && !Full(); d--)
         {
-            if (bucket is null)
+            if (DistanceBit(target, d))
             {
-                continue;
+                Keep(best, _buckets[d], count, comparer);
             }
+        }
 
-            foreach (var entry in bucket)
+        for (var d = 1; d <= FarthestBucket && !Full(); d++)
+        {
+            if (!DistanceBit(target, d))
             {
-                if (best.Count == count && comparer.Compare(entry, best[^1]) >= 0)
-                {
-                    continue;
-                }
-
-                var at = best.BinarySearch(entry, comparer);
-                best.Insert(at < 0 ? ~at : at, entry);
-                if (best.Count > count)
-                {
-                    best.RemoveAt(count);
-                }
+                Keep(best, _buckets[d], count, comparer);
             }
         }
 
         return best.ConvertAll(e => e.Node);
+    }
+
+    /// <summary>Bit <paramref name="d"/> (1 = least significant, 160 = most) of our id XOR <paramref name="target"/>.</summary>
+    private bool DistanceBit(NodeId target, int d)
+    {
+        var fromTop = FarthestBucket - d;
+        var mask = 0x80 >> (fromTop & 7);
+        return ((Id.Bytes[fromTop >> 3] ^ target.Bytes[fromTop >> 3]) & mask) != 0;
+    }
+
+    /// <summary>Merges <paramref name="bucket"/> into <paramref name="best"/>, the best <paramref name="count"/> so far.</summary>
+    private static void Keep(List<RoutingEntry> best, List<RoutingEntry>? bucket, int count, Comparer<RoutingEntry> comparer)
+    {
+        if (bucket is null)
+        {
+            return;
+        }
+
+        foreach (var entry in bucket)
+        {
+            if (best.Count == count && comparer.Compare(entry, best[^1]) >= 0)
+            {
+                continue;
+            }
+
+            var at = best.BinarySearch(entry, comparer);
+            best.Insert(at < 0 ? ~at : at, entry);
+            if (best.Count > count)
+            {
+                best.RemoveAt(count);
+            }
+        }
     }
 
     /// <summary>Non-stale nodes for persisting and reuse as bootstrap.</summary>

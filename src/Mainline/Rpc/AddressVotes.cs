@@ -36,8 +36,10 @@ internal sealed class AddressVotes
     private const int MajorityNumerator = 3;
     private const int MajorityDenominator = 4;
 
-    private readonly Dictionary<int, (IPEndPoint Claimed, long Order)> _byNetwork = [];
-    private long _order;
+    // The window: each voting /24 once, with its latest claim, oldest vote first (a vote moves its network to the
+    // end), so that the network to forget is found in O(1) on every reply.
+    private readonly Dictionary<int, LinkedListNode<(int Network, IPEndPoint Claimed)>> _byNetwork = [];
+    private readonly LinkedList<(int Network, IPEndPoint Claimed)> _byAge = new();
 
     /// <summary>See <see cref="NodeCore.PrivateNetwork"/>: whether private addresses may be voted for, and how
     /// many networks must agree.</summary>
@@ -54,15 +56,23 @@ internal sealed class AddressVotes
         }
 
         var network = Endpoints.Network24(voter) ?? 0;
-        _byNetwork[network] = (claimed, ++_order);
-        if (_byNetwork.Count > Window)
+        if (_byNetwork.TryGetValue(network, out var vote))
         {
-            var oldest = _byNetwork.MinBy(kv => kv.Value.Order).Key;
-            _byNetwork.Remove(oldest);
+            _byAge.Remove(vote);
+            vote.Value = (network, claimed);
+            _byAge.AddLast(vote);
+            return;
+        }
+
+        _byNetwork[network] = _byAge.AddLast((network, claimed));
+        if (_byAge.Count > Window)
+        {
+            var oldest = _byAge.First!;
+            _byAge.RemoveFirst();
+            _byNetwork.Remove(oldest.Value.Network);
         }
     }
 
-    /// <summary>The address voted for by enough networks and by a clear majority of the window, or null.</summary>
     public IPEndPoint? Elected()
     {
         if (_byNetwork.Count == 0)
@@ -70,7 +80,7 @@ internal sealed class AddressVotes
             return null;
         }
 
-        var (claimed, networks) = _byNetwork.Values.GroupBy(v => v.Claimed).Select(g => (g.Key, g.Count())).MaxBy(g => g.Item2);
+        var (claimed, networks) = _byAge.GroupBy(v => v.Claimed).Select(g => (g.Key, g.Count())).MaxBy(g => g.Item2);
         var enough = networks >= (PrivateNetwork ? MinNetworksPrivate : MinNetworks);
         var majority = networks * MajorityDenominator >= _byNetwork.Count * MajorityNumerator;
         return enough && majority ? claimed : null;

@@ -206,11 +206,19 @@ internal sealed class Lookup
             return;
         }
 
-        var usable = nodes.Where(n => n.Id != self && !Candidates.Contains(n.Id)
-            && Endpoints.AcceptsFromPeer(n.EndPoint, privateNetwork) && MayList(n));
-        if (nodes.Count > MaxNewNodesPerReply)
+        var usable = new List<DhtNode>(nodes.Count);
+        foreach (var n in nodes)
         {
-            usable = usable.Order(Comparer<DhtNode>.Create((a, b) => Target.CompareDistance(a.Id, b.Id))).Take(MaxNewNodesPerReply);
+            if (n.Id != self && !Candidates.Contains(n.Id) && Endpoints.AcceptsFromPeer(n.EndPoint, privateNetwork) && MayList(n))
+            {
+                usable.Add(n);
+            }
+        }
+
+        if (usable.Count > MaxNewNodesPerReply)
+        {
+            usable.Sort((a, b) => Target.CompareDistance(a.Id, b.Id));
+            usable.RemoveRange(MaxNewNodesPerReply, usable.Count - MaxNewNodesPerReply);
         }
 
         foreach (var node in usable)

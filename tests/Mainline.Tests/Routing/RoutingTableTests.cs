@@ -1,5 +1,6 @@
 using System.Net;
 using Mainline.Routing;
+using Mainline.Rpc;
 
 namespace Mainline.Tests.Routing;
 
@@ -132,6 +133,50 @@ public sealed class RoutingTableTests
         for (var i = 1; i < closest.Count; i++)
         {
             Assert.True(target.CompareDistance(closest[i - 1].Id, closest[i].Id) < 0);
+        }
+    }
+
+    [Fact]
+    public void Closest_reads_buckets_in_distance_order_and_gives_what_a_full_sort_gives()
+    {
+        var random = new SeededEntropy(42);
+        var bits = new byte[NodeId.Size];
+        NodeId InBucket(RoutingTable table, int d)
+        {
+            random.Fill(bits);
+            return table.RandomIdIn(d, bits);
+        }
+
+        for (var round = 0; round < 200; round++)
+        {
+            var table = new RoutingTable(NodeId.Random());
+
+            // Every bucket distance from 135 to 160, a few nodes each, loopback (secure) and public without a valid
+            // id (non-secure), so that every group of buckets and both ranks are in play.
+            var port = 1;
+            for (var d = 135; d <= RoutingTable.FarthestBucket; d++)
+            {
+                for (var i = 0; i < 1 + random.Next(4); i++)
+                {
+                    var endPoint = random.Next(4) == 0
+                        ? new IPEndPoint(IPAddress.Parse($"8.8.{random.Next(250)}.{random.Next(250)}"), port++)
+                        : Local(port++);
+                    table.Add(new DhtNode(InBucket(table, d), endPoint), 0);
+                }
+            }
+
+            // Targets inside the table's span, past it, and our own id.
+            var target = round % 10 == 0 ? table.Id : InBucket(table, 130 + random.Next(31));
+            var count = 1 + random.Next(Limits.K);
+            List<DhtNode> expected =
+            [
+                .. table.Entries
+                    .OrderBy(e => e.Secure ? 0 : 1)
+                    .ThenBy(e => e.Node.Id, Comparer<NodeId>.Create(target.CompareDistance))
+                    .Take(count)
+                    .Select(e => e.Node),
+            ];
+            Assert.Equal(expected, table.Closest(target, count));
         }
     }
 
