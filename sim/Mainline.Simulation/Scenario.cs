@@ -106,6 +106,7 @@ internal sealed class Scenario
         options.ProbeQuerySenders = _options.ProbeQuerySenders;
         options.LookupParallelism = _options.LookupParallelism;
         options.AdaptiveTimeouts = _options.AdaptiveTimeouts;
+        options.PreferFastNodes = _options.PreferFastNodes;
         return options;
     }
 

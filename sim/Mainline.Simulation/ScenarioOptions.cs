@@ -63,6 +63,10 @@ internal sealed record ScenarioOptions
     /// false measures the reference's behaviour (every query holds its lookup up to the 2 s timeout).</summary>
     public bool AdaptiveTimeouts { get; init; } = true;
 
+    /// <summary>Whether lookups give free query slots to the fastest of the equally close nodes (NodeCore.Lookups.cs).
+    /// Default true; false: closest first, as the reference.</summary>
+    public bool PreferFastNodes { get; init; } = true;
+
     /// <summary>Progress lines (long runs); null for none.</summary>
     public Action<string>? Progress { get; init; }
 }

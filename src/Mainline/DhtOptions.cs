@@ -113,4 +113,9 @@ public sealed class DhtOptions
     /// (NodeCore.Rtt.cs); its reply still counts until <see cref="RequestTimeout"/>. False: every query holds the
     /// lookup until it is answered or times out, the reference's. Internal: the simulator switches it.</summary>
     internal bool AdaptiveTimeouts { get; set; } = true;
+
+    /// <summary>When a lookup has more unvisited close nodes than free query slots, it gives the slots to the
+    /// nodes with the shortest known round trip among those equally close to the target (NodeCore.Lookups.cs).
+    /// False: closest first, the reference's. Internal: the simulator switches it.</summary>
+    internal bool PreferFastNodes { get; set; } = true;
 }

@@ -7,6 +7,9 @@ namespace Mainline.Rpc;
 
 internal sealed partial class NodeCore
 {
+    // Advance's list of the unvisited nodes among the closest (one core runs one call at a time).
+    private readonly List<Candidate> _unvisited = [];
+
     /// <summary>How many lookups this node started (diagnostics and tests).</summary>
     public int LookupsStarted { get; private set; }
 
@@ -118,9 +121,11 @@ internal sealed partial class NodeCore
         WatchSoftDeadline(request, node);
     }
 
-    /// <summary>Visits the unvisited nodes among the 20 closest candidates, closest first, while fewer than α
-    /// queries are in flight; finishes the lookup when nothing is in flight. Slow nodes (past their soft timeout)
-    /// are passed over: they neither count among the 20 nor hold the lookup.</summary>
+    /// <summary>Visits the unvisited nodes among the 20 closest candidates while fewer than α queries are in flight;
+    /// finishes the lookup when nothing is in flight. Slow nodes (past their soft timeout) are passed over: they
+    /// neither count among the 20 nor hold the lookup. When there are more unvisited nodes than free slots, the
+    /// slots go to the nodes that share the most leading bits with the target, and among those to the fastest
+    /// (see <see cref="BySpeed"/>).</summary>
     private void Advance(Lookup lookup)
     {
         if (lookup.Done)
@@ -128,11 +133,12 @@ internal sealed partial class NodeCore
             return;
         }
 
-        var alpha = _options.LookupParallelism > 0 ? _options.LookupParallelism : int.MaxValue;
+        var waiting = _unvisited;
+        waiting.Clear();
         var n = 0;
         foreach (var candidate in lookup.Candidates.Nodes)
         {
-            if (n >= Limits.K || lookup.InFlight.Count >= alpha)
+            if (n >= Limits.K)
             {
                 break;
             }
@@ -146,13 +152,50 @@ internal sealed partial class NodeCore
             n++;
             if (!lookup.Visited.Contains(at))
             {
-                Visit(lookup, at, candidate.Node.Id, candidate.Hop);
+                waiting.Add(candidate);
             }
         }
 
+        var free = (_options.LookupParallelism > 0 ? _options.LookupParallelism : int.MaxValue) - lookup.InFlight.Count;
+        if (waiting.Count > free && _options.PreferFastNodes)
+        {
+            BySpeed(lookup.Target, waiting);
+        }
+
+        for (var i = 0; i < waiting.Count && i < free; i++)
+        {
+            Visit(lookup, waiting[i].Node.EndPoint, waiting[i].Node.Id, waiting[i].Hop);
+        }
+
+        waiting.Clear();
         if (lookup.InFlight.Count == 0)
         {
             FinishLookup(lookup);
+        }
+    }
+
+    /// <summary>
+    /// Orders <paramref name="candidates"/> (in candidate order) for the free query slots: secure before non-secure,
+    /// then by how many leading bits the id shares with the target, then by round trip (the table's estimate for
+    /// nodes we know, our smoothed RTT for the others), then as they were. Ids that share as many leading bits with
+    /// the target bring the lookup equally far, so the node that answers sooner is the better next hop
+    /// (proximity routing); the nodes of the lookup's first step come from our table, whose round trips we know.
+    /// </summary>
+    private void BySpeed(NodeId target, List<Candidate> candidates)
+    {
+        var typical = _rtt.Smoothed;
+        var keyed = new (int Secure, int Prefix, long Rtt, int Order, Candidate Candidate)[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var c = candidates[i];
+            var rtt = _table.Find(c.Node.Id) is { RttMs: > 0 } held && held.Node.EndPoint.Equals(c.Node.EndPoint) ? held.RttMs : typical;
+            keyed[i] = (c.RanksSecure ? 0 : 1, target.BucketDistance(c.Node.Id), rtt, i, c);
+        }
+
+        Array.Sort(keyed, static (a, b) => (a.Secure, a.Prefix, a.Rtt, a.Order).CompareTo((b.Secure, b.Prefix, b.Rtt, b.Order)));
+        for (var i = 0; i < keyed.Length; i++)
+        {
+            candidates[i] = keyed[i].Candidate;
         }
     }
 

@@ -35,11 +35,12 @@ public sealed class AdaptiveLookupTests
         core.Receive(reply, from.EndPoint, now);
     }
 
-    private static NodeCore Core(bool adaptive = true, int parallelism = 0)
+    private static NodeCore Core(bool adaptive = true, int parallelism = 0, bool preferFast = true)
     {
         var options = CoreNetwork.Options();
         options.AdaptiveTimeouts = adaptive;
         options.LookupParallelism = parallelism;
+        options.PreferFastNodes = preferFast;
         return new CoreNetwork().Add(7001, seed: 1, options: options);
     }
 
@@ -223,5 +224,34 @@ public sealed class AdaptiveLookupTests
         var unbounded = Core(parallelism: 0);
         FindNode(unbounded, target, seeds);
         Assert.Equal(10, Sent(unbounded).Count);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_free_slot_goes_to_the_faster_of_two_equally_close_nodes_only_when_preferring_fast_nodes(bool preferFast)
+    {
+        var target = NodeId.Random();
+
+        // Two ids that first differ from the target at the same bit (equally close in Kademlia's terms), one of them
+        // closer in the bits below it.
+        NodeId SameClass(byte low)
+        {
+            var bytes = target.ToArray();
+            bytes[0] ^= 0x01;
+            bytes[1] = (byte)(target.Bytes[1] ^ low);
+            return new NodeId(bytes);
+        }
+
+        var (nearer, faster) = (Peer(1, SameClass(0x01)), Peer(2, SameClass(0x80)));
+        var core = Core(parallelism: 1, preferFast: preferFast);
+        Assert.True(core.Table.Add(nearer, 0));
+        Assert.True(core.Table.Add(faster, 0));
+        core.Table.Measured(nearer.Id, nearer.EndPoint, 300);
+        core.Table.Measured(faster.Id, faster.EndPoint, 20);
+
+        FindNode(core, target);
+        var first = Assert.Single(Sent(core));
+        Assert.Equal(preferFast ? faster.EndPoint : nearer.EndPoint, first.Key);
     }
 }
