@@ -138,6 +138,48 @@ internal static class Calibration
         return new CalibrationResult(rk, rl, lk, ll, churn.ReplacedPerHour, table);
     }
 
+    /// <summary>Holder counts the republisher's defaults are chosen among.</summary>
+    public static IReadOnlyList<int> HolderCounts { get; } = [1, 3, 5, 10, 15, 17, 20];
+
+    /// <summary>The availability the pkarr-churn study asks of a key between two republishes.</summary>
+    public const double TargetAvailability = 0.999;
+
+    /// <summary>
+    /// For <paramref name="holders"/> copies put at once, the longest time (hours, to 0.1 h, at most a week) during which
+    /// at least one of them stays online with probability ≥ <see cref="TargetAvailability"/>, under the residual
+    /// survival <paramref name="survival"/>: how long a key outlives its republisher. Copies fail independently.
+    /// </summary>
+    public static double HoursAvailable(int holders, Func<double, double> survival)
+    {
+        var tenths = 0;
+        while (tenths < 1680 && AnyOf(survival((tenths + 1) / 10.0), holders) >= TargetAvailability)
+        {
+            tenths++;
+        }
+
+        return tenths / 10.0;
+    }
+
+    /// <summary>
+    /// The republisher table: for each holder count, how long a key stays available at ≥ 99.9 % after its last put,
+    /// under the residual Weibull fit and under the node-lifetime model the simulator runs.
+    /// </summary>
+    public static string FormatHolders(CalibrationResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine("| holders after a put | available ≥ 99.9 % for (residual Weibull fit) | (node-lifetime model) |");
+        s.AppendLine("|--------------------:|----------------------------------------------:|----------------------:|");
+        foreach (var holders in HolderCounts)
+        {
+            var fit = HoursAvailable(holders, t => Distributions.WeibullSurvival(t, r.ResidualShape, r.ResidualScaleHours));
+            var model = HoursAvailable(holders, t => ResidualSurvival(t, r.LifetimeShape, r.LifetimeScaleHours));
+            s.AppendLine(c, $"| {holders,19} | {fit,43:F1} h | {model,19:F1} h |");
+        }
+
+        return s.ToString();
+    }
+
     /// <summary>The result as a Markdown table with the fitted parameters above it.</summary>
     public static string Format(CalibrationResult r)
     {

@@ -91,6 +91,10 @@ internal sealed record SimulationReport
     public required double StoredOnP50 { get; init; }
     public required double StoredOnP10 { get; init; }
 
+    /// <summary>Puts that ended stored on at least <see cref="Scenario.RepublisherHolders"/> nodes: how often the
+    /// republisher's holder minimum is met on the first attempt.</summary>
+    public required double PutsReachingHoldersRate { get; init; }
+
     /// <summary>Of the 20 live answering honest nodes closest to a put's target, how many held the item when the
     /// put ended (median, 10th percentile): how well the overlay routes a put to where gets look.</summary>
     public required double StoredOnClosest20P50 { get; init; }

@@ -88,6 +88,10 @@ internal sealed class Scenario
         return Report();
     }
 
+    /// <summary>The republisher's default holder minimum (Pkarr.Client's RepublisherOptions.MinimumHolders), which
+    /// the calibration's holder table justifies (docs/simulation.md).</summary>
+    public const int RepublisherHolders = 17;
+
     /// <summary>Node options: server mode, no logging, default rate limits; the bootstrap node has a router's
     /// limits (no per-/24 or reply-byte budget), as the real routers answer thousands of joins a second.</summary>
     public static DhtOptions NodeOptions(bool bootstrap) => new()
@@ -425,6 +429,7 @@ internal sealed class Scenario
             PutSuccessRate = Rate(Puts.Count(p => p.Status == PutStatus.Stored), Puts.Count),
             StoredOnP50 = Percentiles.Of(Values(Puts, p => p.StoredOn), 50),
             StoredOnP10 = Percentiles.Of(Values(Puts, p => p.StoredOn), 10),
+            PutsReachingHoldersRate = Rate(Puts.Count(p => p.DoneMs is not null && p.StoredOn >= RepublisherHolders), Puts.Count),
             StoredOnClosest20P50 = Percentiles.Of(Values(Puts, p => p.StoredOnClosest20), 50),
             StoredOnClosest20P10 = Percentiles.Of(Values(Puts, p => p.StoredOnClosest20), 10),
             TableSizeP50 = Percentiles.Of(_tableSizes, 50),

@@ -82,7 +82,10 @@ internal static class SimulatorCommand
         var calibrate = new Command("calibrate", "Fit the churn model to pkarr-churn's survival table and print both side by side.") { seed, samples };
         calibrate.SetAction(result =>
         {
-            Console.Out.Write(Calibration.Format(Calibration.Run(result.GetValue(seed), result.GetValue(samples))));
+            var calibration = Calibration.Run(result.GetValue(seed), result.GetValue(samples));
+            Console.Out.Write(Calibration.Format(calibration));
+            Console.Out.WriteLine();
+            Console.Out.Write(Calibration.FormatHolders(calibration));
             return 0;
         });
         root.Subcommands.Add(calibrate);

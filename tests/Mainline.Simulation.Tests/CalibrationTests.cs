@@ -60,4 +60,29 @@ public class CalibrationTests
         Assert.InRange(result.LifetimeShape, 0.3, 0.6);
         Assert.Contains("| 20 copies, 1 week  |", Calibration.Format(result));
     }
+
+    [Fact]
+    public void Hours_available_is_where_any_of_the_copies_falls_to_the_target()
+    {
+        // Exponential copies with a 10-h mean: one of n survives t with 1 − (1 − e^(−t/10))^n, which is 99.9 % at
+        // t = −10 ln(1 − 0.001^(1/n)).
+        foreach (var n in new[] { 5, 17 })
+        {
+            var exact = -10 * Math.Log(1 - Math.Pow(1 - Calibration.TargetAvailability, 1.0 / n));
+            Assert.Equal(exact, Calibration.HoursAvailable(n, t => Math.Exp(-t / 10)), 0.1);
+        }
+
+        Assert.Equal(0, Calibration.HoursAvailable(1, t => Math.Exp(-t / 10))); // one copy is below 99.9 % at once
+        Assert.Equal(168, Calibration.HoursAvailable(3, _ => 1)); // copies that never leave: capped at a week
+    }
+
+    [Fact]
+    public void Seventeen_holders_keep_a_key_for_about_thirty_hours_as_the_study_found()
+    {
+        var fit = Calibration.Run(seed: 1, samples: 1000);
+        var hours = Calibration.HoursAvailable(17, t => Distributions.WeibullSurvival(t, fit.ResidualShape, fit.ResidualScaleHours));
+        Assert.InRange(hours, 24, 36);
+        Assert.True(Calibration.HoursAvailable(10, t => Calibration.ResidualSurvival(t, fit.LifetimeShape, fit.LifetimeScaleHours)) < hours);
+        Assert.Equal(Calibration.HolderCounts.Count + 2, Calibration.FormatHolders(fit).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
 }
