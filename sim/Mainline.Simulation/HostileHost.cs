@@ -62,6 +62,10 @@ internal sealed class HostileHost(Simulation simulation, uint address, NodeId id
     /// <summary>Queries it answered.</summary>
     public int Answered { get; private set; }
 
+    /// <summary>Get queries it answered: lookups for a value that met it (the rest are pings, find_nodes and the
+    /// like from nodes filing it).</summary>
+    public int GetsAnswered { get; private set; }
+
     /// <summary>Rollback puts it sent.</summary>
     public int RollbackPuts { get; private set; }
 
@@ -163,6 +167,11 @@ internal sealed class HostileHost(Simulation simulation, uint address, NodeId id
     {
         Answered++;
         var query = message.Query!;
+        if (query is GetQuery)
+        {
+            GetsAnswered++;
+        }
+
         var target = query switch
         {
             FindNodeQuery f => f.Target,
