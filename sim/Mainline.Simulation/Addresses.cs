@@ -20,12 +20,19 @@ internal sealed class Addresses(SimRandom random)
         while (true)
         {
             var a = (uint)random.NextUInt64();
-            if (IsPublic(a) && _used.Add(a))
+            if (TryClaim(a))
             {
                 return a;
             }
         }
     }
+
+    /// <summary>True when <paramref name="a"/> is public and not handed out yet: an address a host may still take.</summary>
+    public bool IsFree(uint a) => IsPublic(a) && !_used.Contains(a);
+
+    /// <summary>Hands out <paramref name="a"/> itself when it is free (a host that picks its address, as an attacker
+    /// grinding ids does); false otherwise.</summary>
+    public bool TryClaim(uint a) => IsPublic(a) && _used.Add(a);
 
     public static bool IsPublic(uint a)
     {

@@ -279,8 +279,9 @@ internal sealed class Scenario
     }
 
     /// <summary>
-    /// Places <paramref name="count"/> hostile hosts next to the target of key <paramref name="key"/> (ids a few bits
-    /// from it), each listing the others, joined through the bootstrap node. They hold <paramref name="stale"/> (an
+    /// Places <paramref name="count"/> hostile hosts next to the target of key <paramref name="key"/> (BEP 42-secure
+    /// ids ground to share <see cref="HostileHost.MatchedPrefixBits"/> leading bits with it, from the key's own seeded
+    /// stream), each listing the others, joined through the bootstrap node. They hold <paramref name="stale"/> (an
     /// older item of the key), the key's current item and a forgery under another key, and lie as
     /// <paramref name="behaviour"/> says; a rollback starts at once against the nodes that hold the current item.
     /// </summary>
@@ -289,11 +290,12 @@ internal sealed class Scenario
         var current = Items[key];
         var forged = MutableItem.Sign(new byte[32], "forged"u8, current.Seq + 1);
         var hostiles = new List<HostileHost>();
+        var grind = SimRandom.For(_options.Seed, "hostiles", (ulong)key);
         for (var i = 0; i < count; i++)
         {
-            var (address, _) = Simulation.NextIdentity();
+            var (address, id) = HostileHost.GrindIdentity(current.Target, i, Simulation.Addresses, grind);
             hostiles.Add(Simulation.Add(
-                new HostileHost(Simulation, address, HostileHost.NextTo(current.Target, i), behaviour) { Stale = stale, Current = current, Forged = forged },
+                new HostileHost(Simulation, address, id, behaviour) { Stale = stale, Current = current, Forged = forged },
                 mayBeUnresponsive: false));
         }
 

@@ -177,7 +177,14 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
         }
 
         address.TryWriteBytes(a, out _);
-        var x = (BinaryPrimitives.ReadUInt32BigEndian(a) & 0x030F3FFFu) | ((uint)(r & 7) << 29);
+        return Bep42Crc(BinaryPrimitives.ReadUInt32BigEndian(a), r);
+    }
+
+    /// <summary>The BEP 42 CRC for an IPv4 address given as a big-endian number: callers that try many addresses
+    /// (the simulator's id-grinding attacker) skip building an <see cref="IPAddress"/> for each.</summary>
+    internal static uint Bep42Crc(uint ipv4, byte r)
+    {
+        var x = (ipv4 & 0x030F3FFFu) | ((uint)(r & 7) << 29);
         Span<byte> xb = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(xb, x);
         return Crc32C(xb);
