@@ -103,12 +103,20 @@ internal sealed record SimulationReport
     /// <summary>Routing-table size of the live honest nodes (the bootstrap node aside) after the join phase.</summary>
     public required double TableSizeP50 { get; init; }
     public required double TableSizeP10 { get; init; }
+
+    /// <summary>Lookups a node started during the join phase, on average (its self-lookup, bucket refreshes, …),
+    /// and how many of them were bucket refreshes.</summary>
+    public required double JoinLookupsPerNode { get; init; }
+    public required double JoinRefreshesPerNode { get; init; }
     public required int JoinedNodes { get; init; }
     public required int DepartedNodes { get; init; }
     public required long SimulatedMs { get; init; }
     public required long Events { get; init; }
     public required long Datagrams { get; init; }
     public required long DatagramsLost { get; init; }
+
+    /// <summary>Queries sent by every host, by KRPC method.</summary>
+    public required IReadOnlyDictionary<string, long> QueriesByMethod { get; init; }
     public required long DatagramsDroppedByNat { get; init; }
     public required long DatagramsToDeparted { get; init; }
     public required int InvalidValuesSeen { get; init; }

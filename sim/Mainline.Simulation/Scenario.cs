@@ -11,6 +11,8 @@ namespace Mainline.Simulation;
 /// <summary>A network of honest nodes and the workload run on it.</summary>
 internal sealed class Scenario
 {
+    private double _joinLookups;
+    private double _joinRefreshes;
     private const long OperationTimeoutMs = 5 * 60_000;
 
     private readonly ScenarioOptions _options;
@@ -130,6 +132,8 @@ internal sealed class Scenario
         var lastJoin = (long)(count * 1000.0 / _options.JoinsPerSecond);
         RunUntil(lastJoin + _options.SettleMs, "join");
         _tableSizes = [.. _live.Where(h => h != Bootstrap).Select(h => (double)h.Core.Table.Count)];
+        _joinLookups = _live.Where(h => h != Bootstrap).Select(h => (double)h.Core.LookupsStarted).DefaultIfEmpty().Average();
+        _joinRefreshes = _live.Where(h => h != Bootstrap).Select(h => (double)h.Core.RefreshesStarted).DefaultIfEmpty().Average();
         var after = GC.GetTotalMemory(forceFullCollection: true);
         _memoryPerNodeKib = (after - before) / 1024.0 / Math.Max(1, Simulation.HostCount);
     }
@@ -436,12 +440,15 @@ internal sealed class Scenario
             StoredOnClosest20P10 = Percentiles.Of(Values(Puts, p => p.StoredOnClosest20), 10),
             TableSizeP50 = Percentiles.Of(_tableSizes, 50),
             TableSizeP10 = Percentiles.Of(_tableSizes, 10),
+            JoinLookupsPerNode = Math.Round(_joinLookups, 2),
+            JoinRefreshesPerNode = Math.Round(_joinRefreshes, 2),
             JoinedNodes = Joined + 1,
             DepartedNodes = DepartedCount,
             SimulatedMs = Simulation.Now,
             Events = Simulation.EventsProcessed,
             Datagrams = Simulation.Traffic.Sent,
             DatagramsLost = Simulation.Traffic.Lost,
+            QueriesByMethod = Simulation.Traffic.QueriesByMethod,
             DatagramsDroppedByNat = Simulation.Traffic.DroppedByNat,
             DatagramsToDeparted = Simulation.Traffic.DroppedDeparted + Simulation.Traffic.NoHost,
             InvalidValuesSeen = gets.Sum(g => g.InvalidValues),

@@ -26,6 +26,30 @@ internal sealed class TrafficCounters
     public long Delivered { get; set; }
     public long Timers { get; set; }
     public long Actions { get; set; }
+
+    /// <summary>Queries sent, by KRPC method (replies are not counted): where a run's traffic goes.</summary>
+    public SortedDictionary<string, long> QueriesByMethod { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Counts <paramref name="datagram"/> under its method when it is a query.</summary>
+    public void Classify(ReadOnlySpan<byte> datagram)
+    {
+        // A query's dictionary holds "1:q<length>:<method>" (bencoded keys are sorted, so it precedes "1:t" and "1:y").
+        var at = datagram.IndexOf("1:q"u8);
+        if (at < 0 || datagram.IndexOf("1:y1:q"u8) < 0)
+        {
+            return;
+        }
+
+        var rest = datagram[(at + 3)..];
+        var colon = rest.IndexOf((byte)':');
+        if (colon is < 1 or > 2 || !int.TryParse(rest[..colon], out var length) || length > rest.Length - colon - 1)
+        {
+            return;
+        }
+
+        var method = System.Text.Encoding.ASCII.GetString(rest.Slice(colon + 1, length));
+        QueriesByMethod[method] = QueriesByMethod.GetValueOrDefault(method) + 1;
+    }
 }
 
 /// <summary>A deterministic discrete-event simulation of hosts on a modelled network.</summary>
@@ -108,6 +132,7 @@ internal sealed class Simulation
     {
         Traffic.Sent++;
         Traffic.Bytes += datagram.Length;
+        Traffic.Classify(datagram);
         from.SentCount++;
         if (to.Port != Addresses.Port || !Addresses.TryToUInt32(to.Address, out var address))
         {
