@@ -5,8 +5,29 @@ namespace Mainline.Simulation.Tests;
 /// <summary>The real node logic on the simulated network: determinism, joins, lookups under loss and NAT, churn.</summary>
 public class ScenarioTests
 {
+    // The query counts compare by content below (a dictionary compares by reference in the record's equality).
     private static SimulationReport Stable(SimulationReport r) =>
-        r with { WallS = 0, PeakRssMib = 0, EventsPerWallSecond = 0, MemoryPerNodeKib = 0 };
+        r with { WallS = 0, PeakRssMib = 0, EventsPerWallSecond = 0, MemoryPerNodeKib = 0, QueriesByMethod = Empty };
+
+    private static readonly SortedDictionary<string, long> Empty = [];
+
+    [Fact]
+    public void The_default_scenario_gives_the_seeds_exact_outcome()
+    {
+        // Seed 11's outcome with the default options and lookup logic (α 8, adaptive timeouts, fastest of the equally
+        // close first). A change to the node's logic or to the model changes these numbers: update them with the
+        // change, after checking that the new ones are the better ones (docs/simulation.md).
+        var r = Scenario.Run(new ScenarioOptions { Nodes = 300, Lookups = 20, Seed = 11 });
+        Assert.Equal(1, r.SuccessRate);
+        Assert.Equal((76, 176), (r.TtfvMsP50, r.TtfvMsP99));
+        Assert.Equal(805, r.LookupDoneMsP50);
+        Assert.Equal((30, 37), (r.QueriesPerLookupP50, r.QueriesPerLookupP99));
+        Assert.Equal((3, 4), (r.RoundsPerLookupP50, r.RoundsPerLookupP99));
+        Assert.Equal((25, 20), (r.StoredOnP50, r.StoredOnP10));
+        Assert.Equal((19, 17), (r.StoredOnClosest20P50, r.StoredOnClosest20P10));
+        Assert.Equal((61, 41), (r.TableSizeP50, r.TableSizeP10));
+        Assert.Equal(74_407, r.Events);
+    }
 
     [Fact]
     public void One_seed_gives_one_report_and_another_seed_another()
@@ -17,7 +38,10 @@ public class ScenarioTests
         var other = Scenario.Run(options with { Seed = 12 });
 
         Assert.Equal(Stable(first), Stable(second));
-        Assert.Equal(ReportFormat.ToJson(Stable(first)), ReportFormat.ToJson(Stable(second)));
+        Assert.Equal(first.QueriesByMethod, second.QueriesByMethod);
+        Assert.True(first.QueriesByMethod["find_node"] > 0);
+        Assert.Equal(ReportFormat.ToJson(first with { WallS = 0, PeakRssMib = 0, EventsPerWallSecond = 0, MemoryPerNodeKib = 0 }),
+            ReportFormat.ToJson(second with { WallS = 0, PeakRssMib = 0, EventsPerWallSecond = 0, MemoryPerNodeKib = 0 }));
         Assert.NotEqual(Stable(first), Stable(other));
         Assert.True(first.Events > 10_000);
         Assert.Equal(20, first.Lookups);

@@ -93,8 +93,9 @@ public sealed class EclipseTests
 
             async Task RunAttacked(Task operation)
             {
+                // The fakes take every query slot of the lookup (α) but the one the pointer holds.
                 var (query, from) = await pointer.ReceiveQueryAsync(ct);
-                await FakesQueriedAsync(silent, Limits.K, ct);
+                await FakesQueriedAsync(silent, DhtOptions.DefaultLookupParallelism - 1, ct);
                 var target = RawPeer.TargetOf(query.Query!);
                 pointer.Reply(query, from, new Response
                 {
