@@ -24,6 +24,7 @@ public class ScenarioTests
         Assert.Equal((30, 37), (r.QueriesPerLookupP50, r.QueriesPerLookupP99));
         Assert.Equal((3, 4), (r.RoundsPerLookupP50, r.RoundsPerLookupP99));
         Assert.Equal((25, 20), (r.StoredOnP50, r.StoredOnP10));
+        Assert.Equal(1, r.PutsReachingHoldersRate);
         Assert.Equal((19, 17), (r.StoredOnClosest20P50, r.StoredOnClosest20P10));
         Assert.Equal((61, 41), (r.TableSizeP50, r.TableSizeP10));
         Assert.Equal(74_407, r.Events);
