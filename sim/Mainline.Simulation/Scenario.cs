@@ -113,6 +113,7 @@ internal sealed class Scenario
         options.LookupParallelism = _options.LookupParallelism;
         options.AdaptiveTimeouts = _options.AdaptiveTimeouts;
         options.PreferFastNodes = _options.PreferFastNodes;
+        options.WidenValuelessGets = _options.WidenValuelessGets;
         return options;
     }
 

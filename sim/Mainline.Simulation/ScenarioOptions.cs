@@ -67,6 +67,9 @@ internal sealed record ScenarioOptions
     /// Default true; false: closest first, as the reference.</summary>
     public bool PreferFastNodes { get; init; } = true;
 
+    /// <summary>Whether a get without a value looks past its 20 closest nodes (NodeCore.Lookups.cs). Default true.</summary>
+    public bool WidenValuelessGets { get; init; } = true;
+
     /// <summary>Progress lines (long runs); null for none.</summary>
     public Action<string>? Progress { get; init; }
 }

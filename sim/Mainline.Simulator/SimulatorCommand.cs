@@ -31,11 +31,12 @@ internal static class SimulatorCommand
         var parallelism = new Option<int>("--lookup-parallelism") { Description = "Queries in flight per lookup (α); 0: no bound, as the reference.", DefaultValueFactory = _ => DhtOptions.DefaultLookupParallelism };
         var adaptive = new Option<bool>("--adaptive-timeouts") { Description = "Lookups stop waiting for queries past their adaptive timeout; false: each waits up to 2 s, as the reference.", DefaultValueFactory = _ => true };
         var preferFast = new Option<bool>("--prefer-fast-nodes") { Description = "Free query slots go to the fastest of the equally close nodes; false: closest first, as the reference.", DefaultValueFactory = _ => true };
+        var widen = new Option<bool>("--widen-valueless-gets") { Description = "A get without a value looks past its 20 closest nodes; false: stops there, as the reference.", DefaultValueFactory = _ => true };
         var json = new Option<bool>("--json") { Description = "Print one JSON line instead of a readable report." };
 
         var root = new RootCommand("A deterministic simulator of the Mainline DHT: N nodes join, then puts and gets of mutable items.")
         {
-            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, refresh, probeSenders, parallelism, adaptive, preferFast, json,
+            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, refresh, probeSenders, parallelism, adaptive, preferFast, widen, json,
         };
         root.SetAction(result =>
         {
@@ -65,6 +66,7 @@ internal static class SimulatorCommand
                 LookupParallelism = result.GetValue(parallelism),
                 AdaptiveTimeouts = result.GetValue(adaptive),
                 PreferFastNodes = result.GetValue(preferFast),
+                WidenValuelessGets = result.GetValue(widen),
                 Progress = asJson ? null : line => Console.Error.WriteLine(line),
             };
             if (options.Nodes < 2 || options.Lookups < 0 || options.JoinsPerSecond <= 0 || options.OperationsPerSecond <= 0)

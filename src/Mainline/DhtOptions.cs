@@ -119,4 +119,9 @@ public sealed class DhtOptions
     /// nodes with the shortest known round trip among those equally close to the target (NodeCore.Lookups.cs).
     /// False: closest first, the reference's. Internal: the simulator switches it.</summary>
     internal bool PreferFastNodes { get; set; } = true;
+
+    /// <summary>A BEP 44 get that has no value once its 20 closest nodes answered goes on to the next 20
+    /// (NodeCore.Lookups.cs, Width): ground ids next to a target cannot end it with tokens and no value. Internal: the
+    /// simulator switches it.</summary>
+    internal bool WidenValuelessGets { get; set; } = true;
 }

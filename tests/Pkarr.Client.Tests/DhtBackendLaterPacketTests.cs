@@ -15,7 +15,9 @@ public sealed class DhtBackendLaterPacketTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         // Two groups of nodes: "fast" ones that hold the old packet (they refuse the second put), and "slow" ones that
-        // hold the new packet and answer gets late. The wait on the node's own loop is what makes them slow.
+        // hold the new packet and answer gets late. The wait on the node's own loop is what makes them slow: 50 ms, a
+        // lifetime after the fast nodes' loopback replies, yet inside the lookup's adaptive timeout (never under
+        // 100 ms; a node later than that stops holding the lookup, NodeCore.Rtt.cs).
         bool refuseFastPuts = false;
         bool slowGets = false;
         var nodes = new List<Dht>();
@@ -43,7 +45,7 @@ public sealed class DhtBackendLaterPacketTests
 
                         if (Volatile.Read(ref slowGets) && request.Method == "get")
                         {
-                            Thread.Sleep(700);
+                            Thread.Sleep(50);
                         }
 
                         return true;

@@ -136,9 +136,10 @@ internal sealed partial class NodeCore
         var waiting = _unvisited;
         waiting.Clear();
         var n = 0;
+        var width = Width(lookup);
         foreach (var candidate in lookup.Candidates.Nodes)
         {
-            if (n >= Limits.K)
+            if (n >= width)
             {
                 break;
             }
@@ -173,6 +174,16 @@ internal sealed partial class NodeCore
             FinishLookup(lookup);
         }
     }
+
+    /// <summary>
+    /// How many of the closest candidates (slow ones aside) a lookup must hear from: K = 20, or twice that for a BEP 44
+    /// get that has no value yet. Ids next to a target can be ground (BEP 42 fixes only the first 21 bits), so 20
+    /// hostile nodes closer than every honest one can hand out tokens and no value and end a get before it reaches
+    /// the honest holders; a get without a value looks 20 nodes further. A get that found its value, and every other
+    /// lookup, stops at the 20 closest.
+    /// </summary>
+    private int Width(Lookup lookup) =>
+        _options.WidenValuelessGets && lookup.Key.Kind == LookupKind.Get && lookup.Values.Count == 0 ? 2 * Limits.K : Limits.K;
 
     /// <summary>
     /// Orders <paramref name="candidates"/> (in candidate order) for the free query slots: secure before non-secure,
