@@ -1,7 +1,8 @@
 // The UDP side: blocking receive loops on threads of their own, each on its socket (see DnsListener). Every datagram
 // is copied out of the receive buffer (the handler may keep reading it after the loop has moved on) and handed to the
-// handler; an answer that is ready at once is sent from the loop's thread, one that waits (a network lookup, an
-// upstream) is sent by its own task.
+// handler; an answer that is ready at once is sent from the loop's thread, out of the loop's send buffer when the
+// handler wrote it there (a cached answer: no allocation), and one that waits (a network lookup, an upstream) is sent
+// by its own task.
 
 using System.Buffers;
 using System.Net;
@@ -44,6 +45,7 @@ internal sealed partial class DnsListener
     {
         var token = _stopping.Token;
         byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
+        byte[] sendBuffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
         // The sender's address as the kernel gives it, filled in place by each receive and the destination of the
         // answer: no endpoint is made or serialized per datagram. The IPEndPoint the handler and the rate limits need
         // is made once per new sender (a resolver sends many queries from one port).
@@ -75,30 +77,32 @@ internal sealed partial class DnsListener
                 clientAddress = client.Serialize();
             }
 
-            if (AnswerUdp(buffer.AsMemory(0, received), udp, client) is { } response)
+            var response = AnswerUdp(buffer.AsMemory(0, received), sendBuffer, udp, client);
+            if (!response.IsEmpty)
             {
-                SendUdp(udp, response, sender, client);
+                SendUdp(udp, response.Span, sender, client);
             }
         }
     }
 
     /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
-    /// case: cached packets, refusals), else null (nothing to send, or a task sends it later).</summary>
-    private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, Socket udp, IPEndPoint client)
+    /// case: cached packets, refusals), possibly in <paramref name="sendBuffer"/>, else empty (nothing to send, or a task
+    /// sends it later).</summary>
+    private ReadOnlyMemory<byte> AnswerUdp(ReadOnlyMemory<byte> datagram, byte[] sendBuffer, Socket udp, IPEndPoint client)
     {
         if (!TryBeginQuery(client.Address))
         {
-            return null;
+            return ReadOnlyMemory<byte>.Empty;
         }
 
         byte[] query = ArrayPool<byte>.Shared.Rent(datagram.Length);
         datagram.Span.CopyTo(query);
-        var pending = StartQuery(query.AsMemory(0, datagram.Length), new QueryContext(client.Address, DnsTransport.Udp),
+        var pending = StartUdpQuery(query.AsMemory(0, datagram.Length), sendBuffer, new QueryContext(client.Address, DnsTransport.Udp),
             _stopping.Token);
         if (!pending.IsCompleted)
         {
             _ = CompleteUdpAsync(pending, query, udp, client);
-            return null;
+            return ReadOnlyMemory<byte>.Empty;
         }
 
         var response = ResultOf(pending);
@@ -107,22 +111,22 @@ internal sealed partial class DnsListener
         return response;
     }
 
-    private async Task CompleteUdpAsync(ValueTask<byte[]?> pending, byte[] query, Socket udp, IPEndPoint client)
+    private async Task CompleteUdpAsync(ValueTask<ReadOnlyMemory<byte>> pending, byte[] query, Socket udp, IPEndPoint client)
     {
-        byte[]? response = await AwaitQueryAsync(pending).ConfigureAwait(false);
+        var response = await AwaitQueryAsync(pending).ConfigureAwait(false);
         ArrayPool<byte>.Shared.Return(query);
         // The place is given back before sending, so a client that has its answer finds the budget free again.
         EndQuery();
-        if (response is not null)
+        if (!response.IsEmpty)
         {
-            SendUdp(udp, response, client.Serialize(), client);
+            SendUdp(udp, response.Span, client.Serialize(), client);
         }
     }
 
     /// <summary>Sends synchronously, from a receive loop and from a task alike: a UDP send does not wait for the
     /// client, and one asynchronous operation would turn the socket non-blocking for good, making the loop's blocking
     /// receive an emulated one.</summary>
-    private void SendUdp(Socket udp, byte[] response, SocketAddress to, IPEndPoint client)
+    private void SendUdp(Socket udp, ReadOnlySpan<byte> response, SocketAddress to, IPEndPoint client)
     {
         try
         {
@@ -132,6 +136,21 @@ internal sealed partial class DnsListener
         {
             // The client's network refused the datagram, or the listener is stopping: the client retries or gives up.
             ListenerLog.UdpSendFailed(_logger, client, e.Message);
+        }
+    }
+
+    /// <summary>Calls the handler with the loop's send buffer; a handler that throws (it must not) counts as no
+    /// answer.</summary>
+    private ValueTask<ReadOnlyMemory<byte>> StartUdpQuery(ReadOnlyMemory<byte> query, byte[] sendBuffer, QueryContext context,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Handler.HandleAsync(query, context, sendBuffer, cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ValueTask.FromException<ReadOnlyMemory<byte>>(e);
         }
     }
 
@@ -148,8 +167,9 @@ internal sealed partial class DnsListener
         }
     }
 
-    /// <summary>The response of a completed <see cref="StartQuery"/>, or null when it failed or was cancelled.</summary>
-    internal byte[]? ResultOf(ValueTask<byte[]?> completed)
+    /// <summary>The response of a completed query, or the default (null, empty: no answer) when it failed or was
+    /// cancelled.</summary>
+    internal T? ResultOf<T>(ValueTask<T> completed)
     {
         try
         {
@@ -157,12 +177,14 @@ internal sealed partial class DnsListener
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return NoAnswer(e);
+            NoAnswer(e);
+            return default;
         }
     }
 
-    /// <summary>Awaits the handler's response, or null when it failed or was cancelled.</summary>
-    internal async ValueTask<byte[]?> AwaitQueryAsync(ValueTask<byte[]?> pending)
+    /// <summary>Awaits the handler's response, or the default (null, empty: no answer) when it failed or was
+    /// cancelled.</summary>
+    internal async ValueTask<T?> AwaitQueryAsync<T>(ValueTask<T> pending)
     {
         try
         {
@@ -170,19 +192,18 @@ internal sealed partial class DnsListener
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return NoAnswer(e);
+            NoAnswer(e);
+            return default;
         }
     }
 
     /// <summary>A cancelled query (the listener or the connection is closing) has no answer; a failed one (a bug: the
     /// handler never throws) is logged and has none either.</summary>
-    private byte[]? NoAnswer(Exception e)
+    private void NoAnswer(Exception e)
     {
         if (e is not OperationCanceledException)
         {
             ListenerLog.HandlerFailed(_logger, e);
         }
-
-        return null;
     }
 }
