@@ -138,6 +138,36 @@ public sealed class DnsListenerUdpTests
     }
 
     [Fact]
+    public async Task Answers_written_into_the_loops_send_buffer_reach_each_sender_whole_beside_answers_that_wait()
+    {
+        var fake = new FakeQueryHandler();
+        var handler = new BufferWritingQueryHandler(fake);
+        fake.Gate(100);
+        await using var listener = await StartAsync(handler, new ListenerOptions { UdpReceiveLoops = 1 });
+        using var first = Udp();
+        using var second = Udp();
+
+        // One loop, one send buffer: queries of different lengths from two clients, one of them waiting meanwhile.
+        await first.SendToAsync(FakeQueryHandler.Query(100, "slow.test"), listener.UdpEndPoint);
+        for (ushort id = 1; id <= 6; id++)
+        {
+            var client = id % 2 == 0 ? second : first;
+            byte[] query = FakeQueryHandler.Query(id, new string('a', id * 10) + ".test");
+            await client.SendToAsync(query, listener.UdpEndPoint);
+            byte[] response = await ReceiveAsync(client);
+            Assert.Equal(query.Length, response.Length);
+            Assert.Equal(id, FakeQueryHandler.IdOf(response));
+            Assert.Equal(query[3..], response[3..]);
+        }
+
+        fake.Release(100);
+        byte[] slow = await ReceiveAsync(first);
+        Assert.Equal(100, FakeQueryHandler.IdOf(slow));
+        Assert.Equal(FakeQueryHandler.Query(100, "slow.test")[3..], slow[3..]);
+        Assert.Equal(6, handler.Written);
+    }
+
+    [Fact]
     public async Task Several_receive_loops_answer_many_client_ports_from_the_listeners_port_and_all_close_on_dispose()
     {
         var handler = new FakeQueryHandler();
