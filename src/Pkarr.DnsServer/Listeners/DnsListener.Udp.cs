@@ -46,12 +46,14 @@ internal sealed partial class DnsListener
         var token = _stopping.Token;
         byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
         byte[] sendBuffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
-        // The sender's address as the kernel gives it, filled in place by each receive and the destination of the
-        // answer: no endpoint is made or serialized per datagram. The IPEndPoint the handler and the rate limits need
-        // is made once per new sender (a resolver sends many queries from one port).
+        // The sender's address as the kernel gives it (a sockaddr), filled in place by each receive and the destination
+        // of the answer: no endpoint is made or serialized per datagram. The IPAddress the handler and the rate limits
+        // need is read once per new sender address: clients send from many ports of one address (a resolver picks a
+        // port per query, dnsperf has one per client), and the port is left out of the comparison.
         var sender = new SocketAddress(udp.AddressFamily);
-        IPEndPoint client = new(udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        var clientAddress = client.Serialize();
+        var any = new IPEndPoint(udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var known = any.Serialize();
+        IPAddress client = any.Address;
         while (!token.IsCancellationRequested)
         {
             int received;
@@ -71,37 +73,57 @@ internal sealed partial class DnsListener
                 continue;
             }
 
-            if (!sender.Equals(clientAddress))
+            if (!SameAddress(sender, known))
             {
-                client = (IPEndPoint)client.Create(sender);
-                clientAddress = client.Serialize();
+                client = EndPointOf(sender).Address;
+                known = Copy(sender);
             }
 
-            var response = AnswerUdp(buffer.AsMemory(0, received), sendBuffer, udp, client);
+            var response = AnswerUdp(buffer.AsMemory(0, received), sendBuffer, udp, client, sender);
             if (!response.IsEmpty)
             {
-                SendUdp(udp, response.Span, sender, client);
+                SendUdp(udp, response.Span, sender);
             }
         }
     }
 
+    /// <summary>Whether two sockaddrs name one address, whatever their ports: a sockaddr_in or sockaddr_in6 holds its
+    /// port in bytes 2 and 3, after the family.</summary>
+    private static bool SameAddress(SocketAddress a, SocketAddress b)
+    {
+        var x = a.Buffer.Span[..a.Size];
+        var y = b.Buffer.Span[..b.Size];
+        return x.Length == y.Length && x.Length > 4 && x[..2].SequenceEqual(y[..2]) && x[4..].SequenceEqual(y[4..]);
+    }
+
+    private static SocketAddress Copy(SocketAddress address)
+    {
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+        return copy;
+    }
+
+    private static IPEndPoint EndPointOf(SocketAddress address) => (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(address);
+
     /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
     /// case: cached packets, refusals), possibly in <paramref name="sendBuffer"/>, else empty (nothing to send, or a task
     /// sends it later).</summary>
-    private ReadOnlyMemory<byte> AnswerUdp(ReadOnlyMemory<byte> datagram, byte[] sendBuffer, Socket udp, IPEndPoint client)
+    private ReadOnlyMemory<byte> AnswerUdp(ReadOnlyMemory<byte> datagram, byte[] sendBuffer, Socket udp, IPAddress client,
+        SocketAddress sender)
     {
-        if (!TryBeginQuery(client.Address))
+        if (!TryBeginQuery(client))
         {
             return ReadOnlyMemory<byte>.Empty;
         }
 
         byte[] query = ArrayPool<byte>.Shared.Rent(datagram.Length);
         datagram.Span.CopyTo(query);
-        var pending = StartUdpQuery(query.AsMemory(0, datagram.Length), sendBuffer, new QueryContext(client.Address, DnsTransport.Udp),
+        var pending = StartUdpQuery(query.AsMemory(0, datagram.Length), sendBuffer, new QueryContext(client, DnsTransport.Udp),
             _stopping.Token);
         if (!pending.IsCompleted)
         {
-            _ = CompleteUdpAsync(pending, query, udp, client);
+            // The loop refills its sender address with the next datagram: the task keeps a copy.
+            _ = CompleteUdpAsync(pending, query, udp, Copy(sender));
             return ReadOnlyMemory<byte>.Empty;
         }
 
@@ -111,7 +133,7 @@ internal sealed partial class DnsListener
         return response;
     }
 
-    private async Task CompleteUdpAsync(ValueTask<ReadOnlyMemory<byte>> pending, byte[] query, Socket udp, IPEndPoint client)
+    private async Task CompleteUdpAsync(ValueTask<ReadOnlyMemory<byte>> pending, byte[] query, Socket udp, SocketAddress sender)
     {
         var response = await AwaitQueryAsync(pending).ConfigureAwait(false);
         ArrayPool<byte>.Shared.Return(query);
@@ -119,14 +141,14 @@ internal sealed partial class DnsListener
         EndQuery();
         if (!response.IsEmpty)
         {
-            SendUdp(udp, response.Span, client.Serialize(), client);
+            SendUdp(udp, response.Span, sender);
         }
     }
 
     /// <summary>Sends synchronously, from a receive loop and from a task alike: a UDP send does not wait for the
     /// client, and one asynchronous operation would turn the socket non-blocking for good, making the loop's blocking
     /// receive an emulated one.</summary>
-    private void SendUdp(Socket udp, ReadOnlySpan<byte> response, SocketAddress to, IPEndPoint client)
+    private void SendUdp(Socket udp, ReadOnlySpan<byte> response, SocketAddress to)
     {
         try
         {
@@ -135,6 +157,8 @@ internal sealed partial class DnsListener
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client's network refused the datagram, or the listener is stopping: the client retries or gives up.
+            // A failure path: the endpoint for the log is made here rather than kept per datagram.
+            var client = EndPointOf(to);
             ListenerLog.UdpSendFailed(_logger, client, e.Message);
         }
     }

@@ -168,6 +168,29 @@ public sealed class DnsListenerUdpTests
     }
 
     [Fact]
+    public async Task One_loop_tells_client_addresses_apart_and_answers_each_port()
+    {
+        var handler = new FakeQueryHandler();
+        await using var listener = await StartAsync(handler, new ListenerOptions { UdpReceiveLoops = 1 });
+        var second = IPAddress.Parse("127.0.0.2");
+        using var a1 = Udp();
+        using var a2 = Udp();
+        using var b = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        b.Bind(new IPEndPoint(second, 0));
+
+        // Ports of one address, then another address, then the first again: each answer goes to the port that asked,
+        // and each query is the handler's with the address it came from.
+        (Socket Client, IPAddress Address)[] order = [(a1, IPAddress.Loopback), (a2, IPAddress.Loopback), (b, second), (a1, IPAddress.Loopback)];
+        for (ushort id = 1; id <= order.Length; id++)
+        {
+            var (client, address) = order[id - 1];
+            await client.SendToAsync(FakeQueryHandler.Query(id), listener.UdpEndPoint);
+            Assert.Equal(id, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+            Assert.Equal(address, handler.Calls.Last().Context.Client);
+        }
+    }
+
+    [Fact]
     public async Task Several_receive_loops_answer_many_client_ports_from_the_listeners_port_and_all_close_on_dispose()
     {
         var handler = new FakeQueryHandler();
