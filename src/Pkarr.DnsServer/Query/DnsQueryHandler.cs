@@ -4,6 +4,8 @@
 //   1. silence for what is not a query: fewer than 12 bytes, or QR = 1 (answering responses would make us a
 //      reflector);
 //   2. the per-client query rate limit → REFUSED;
+//      a query whose bytes after the id are those of one answered before skips 3–6: its packet or upstream answer is
+//      asked for again, and while that is unchanged the reply is the kept response (DnsQueryHandler.Ready.cs);
 //   3. the header and body (RFC 1035 §4.1): the reserved Z bit is cleared and ignored; a body that does not parse →
 //      FORMERR (the question echoed when it alone parses); an opcode other than QUERY → NOTIMP; QDCOUNT ≠ 1 → FORMERR;
 //      records in the answer and authority sections of a query are ignored;
@@ -102,7 +104,8 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
             return null;
         }
 
-        // The pipeline's responses are whole arrays, handed on as they are; a kept response was copied into a new one.
+        // Without a buffer every response is a whole array (the pipeline's, or a kept one copied into a new array), handed
+        // on as it is.
         return MemoryMarshal.TryGetArray(response, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
             ? segment.Array
             : response.ToArray();
