@@ -16,8 +16,9 @@
 // lookup of the query name or one forwarded answer to its question, with no CNAME followed past it and no delegation
 // followed: chains and delegations depend on more than one source and are never kept.
 //
-// Bounds. The table is direct-mapped (a newcomer takes its slot), so it needs no eviction bookkeeping and is read
-// without a lock: an entry is immutable and published whole. Only responses of at most KeptResponseLimit bytes are
+// Bounds. The table is two-way set-associative (a query has two slots; a newcomer takes the first, and what was
+// there moves to the second), so it needs no eviction bookkeeping and is read without a lock: an entry is immutable
+// and published whole. Only responses of at most KeptResponseLimit bytes are
 // kept, and the source's object is held weakly, so the table never keeps a packet or an upstream answer alive after
 // its cache let it go: at most ReadySlots × (KeptResponseLimit + the query) bytes, about 11 MB. A resolver that
 // randomises the letter case of names ("0x20") sends new bytes each time and is answered by the pipeline.
@@ -31,7 +32,7 @@ namespace Pkarr.DnsServer.Query;
 
 internal sealed partial class DnsQueryHandler
 {
-    /// <summary>Slots of the table (a power of two): room for a few thousand hot questions with few collisions.</summary>
+    /// <summary>Slots of the table (a power of two, two per set): room for a few thousand hot questions.</summary>
     internal const int ReadySlots = 8192;
 
     /// <summary>The largest response kept: the UDP size most resolvers advertise (DNS flag day 2020), so nearly every
@@ -59,13 +60,23 @@ internal sealed partial class DnsQueryHandler
     /// when upstreams came or went since (they decide RA, and whether a name is forwarded at all).</summary>
     private ReadyAnswer? FindReady(ReadOnlySpan<byte> query, DnsTransport transport)
     {
-        var entry = Volatile.Read(ref _ready[SlotOf(query, transport)]);
-        return entry is not null && entry.Transport == transport && entry.HasUpstreams == _forwarder.HasUpstreams
-            && query[2..].SequenceEqual(entry.Query) ? entry : null;
+        int set = SetOf(query, transport);
+        var entry = Volatile.Read(ref _ready[set]);
+        if (entry is null || !entry.Answers(query, transport))
+        {
+            entry = Volatile.Read(ref _ready[set + 1]);
+            if (entry is null || !entry.Answers(query, transport))
+            {
+                return null;
+            }
+        }
+
+        return entry.HasUpstreams == _forwarder.HasUpstreams ? entry : null;
     }
 
     /// <summary>Keeps <paramref name="response"/> to <paramref name="query"/> when it is a one-step answer (one with a
-    /// <see cref="Outcome.Source"/>) that is small enough.</summary>
+    /// <see cref="Outcome.Source"/>) that is small enough: in the first slot of its set, where an entry for another
+    /// query moves to the second slot, so two hot queries that share a set are both kept.</summary>
     private void KeepReady(ReadOnlySpan<byte> query, DnsTransport transport, in Request request, in Outcome outcome, byte[] response, int rcode)
     {
         if (outcome.Source is not { } source || response.Length > KeptResponseLimit)
@@ -75,7 +86,15 @@ internal sealed partial class DnsQueryHandler
 
         var entry = new ReadyAnswer(transport, query[2..].ToArray(), request, outcome.Kind, rcode, outcome.Match, source,
             _forwarder.HasUpstreams, response);
-        Volatile.Write(ref _ready[SlotOf(query, transport)], entry);
+        int set = SetOf(query, transport);
+        var first = Volatile.Read(ref _ready[set]);
+        if (first is not null && !first.Answers(query, transport))
+        {
+            // Racing writers may lose an entry here: the next query for it is answered by the pipeline and kept again.
+            Volatile.Write(ref _ready[set + 1], first);
+        }
+
+        Volatile.Write(ref _ready[set], entry);
     }
 
     /// <summary>Whether the source, asked again, handed back at once the object the kept response was made from.
@@ -107,12 +126,13 @@ internal sealed partial class DnsQueryHandler
         return response;
     }
 
-    private static int SlotOf(ReadOnlySpan<byte> query, DnsTransport transport)
+    /// <summary>The first of the two slots where <paramref name="query"/> may be kept.</summary>
+    private static int SetOf(ReadOnlySpan<byte> query, DnsTransport transport)
     {
         var hash = default(HashCode);
         hash.Add(transport);
         hash.AddBytes(query[2..]);
-        return hash.ToHashCode() & (ReadySlots - 1);
+        return (hash.ToHashCode() & ((ReadySlots / 2) - 1)) * 2;
     }
 
     /// <summary>A kept response and what it was made from.</summary>
@@ -145,5 +165,10 @@ internal sealed partial class DnsQueryHandler
 
         /// <summary>The response, with the id of the query that made it.</summary>
         public byte[] Response { get; } = response;
+
+        /// <summary>Whether this is the answer to <paramref name="query"/> (a whole query, id included) on
+        /// <paramref name="transport"/>.</summary>
+        public bool Answers(ReadOnlySpan<byte> query, DnsTransport transport)
+            => Transport == transport && query[2..].SequenceEqual(Query);
     }
 }
