@@ -1,7 +1,8 @@
 // The UDP side: blocking receive loops on threads of their own, each on its socket (see DnsListener). Every datagram
 // is copied out of the receive buffer (the handler may keep reading it after the loop has moved on) and handed to the
-// handler; an answer that is ready at once is sent from the loop's thread, one that waits (a network lookup, an
-// upstream) is sent by its own task.
+// handler; an answer that is ready at once is sent from the loop's thread, out of the loop's send buffer when the
+// handler wrote it there (a cached answer: no allocation), and one that waits (a network lookup, an upstream) is sent
+// by its own task.
 
 using System.Buffers;
 using System.Net;
@@ -44,12 +45,15 @@ internal sealed partial class DnsListener
     {
         var token = _stopping.Token;
         byte[] buffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
-        // The sender's address as the kernel gives it, filled in place by each receive and the destination of the
-        // answer: no endpoint is made or serialized per datagram. The IPEndPoint the handler and the rate limits need
-        // is made once per new sender (a resolver sends many queries from one port).
+        byte[] sendBuffer = GC.AllocateUninitializedArray<byte>(MaxMessageLength);
+        // The sender's address as the kernel gives it (a sockaddr), filled in place by each receive and the destination
+        // of the answer: no endpoint is made or serialized per datagram. The IPAddress the handler and the rate limits
+        // need is read once per new sender address: clients send from many ports of one address (a resolver picks a
+        // port per query, dnsperf has one per client), and the port is left out of the comparison.
         var sender = new SocketAddress(udp.AddressFamily);
-        IPEndPoint client = new(udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        var clientAddress = client.Serialize();
+        var any = new IPEndPoint(udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var known = any.Serialize();
+        IPAddress client = any.Address;
         while (!token.IsCancellationRequested)
         {
             int received;
@@ -69,36 +73,58 @@ internal sealed partial class DnsListener
                 continue;
             }
 
-            if (!sender.Equals(clientAddress))
+            if (!SameAddress(sender, known))
             {
-                client = (IPEndPoint)client.Create(sender);
-                clientAddress = client.Serialize();
+                client = EndPointOf(sender).Address;
+                known = Copy(sender);
             }
 
-            if (AnswerUdp(buffer.AsMemory(0, received), udp, client) is { } response)
+            var response = AnswerUdp(buffer.AsMemory(0, received), sendBuffer, udp, client, sender);
+            if (!response.IsEmpty)
             {
-                SendUdp(udp, response, sender, client);
+                SendUdp(udp, response.Span, sender);
             }
         }
     }
 
-    /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
-    /// case: cached packets, refusals), else null (nothing to send, or a task sends it later).</summary>
-    private byte[]? AnswerUdp(ReadOnlyMemory<byte> datagram, Socket udp, IPEndPoint client)
+    /// <summary>Whether two sockaddrs name one address, whatever their ports: a sockaddr_in or sockaddr_in6 holds its
+    /// port in bytes 2 and 3, after the family.</summary>
+    private static bool SameAddress(SocketAddress a, SocketAddress b)
     {
-        if (!TryBeginQuery(client.Address))
+        var x = a.Buffer.Span[..a.Size];
+        var y = b.Buffer.Span[..b.Size];
+        return x.Length == y.Length && x.Length > 4 && x[..2].SequenceEqual(y[..2]) && x[4..].SequenceEqual(y[4..]);
+    }
+
+    private static SocketAddress Copy(SocketAddress address)
+    {
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+        return copy;
+    }
+
+    private static IPEndPoint EndPointOf(SocketAddress address) => (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(address);
+
+    /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
+    /// case: cached packets, refusals), possibly in <paramref name="sendBuffer"/>, else empty (nothing to send, or a task
+    /// sends it later).</summary>
+    private ReadOnlyMemory<byte> AnswerUdp(ReadOnlyMemory<byte> datagram, byte[] sendBuffer, Socket udp, IPAddress client,
+        SocketAddress sender)
+    {
+        if (!TryBeginQuery(client))
         {
-            return null;
+            return ReadOnlyMemory<byte>.Empty;
         }
 
         byte[] query = ArrayPool<byte>.Shared.Rent(datagram.Length);
         datagram.Span.CopyTo(query);
-        var pending = StartQuery(query.AsMemory(0, datagram.Length), new QueryContext(client.Address, DnsTransport.Udp),
+        var pending = StartUdpQuery(query.AsMemory(0, datagram.Length), sendBuffer, new QueryContext(client, DnsTransport.Udp),
             _stopping.Token);
         if (!pending.IsCompleted)
         {
-            _ = CompleteUdpAsync(pending, query, udp, client);
-            return null;
+            // The loop refills its sender address with the next datagram: the task keeps a copy.
+            _ = CompleteUdpAsync(pending, query, udp, Copy(sender));
+            return ReadOnlyMemory<byte>.Empty;
         }
 
         var response = ResultOf(pending);
@@ -107,22 +133,22 @@ internal sealed partial class DnsListener
         return response;
     }
 
-    private async Task CompleteUdpAsync(ValueTask<byte[]?> pending, byte[] query, Socket udp, IPEndPoint client)
+    private async Task CompleteUdpAsync(ValueTask<ReadOnlyMemory<byte>> pending, byte[] query, Socket udp, SocketAddress sender)
     {
-        byte[]? response = await AwaitQueryAsync(pending).ConfigureAwait(false);
+        var response = await AwaitQueryAsync(pending).ConfigureAwait(false);
         ArrayPool<byte>.Shared.Return(query);
         // The place is given back before sending, so a client that has its answer finds the budget free again.
         EndQuery();
-        if (response is not null)
+        if (!response.IsEmpty)
         {
-            SendUdp(udp, response, client.Serialize(), client);
+            SendUdp(udp, response.Span, sender);
         }
     }
 
     /// <summary>Sends synchronously, from a receive loop and from a task alike: a UDP send does not wait for the
     /// client, and one asynchronous operation would turn the socket non-blocking for good, making the loop's blocking
     /// receive an emulated one.</summary>
-    private void SendUdp(Socket udp, byte[] response, SocketAddress to, IPEndPoint client)
+    private void SendUdp(Socket udp, ReadOnlySpan<byte> response, SocketAddress to)
     {
         try
         {
@@ -131,7 +157,24 @@ internal sealed partial class DnsListener
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client's network refused the datagram, or the listener is stopping: the client retries or gives up.
+            // A failure path: the endpoint for the log is made here rather than kept per datagram.
+            var client = EndPointOf(to);
             ListenerLog.UdpSendFailed(_logger, client, e.Message);
+        }
+    }
+
+    /// <summary>Calls the handler with the loop's send buffer; a handler that throws (it must not) counts as no
+    /// answer.</summary>
+    private ValueTask<ReadOnlyMemory<byte>> StartUdpQuery(ReadOnlyMemory<byte> query, byte[] sendBuffer, QueryContext context,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Handler.HandleAsync(query, context, sendBuffer, cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ValueTask.FromException<ReadOnlyMemory<byte>>(e);
         }
     }
 
@@ -148,8 +191,9 @@ internal sealed partial class DnsListener
         }
     }
 
-    /// <summary>The response of a completed <see cref="StartQuery"/>, or null when it failed or was cancelled.</summary>
-    internal byte[]? ResultOf(ValueTask<byte[]?> completed)
+    /// <summary>The response of a completed query, or the default (null, empty: no answer) when it failed or was
+    /// cancelled.</summary>
+    internal T? ResultOf<T>(ValueTask<T> completed)
     {
         try
         {
@@ -157,12 +201,14 @@ internal sealed partial class DnsListener
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return NoAnswer(e);
+            NoAnswer(e);
+            return default;
         }
     }
 
-    /// <summary>Awaits the handler's response, or null when it failed or was cancelled.</summary>
-    internal async ValueTask<byte[]?> AwaitQueryAsync(ValueTask<byte[]?> pending)
+    /// <summary>Awaits the handler's response, or the default (null, empty: no answer) when it failed or was
+    /// cancelled.</summary>
+    internal async ValueTask<T?> AwaitQueryAsync<T>(ValueTask<T> pending)
     {
         try
         {
@@ -170,19 +216,18 @@ internal sealed partial class DnsListener
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return NoAnswer(e);
+            NoAnswer(e);
+            return default;
         }
     }
 
     /// <summary>A cancelled query (the listener or the connection is closing) has no answer; a failed one (a bug: the
     /// handler never throws) is logged and has none either.</summary>
-    private byte[]? NoAnswer(Exception e)
+    private void NoAnswer(Exception e)
     {
         if (e is not OperationCanceledException)
         {
             ListenerLog.HandlerFailed(_logger, e);
         }
-
-        return null;
     }
 }

@@ -17,6 +17,7 @@
 
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
+using Pkarr.DnsServer.Packets;
 
 namespace Pkarr.DnsServer.Query;
 
@@ -24,11 +25,13 @@ internal sealed partial class DnsQueryHandler
 {
     private const ushort RdFlag = 0x0100;
 
-    /// <summary>A Pkarr query name: its packet's answer, and the chain from there when it leaves the packet.</summary>
-    private async ValueTask<Outcome> AnswerPkarrAsync(PkarrNameMatch match, Request request, QueryContext context, CancellationToken cancellationToken)
+    /// <summary>A Pkarr query name: its packet's answer (<paramref name="asked"/>), and the chain from there when it
+    /// leaves the packet.</summary>
+    private async ValueTask<Outcome> AnswerPkarrAsync(PkarrNameMatch match, Request request, QueryContext context, ValueTask<PacketLookup> asked,
+        CancellationToken cancellationToken)
     {
         var recursion = new Recursion();
-        var first = await LookupOrDelegateAsync(match, request.Question!, request, context, recursion, cancellationToken).ConfigureAwait(false);
+        var first = await LookupOrDelegateAsync(match, request.Question!, request, context, recursion, asked, cancellationToken).ConfigureAwait(false);
         return first.Next is null || _options.MaxRecursionDepth <= 0
             ? first
             : await FollowAsync(first, request, context, recursion, cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,7 @@ using System.Net;
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
 using Pkarr.DnsServer.Forwarding;
+using Pkarr.DnsServer.Packets;
 
 namespace Pkarr.DnsServer.Query;
 
@@ -50,10 +51,16 @@ internal sealed partial class DnsQueryHandler
     }
 
     /// <summary>A Pkarr name from its packet; a referral there is followed when the client asked for recursion.</summary>
-    private async ValueTask<Outcome> LookupOrDelegateAsync(PkarrNameMatch match, DnsQuestion question, Request request, QueryContext context,
+    private ValueTask<Outcome> LookupOrDelegateAsync(PkarrNameMatch match, DnsQuestion question, Request request, QueryContext context,
         Recursion recursion, CancellationToken cancellationToken)
+        => LookupOrDelegateAsync(match, question, request, context, recursion, AskPacket(match, context, cancellationToken), cancellationToken);
+
+    /// <summary>A Pkarr name from its packet (<paramref name="asked"/>); a referral there is followed when the client
+    /// asked for recursion.</summary>
+    private async ValueTask<Outcome> LookupOrDelegateAsync(PkarrNameMatch match, DnsQuestion question, Request request, QueryContext context,
+        Recursion recursion, ValueTask<PacketLookup> asked, CancellationToken cancellationToken)
     {
-        var step = await LookupAsync(match, question, context, cancellationToken).ConfigureAwait(false);
+        var step = await LookupAsync(match, question, asked).ConfigureAwait(false);
         if (!step.Referral || (request.Flags & RdFlag) == 0 || _options.MaxRecursionDepth <= 0)
         {
             return step;

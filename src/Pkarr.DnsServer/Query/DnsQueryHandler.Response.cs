@@ -13,6 +13,7 @@
 
 using System.Buffers;
 using Pkarr.Dns;
+using Pkarr.DnsServer.Answering;
 
 namespace Pkarr.DnsServer.Query;
 
@@ -49,6 +50,14 @@ internal sealed partial class DnsQueryHandler
         /// <summary>Whether this Pkarr step is a referral (NS in authority, glue in additional); followed by
         /// DelegateAsync when the client asked for recursion.</summary>
         public bool Referral { get; init; }
+
+        /// <summary>The object the one source call of a one-step answer handed back (the packet source's PacketLookup
+        /// or the forwarder's ForwardResult); null for anything else, chains and delegations included, so only a
+        /// one-step answer's response is kept (DnsQueryHandler.Ready.cs).</summary>
+        public object? Source { get; init; }
+
+        /// <summary>The query name split around its key, with <see cref="Source"/> for a Pkarr answer.</summary>
+        public PkarrNameMatch? Match { get; init; }
 
         public static Outcome Bare(int rcode, string kind) => new(rcode, kind);
     }

@@ -4,6 +4,8 @@
 //   1. silence for what is not a query: fewer than 12 bytes, or QR = 1 (answering responses would make us a
 //      reflector);
 //   2. the per-client query rate limit → REFUSED;
+//      a query whose bytes after the id are those of one answered before skips 3–6: its packet or upstream answer is
+//      asked for again, and while that is unchanged the reply is the kept response (DnsQueryHandler.Ready.cs);
 //   3. the header and body (RFC 1035 §4.1): the reserved Z bit is cleared and ignored; a body that does not parse →
 //      FORMERR (the question echoed when it alone parses); an opcode other than QUERY → NOTIMP; QDCOUNT ≠ 1 → FORMERR;
 //      records in the answer and authority sections of a query are ignored;
@@ -25,6 +27,7 @@
 
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
@@ -95,18 +98,37 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
     /// <inheritdoc/>
     public async ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, CancellationToken cancellationToken)
     {
+        var response = await HandleAsync(query, context, Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        if (response.IsEmpty)
+        {
+            return null;
+        }
+
+        // Without a buffer every response is a whole array (the pipeline's, or a kept one copied into a new array), handed
+        // on as it is.
+        return MemoryMarshal.TryGetArray(response, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : response.ToArray();
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>A kept response (DnsQueryHandler.Ready.cs) is written before the first await, so
+    /// <paramref name="buffer"/> is only ever written while the caller is still in this call.</remarks>
+    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, Memory<byte> buffer,
+        CancellationToken cancellationToken)
+    {
         long started = _time.GetTimestamp();
         if (query.Length < HeaderLength)
         {
             _metrics.Dropped("short");
-            return null;
+            return ReadOnlyMemory<byte>.Empty;
         }
 
         ushort rawFlags = BinaryPrimitives.ReadUInt16BigEndian(query.Span[2..]);
         if ((rawFlags & QrFlag) != 0)
         {
             _metrics.Dropped("response");
-            return null;
+            return ReadOnlyMemory<byte>.Empty;
         }
 
         var request = new Request(BinaryPrimitives.ReadUInt16BigEndian(query.Span), (ushort)(rawFlags & ~ZFlag));
@@ -114,21 +136,48 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         try
         {
             bool allowed = _limits.TryAcquireQuery(context.Client);
-            var verdict = Parse(query.Span, ref request);
-            if (!allowed)
+            if (allowed && FindReady(query.Span, context.Transport) is { } kept)
             {
-                _metrics.RateLimited("query");
-                outcome = Outcome.Bare(Rcode.Refused, "refused");
+                // The query is one answered before: the source is asked what the pipeline would ask it, and the kept
+                // response is sent when nothing changed; otherwise the pipeline goes on from that answer.
+                request = kept.Request with { Id = request.Id };
+                if (kept.Match is { } match)
+                {
+                    if (StillAnswers(kept, AskPacket(match, context, cancellationToken), out var lookup))
+                    {
+                        return Reuse(kept, request.Id, buffer, context, started);
+                    }
+
+                    outcome = await AnswerPkarrAsync(match, request, context, lookup, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    if (StillAnswers(kept, AskUpstream(request.Question!, request, cancellationToken), out var forwarded))
+                    {
+                        return Reuse(kept, request.Id, buffer, context, started);
+                    }
+
+                    outcome = await AnswerForwardedAsync(request, context, forwarded, cancellationToken).ConfigureAwait(false);
+                }
             }
             else
             {
-                outcome = verdict switch
+                var verdict = Parse(query.Span, ref request);
+                if (!allowed)
                 {
-                    Verdict.Query => await AnswerAsync(request, context, cancellationToken).ConfigureAwait(false),
-                    Verdict.NotImplemented => Outcome.Bare(Rcode.NotImplemented, "notimp"),
-                    Verdict.BadVersion => Outcome.Bare(Rcode.BadVersion, "formerr"),
-                    _ => Outcome.Bare(Rcode.FormatError, "formerr"),
-                };
+                    _metrics.RateLimited("query");
+                    outcome = Outcome.Bare(Rcode.Refused, "refused");
+                }
+                else
+                {
+                    outcome = verdict switch
+                    {
+                        Verdict.Query => await AnswerAsync(request, context, cancellationToken).ConfigureAwait(false),
+                        Verdict.NotImplemented => Outcome.Bare(Rcode.NotImplemented, "notimp"),
+                        Verdict.BadVersion => Outcome.Bare(Rcode.BadVersion, "formerr"),
+                        _ => Outcome.Bare(Rcode.FormatError, "formerr"),
+                    };
+                }
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -142,6 +191,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         try
         {
             response = Respond(request, outcome, context.Transport, out rcode);
+            KeepReady(query.Span, context.Transport, request, outcome, response, rcode);
         }
         catch (Exception exception)
         {
@@ -176,7 +226,8 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         switch (match.Kind)
         {
             case PkarrNameKind.Pkarr:
-                return await AnswerPkarrAsync(match, request, context, cancellationToken).ConfigureAwait(false);
+                return await AnswerPkarrAsync(match, request, context, AskPacket(match, context, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false);
             case PkarrNameKind.InvalidKey:
                 // No SOA: there is no zone to vouch for, so resolvers keep this miss only briefly (RFC 2308 §5).
                 return Outcome.Bare(Rcode.NameError, "invalid");
@@ -186,17 +237,35 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                     return Outcome.Bare(Rcode.Refused, "refused");
                 }
 
-                var forwarded = await ForwardAsync(question, request, cancellationToken).ConfigureAwait(false);
-                return forwarded.Next is null || _options.MaxRecursionDepth <= 0
-                    ? forwarded
-                    : await FollowAsync(forwarded, request, context, new Recursion(), cancellationToken).ConfigureAwait(false);
+                return await AnswerForwardedAsync(request, context, AskUpstream(question, request, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false);
         }
     }
 
-    /// <summary>One Pkarr name from its key's packet; the caller follows <see cref="Outcome.Next"/>.</summary>
-    private async ValueTask<Outcome> LookupAsync(PkarrNameMatch match, DnsQuestion question, QueryContext context, CancellationToken cancellationToken)
+    /// <summary>The query's question through the upstreams (<paramref name="asked"/>), and the chain from there when it
+    /// leads to a Pkarr name.</summary>
+    private async ValueTask<Outcome> AnswerForwardedAsync(Request request, QueryContext context, ValueTask<ForwardResult> asked,
+        CancellationToken cancellationToken)
     {
-        var lookup = await _packets.GetAsync(match.Key, context.Client, cancellationToken).ConfigureAwait(false);
+        var forwarded = await ForwardAsync(request.Question!, request, asked).ConfigureAwait(false);
+        return forwarded.Next is null || _options.MaxRecursionDepth <= 0
+            ? forwarded
+            : await FollowAsync(forwarded, request, context, new Recursion(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The packet source's answer for the key of <paramref name="match"/>.</summary>
+    private ValueTask<PacketLookup> AskPacket(PkarrNameMatch match, QueryContext context, CancellationToken cancellationToken)
+        => _packets.GetAsync(match.Key, context.Client, cancellationToken);
+
+    /// <summary>The forwarder's answer to <paramref name="question"/>, with the client's flags that change it.</summary>
+    private ValueTask<ForwardResult> AskUpstream(DnsQuestion question, in Request request, CancellationToken cancellationToken)
+        => _forwarder.ForwardAsync(question, FlagsToForward(request), cancellationToken);
+
+    /// <summary>One Pkarr name from its key's packet (<paramref name="asked"/>); the caller follows
+    /// <see cref="Outcome.Next"/>.</summary>
+    private async ValueTask<Outcome> LookupAsync(PkarrNameMatch match, DnsQuestion question, ValueTask<PacketLookup> asked)
+    {
+        var lookup = await asked.ConfigureAwait(false);
         switch (lookup.Status)
         {
             case PacketStatus.Found when lookup.Zone is { } zone:
@@ -209,12 +278,16 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                     Additionals = answer.Additionals,
                     Next = answer.ExternalTarget,
                     Referral = answer.IsReferral,
+                    Match = match,
+                    Source = lookup,
                 };
             case PacketStatus.NotFound:
                 return new Outcome(Rcode.NameError, "pkarr")
                 {
                     Authoritative = true,
                     Authorities = _answerer.UnpublishedKeySoa(match) is { } soa ? [soa] : [],
+                    Match = match,
+                    Source = lookup,
                 };
             case PacketStatus.RateLimited:
                 _metrics.RateLimited("lookup");
@@ -226,9 +299,13 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
     }
 
     /// <summary>A question through the upstreams; the response is rebuilt as ours (our id, our OPT, our flags).</summary>
-    private async ValueTask<Outcome> ForwardAsync(DnsQuestion question, Request request, CancellationToken cancellationToken)
+    private ValueTask<Outcome> ForwardAsync(DnsQuestion question, Request request, CancellationToken cancellationToken)
+        => ForwardAsync(question, request, AskUpstream(question, request, cancellationToken));
+
+    /// <summary>The forwarder's answer <paramref name="asked"/> to <paramref name="question"/>, rebuilt as ours.</summary>
+    private async ValueTask<Outcome> ForwardAsync(DnsQuestion question, Request request, ValueTask<ForwardResult> asked)
     {
-        var result = await _forwarder.ForwardAsync(question, FlagsToForward(request), cancellationToken).ConfigureAwait(false);
+        var result = await asked.ConfigureAwait(false);
         if (result.Status != ForwardStatus.Answered || result.Response is not { } upstream)
         {
             return Outcome.Bare(Rcode.ServerFailure, "forwarded");
@@ -243,6 +320,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
             Authorities = upstream.Authorities,
             Additionals = WithoutOpt(upstream.Additionals),
             Next = PkarrTarget(question, upstream.Answers),
+            Source = result,
         };
     }
 

@@ -35,4 +35,15 @@ internal interface IDnsQueryHandler
     /// are not a query worth answering: shorter than a header, or a response).
     /// </summary>
     ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Answers <paramref name="query"/> as <see cref="HandleAsync(ReadOnlyMemory{byte}, QueryContext, CancellationToken)"/>
+    /// does, returning the response's bytes (empty: nothing to send). A response ready at once may be written into
+    /// <paramref name="buffer"/> (the caller's, reused for its next query) and returned as a slice of it; that happens
+    /// only before this call returns, so a result that completes later never points into the buffer. A UDP receive
+    /// loop passes its send buffer, so a cached answer costs no allocation.
+    /// </summary>
+    async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, Memory<byte> buffer,
+        CancellationToken cancellationToken)
+        => await HandleAsync(query, context, cancellationToken).ConfigureAwait(false) ?? ReadOnlyMemory<byte>.Empty;
 }

@@ -138,6 +138,59 @@ public sealed class DnsListenerUdpTests
     }
 
     [Fact]
+    public async Task Answers_written_into_the_loops_send_buffer_reach_each_sender_whole_beside_answers_that_wait()
+    {
+        var fake = new FakeQueryHandler();
+        var handler = new BufferWritingQueryHandler(fake);
+        fake.Gate(100);
+        await using var listener = await StartAsync(handler, new ListenerOptions { UdpReceiveLoops = 1 });
+        using var first = Udp();
+        using var second = Udp();
+
+        // One loop, one send buffer: queries of different lengths from two clients, one of them waiting meanwhile.
+        await first.SendToAsync(FakeQueryHandler.Query(100, "slow.test"), listener.UdpEndPoint);
+        for (ushort id = 1; id <= 6; id++)
+        {
+            var client = id % 2 == 0 ? second : first;
+            byte[] query = FakeQueryHandler.Query(id, new string('a', id * 10) + ".test");
+            await client.SendToAsync(query, listener.UdpEndPoint);
+            byte[] response = await ReceiveAsync(client);
+            Assert.Equal(query.Length, response.Length);
+            Assert.Equal(id, FakeQueryHandler.IdOf(response));
+            Assert.Equal(query[3..], response[3..]);
+        }
+
+        fake.Release(100);
+        byte[] slow = await ReceiveAsync(first);
+        Assert.Equal(100, FakeQueryHandler.IdOf(slow));
+        Assert.Equal(FakeQueryHandler.Query(100, "slow.test")[3..], slow[3..]);
+        Assert.Equal(6, handler.Written);
+    }
+
+    [Fact]
+    public async Task One_loop_tells_client_addresses_apart_and_answers_each_port()
+    {
+        var handler = new FakeQueryHandler();
+        await using var listener = await StartAsync(handler, new ListenerOptions { UdpReceiveLoops = 1 });
+        var second = IPAddress.Parse("127.0.0.2");
+        using var a1 = Udp();
+        using var a2 = Udp();
+        using var b = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        b.Bind(new IPEndPoint(second, 0));
+
+        // Ports of one address, then another address, then the first again: each answer goes to the port that asked,
+        // and each query is the handler's with the address it came from.
+        (Socket Client, IPAddress Address)[] order = [(a1, IPAddress.Loopback), (a2, IPAddress.Loopback), (b, second), (a1, IPAddress.Loopback)];
+        for (ushort id = 1; id <= order.Length; id++)
+        {
+            var (client, address) = order[id - 1];
+            await client.SendToAsync(FakeQueryHandler.Query(id), listener.UdpEndPoint);
+            Assert.Equal(id, FakeQueryHandler.IdOf(await ReceiveAsync(client)));
+            Assert.Equal(address, handler.Calls.Last().Context.Client);
+        }
+    }
+
+    [Fact]
     public async Task Several_receive_loops_answer_many_client_ports_from_the_listeners_port_and_all_close_on_dispose()
     {
         var handler = new FakeQueryHandler();

@@ -79,3 +79,40 @@ internal sealed class FakeQueryHandler : IDnsQueryHandler
 
     public static ushort IdOf(ReadOnlySpan<byte> message) => BinaryPrimitives.ReadUInt16BigEndian(message);
 }
+
+/// <summary>A <see cref="FakeQueryHandler"/> whose answers ready at once are written into the caller's buffer, as the
+/// real handler writes a kept response; answers that wait come back as arrays.</summary>
+internal sealed class BufferWritingQueryHandler(FakeQueryHandler inner) : IDnsQueryHandler
+{
+    private int _written;
+
+    public FakeQueryHandler Inner { get; } = inner;
+
+    /// <summary>Answers written into a caller's buffer.</summary>
+    public int Written => Volatile.Read(ref _written);
+
+    public ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, CancellationToken cancellationToken)
+        => Inner.HandleAsync(query, context, cancellationToken);
+
+    public ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, Memory<byte> buffer,
+        CancellationToken cancellationToken)
+    {
+        var answer = Inner.HandleAsync(query, context, cancellationToken);
+        if (!answer.IsCompletedSuccessfully)
+        {
+            return AsMemoryAsync(answer);
+        }
+
+        if (answer.Result is not { } response)
+        {
+            return ValueTask.FromResult(ReadOnlyMemory<byte>.Empty);
+        }
+
+        response.CopyTo(buffer);
+        Interlocked.Increment(ref _written);
+        return ValueTask.FromResult<ReadOnlyMemory<byte>>(buffer[..response.Length]);
+    }
+
+    private static async ValueTask<ReadOnlyMemory<byte>> AsMemoryAsync(ValueTask<byte[]?> answer)
+        => await answer is { } response ? response : ReadOnlyMemory<byte>.Empty;
+}

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pkarr.DnsServer.Listeners;
 using Pkarr.DnsServer.Metrics;
+using Pkarr.DnsServer.Query;
 
 namespace Pkarr.DnsServer.Tests.Listeners;
 
@@ -13,7 +14,7 @@ internal static class ListenerFixture
     /// <summary>The bound of any one wait in these tests: far above what loopback needs, so a busy machine passes.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    public static Task<DnsListener> StartAsync(FakeQueryHandler handler, ListenerOptions? options = null, IPEndPoint? endPoint = null,
+    public static Task<DnsListener> StartAsync(IDnsQueryHandler handler, ListenerOptions? options = null, IPEndPoint? endPoint = null,
         ILogger<DnsListener>? logger = null)
         => DnsListener.StartAsync(endPoint ?? new IPEndPoint(IPAddress.Loopback, 0), handler, options ?? new ListenerOptions(),
             new DnsMetrics(), logger ?? NullLogger<DnsListener>.Instance, CancellationToken.None);
