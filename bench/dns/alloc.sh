@@ -18,14 +18,7 @@ if [ -z "$cli" ]; then
 fi
 counters="$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")"
 work="$(mktemp -d /tmp/pkarr-bench-alloc.XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$root/bench/dns/processes.sh"
 
 unbound_port="$(free_port)"
 dns_port="$(free_port)"

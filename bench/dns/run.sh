@@ -36,15 +36,7 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 logs="$root/bench/dns/logs/$stamp"
 work="$(mktemp -d /tmp/pkarr-bench-dns.XXXXXX)"
 mkdir -p "$logs" "$work/keys"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$root/bench/dns/processes.sh"
 
 # Waits (at most 30 s) until $1:$2 answers $3 with NOERROR.
 wait_dns() {
