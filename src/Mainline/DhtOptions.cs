@@ -102,10 +102,10 @@ public sealed class DhtOptions
     internal bool ProbeQuerySenders { get; set; } = true;
 
     /// <summary>Queries one lookup keeps in flight (Kademlia's α), not counting those already past their adaptive
-    /// timeout; 0: no bound, the reference's (every unvisited node among the 20 closest at once). Default 16, chosen in
-    /// the simulator (docs/simulation.md, "Lookup tuning"): far fewer queries per lookup than no bound, a first value
-    /// about as early, and more slots than the ids an attacker cheaply grinds next to a key (with α 8, eight such
-    /// nodes took every slot of a get's first round and held it for a timeout). Internal.</summary>
+    /// timeout; 0: no bound, the reference's (every unvisited node among the 20 closest at once). Default 16: far
+    /// fewer queries per lookup than no bound for a first value about as early, and more slots than the ids an
+    /// attacker cheaply grinds next to a key, so such nodes cannot fill a get's first round (docs/simulation.md,
+    /// "Lookup tuning"). Internal.</summary>
     internal int LookupParallelism { get; set; } = DefaultLookupParallelism;
 
     /// <summary>The default of <see cref="LookupParallelism"/>.</summary>

@@ -34,7 +34,7 @@ internal sealed class RoutingEntry(DhtNode node, long lastSeen)
     /// one of our queries to it was answered.</summary>
     public long RttMs { get; private set; }
 
-    /// <summary>Adds a measured round trip (at least 1 ms, so that 0 keeps meaning "unknown").</summary>
+    /// <summary>Adds a measured round trip; a sample is counted as at least 1 ms because 0 means "unknown".</summary>
     public void AddRoundTrip(long sampleMs)
     {
         sampleMs = Math.Max(1, sampleMs);
@@ -144,7 +144,7 @@ internal sealed class RoutingTable
     /// <summary>Marks a reply from <paramref name="id"/> at <paramref name="from"/>: refreshes a known entry.</summary>
     public void Seen(NodeId id, IPEndPoint from, long now)
     {
-        if (Find(id) is { } entry && entry.Node.EndPoint.Equals(from))
+        if (FindAt(id, from) is { } entry)
         {
             entry.LastSeen = now;
             entry.MissedPings = 0;
@@ -153,13 +153,11 @@ internal sealed class RoutingTable
     }
 
     /// <summary>Adds a round trip measured to <paramref name="id"/> at <paramref name="from"/> when it is held there.</summary>
-    public void Measured(NodeId id, IPEndPoint from, long sampleMs)
-    {
-        if (Find(id) is { } entry && entry.Node.EndPoint.Equals(from))
-        {
-            entry.AddRoundTrip(sampleMs);
-        }
-    }
+    public void Measured(NodeId id, IPEndPoint from, long sampleMs) => FindAt(id, from)?.AddRoundTrip(sampleMs);
+
+    /// <summary>The smoothed round trip of <paramref name="id"/> when it is held at <paramref name="at"/>; 0 when
+    /// unknown.</summary>
+    public long KnownRoundTrip(NodeId id, IPEndPoint at) => FindAt(id, at)?.RttMs ?? 0;
 
     /// <summary>How many nodes the bucket at <paramref name="distance"/> (1–160, see <see cref="NodeId.BucketDistance"/>) holds.</summary>
     public int BucketCount(int distance) => _buckets[distance]?.Count ?? 0;
@@ -238,6 +236,10 @@ internal sealed class RoutingTable
 
         return null;
     }
+
+    /// <summary>The entry of <paramref name="id"/> when it is held at <paramref name="at"/>: a claim of the id from
+    /// another endpoint is not the node we know.</summary>
+    private RoutingEntry? FindAt(NodeId id, IPEndPoint at) => Find(id) is { } entry && entry.Node.EndPoint.Equals(at) ? entry : null;
 
     /// <summary>Removes stale nodes and nodes that missed two pings; returns the nodes to ping (not seen for 10 s).</summary>
     public List<DhtNode> Purge(long now)

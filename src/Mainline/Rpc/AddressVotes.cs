@@ -73,6 +73,7 @@ internal sealed class AddressVotes
         }
     }
 
+    /// <summary>The address voted for by enough networks and by a clear majority of the window, or null.</summary>
     public IPEndPoint? Elected()
     {
         if (_byNetwork.Count == 0)

@@ -199,7 +199,7 @@ internal sealed partial class NodeCore
         for (var i = 0; i < candidates.Count; i++)
         {
             var c = candidates[i];
-            var rtt = _table.Find(c.Node.Id) is { RttMs: > 0 } held && held.Node.EndPoint.Equals(c.Node.EndPoint) ? held.RttMs : typical;
+            var rtt = _table.KnownRoundTrip(c.Node.Id, c.Node.EndPoint) is > 0 and var known ? known : typical;
             keyed[i] = (c.RanksSecure ? 0 : 1, target.BucketDistance(c.Node.Id), rtt, i, c);
         }
 

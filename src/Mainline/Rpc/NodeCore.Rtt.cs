@@ -13,7 +13,7 @@
 //     deviation, integer arithmetic so that a seeded run replays bit for bit); a query to a node we know nothing of
 //     is slow after SRTT + 4·RTTVAR, a high quantile of the round trips we see (before the first sample, 1 s);
 //   - a node in the routing table keeps its own smoothed RTT; a query to it is slow after twice that, when sooner
-//     (a node that answered in 40 ms and has not answered in 100 ms is likely gone);
+//     (a node that usually answers fast and is twice as late as usual is more likely gone than slow);
 //   - never sooner than MinSoftTimeoutMs (loopback and LAN round trips must not turn every query slow at once)
 //     and never later than the request timeout.
 using System.Net;
@@ -74,7 +74,7 @@ internal sealed partial class NodeCore
     private long SoftDeadline(NodeId? node, IPEndPoint to)
     {
         var timeout = _rtt.Timeout(InitialSoftTimeoutMs);
-        if (node is { } id && _table.Find(id) is { Node.EndPoint: var at, RttMs: > 0 and var known } && at.Equals(to))
+        if (node is { } id && _table.KnownRoundTrip(id, to) is > 0 and var known)
         {
             timeout = Math.Min(timeout, 2 * known);
         }

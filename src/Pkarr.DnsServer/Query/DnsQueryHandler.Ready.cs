@@ -1,7 +1,7 @@
-// Responses kept as wire bytes, so a query asked again is answered with a copy (docs/benchmarks-dns.md, "Per-query
-// cost"). Resolvers ask the same names over and over, byte for byte but for the id; the pipeline would parse each
-// query, match its name, answer from the packet or the upstream's answer and encode the response, about a kilobyte of
-// objects per cached answer.
+// Responses kept as wire bytes, so a query asked again is answered with a copy. Resolvers ask the same names over and
+// over, byte for byte but for the id, where the pipeline parses each query, matches its name, answers from the packet
+// or the upstream's answer and encodes the response: a kilobyte of short-lived objects per cached answer, whose
+// collections pause every receive loop.
 //
 //   query ─▶ slot (hash of transport and the bytes after the id) ─▶ same bytes? ─▶ ask the source as the pipeline
 //            would ─▶ the same object as when the response was made? ─▶ the kept response with this query's id
