@@ -9,10 +9,16 @@
 // A hit hands out the response with every TTL reduced by the whole seconds it spent here, never below 0.
 //
 // Bounded by bytes (each response weighs its wire size plus a fixed overhead for the objects), least recently used
-// evicted first: a dictionary finds the node of a linked list ordered by use, all under one short lock. Entries keep
-// their original TTLs and the time they were stored; the aged copy is built on the first hit of each second of age
-// and handed out as is to every further hit in that second, so a busy name costs one lookup and no allocation.
+// evicted first. Hits take no lock, because every receive loop hits the cache once per forwarded query: a hit only
+// notes the current insertion count in the entry, and only when it differs. Stores and removals take one lock and
+// keep a list in the order entries were placed; eviction looks at the oldest placed entry and, if it was hit since,
+// places it again as the newest instead of evicting it (second chance). That is least-recently-used order at the
+// grain of insertions: hits between two stores are not ordered among themselves, which eviction does not need.
+// Entries keep their original TTLs and the time they were stored; the aged copy is built on the first hit of each
+// second of age and handed out as is to every further hit in that second, so a busy name costs one lookup and no
+// allocation.
 
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Pkarr.Dns;
 
@@ -28,13 +34,17 @@ internal sealed class ForwardCache
     private const int NameError = 3;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<ForwardKey, LinkedListNode<Entry>> _nodes = [];
+    private readonly ConcurrentDictionary<ForwardKey, LinkedListNode<Entry>> _nodes = new();
     private readonly LinkedList<Entry> _order = new();
     private readonly long _capacity;
     private readonly uint _minTtl;
     private readonly uint _maxTtl;
     private readonly TimeProvider _time;
     private long _bytes;
+    private int _count;
+
+    // Counts insertions; written under the lock, read by hits without it.
+    private long _epoch;
 
     public ForwardCache(long capacity, uint minTtl, uint maxTtl, TimeProvider time)
     {
@@ -51,7 +61,7 @@ internal sealed class ForwardCache
         {
             lock (_gate)
             {
-                return _nodes.Count;
+                return _count;
             }
         }
     }
@@ -110,28 +120,33 @@ internal sealed class ForwardCache
     public bool TryGet(in ForwardKey key, [NotNullWhen(true)] out ForwardResult? result)
     {
         long now = _time.GetTimestamp();
-        Entry entry;
-        lock (_gate)
+        if (!_nodes.TryGetValue(key, out var node))
         {
-            if (!_nodes.TryGetValue(key, out var node))
+            result = null;
+            return false;
+        }
+
+        var entry = node.Value;
+        if (now >= entry.ExpiresAt)
+        {
+            lock (_gate)
             {
-                result = null;
-                return false;
+                // A store or an eviction may have replaced or removed it meanwhile.
+                if (node.List is not null)
+                {
+                    Remove(node);
+                }
             }
 
-            entry = node.Value;
-            if (now >= entry.ExpiresAt)
-            {
-                Remove(node);
-                result = null;
-                return false;
-            }
+            result = null;
+            return false;
+        }
 
-            if (node != _order.First)
-            {
-                _order.Remove(node);
-                _order.AddFirst(node);
-            }
+        // Reading before writing keeps a hot entry's cache line shared between the receive loops.
+        long epoch = Volatile.Read(ref _epoch);
+        if (entry.LastUsed != epoch)
+        {
+            entry.LastUsed = epoch;
         }
 
         long age = (now - entry.StoredAt) / _time.TimestampFrequency;
@@ -174,11 +189,24 @@ internal sealed class ForwardCache
 
             while (_bytes + weight > _capacity && _order.Last is { } oldest)
             {
-                Remove(oldest);
+                if (oldest.Value.LastUsed > oldest.Value.Placed && now < oldest.Value.ExpiresAt)
+                {
+                    // Hit since it was placed: it goes to the front, and the next oldest is looked at.
+                    _order.RemoveLast();
+                    oldest.Value.Placed = _epoch;
+                    _order.AddFirst(oldest);
+                }
+                else
+                {
+                    Remove(oldest);
+                }
             }
 
-            _nodes.Add(key, _order.AddFirst(entry));
+            entry.Placed = entry.LastUsed = _epoch;
+            _nodes[key] = _order.AddFirst(entry);
             _bytes += weight;
+            _count++;
+            Volatile.Write(ref _epoch, _epoch + 1);
         }
 
         return true;
@@ -223,8 +251,9 @@ internal sealed class ForwardCache
     private void Remove(LinkedListNode<Entry> node)
     {
         _order.Remove(node);
-        _nodes.Remove(node.Value.Key);
+        _nodes.TryRemove(node.Value.Key, out _);
         _bytes -= node.Value.Weight;
+        _count--;
     }
 
     private sealed class Entry(ForwardKey key, DnsMessage response, long storedAt, long expiresAt, long weight)
@@ -238,6 +267,17 @@ internal sealed class ForwardCache
         public long ExpiresAt { get; } = expiresAt;
 
         public long Weight { get; } = weight;
+
+        /// <summary>The insertion count when it was last put at the front of the order; under the lock.</summary>
+        public long Placed { get; set; }
+
+        /// <summary>The insertion count at its last hit; written without the lock, so a racing hit may be missed,
+        /// which costs at most an early eviction.</summary>
+        public long LastUsed
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
 
         /// <summary>The last aged copy handed out; replaced (not mutated) when the age in seconds changes, so readers
         /// racing on it see one whole copy or the other.</summary>

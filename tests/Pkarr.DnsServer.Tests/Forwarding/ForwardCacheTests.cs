@@ -118,6 +118,87 @@ public sealed class ForwardCacheTests
     }
 
     [Fact]
+    public void Eviction_KeepsAHitEntryExactlyAsLongAsLeastRecentlyUsedOrderDoes()
+    {
+        const int wire = 744;   // weighs 1000 with the overhead
+        var cache = new ForwardCache(3000, MinTtl, MaxTtl, _time);
+        var response = Message("NOERROR answers 300");
+        foreach (string name in new[] { "a", "b", "c" })
+        {
+            Assert.True(cache.TryAdd(Key(name + ".example"), response, wire));
+        }
+
+        Assert.True(cache.TryGet(Key("a.example"), out _));   // by use: a, c, b
+
+        Assert.True(cache.TryAdd(Key("d.example"), response, wire));   // evicts b: d, a, c
+        Assert.False(cache.TryGet(Key("b.example"), out _));
+        Assert.True(cache.TryAdd(Key("e.example"), response, wire));   // evicts c: e, d, a
+        Assert.False(cache.TryGet(Key("c.example"), out _));
+        Assert.True(cache.TryAdd(Key("f.example"), response, wire));   // a was not hit again: evicts a
+        Assert.False(cache.TryGet(Key("a.example"), out _));
+        Assert.True(cache.TryGet(Key("d.example"), out _));
+        Assert.True(cache.TryGet(Key("e.example"), out _));
+        Assert.True(cache.TryGet(Key("f.example"), out _));
+        Assert.Equal(3, cache.Count);
+    }
+
+    [Fact]
+    public void Eviction_PrefersAnExpiredEntry_EvenIfItWasHit()
+    {
+        const int wire = 744;
+        var cache = new ForwardCache(2000, MinTtl, MaxTtl, _time);
+        Assert.True(cache.TryAdd(Key("short.example"), Message("NOERROR answers 60"), wire));
+        Assert.True(cache.TryAdd(Key("long.example"), Message("NOERROR answers 300"), wire));
+        Assert.True(cache.TryGet(Key("short.example"), out _));
+        _time.Advance(TimeSpan.FromSeconds(60));
+
+        Assert.True(cache.TryAdd(Key("new.example"), Message("NOERROR answers 300"), wire));
+
+        Assert.True(cache.TryGet(Key("long.example"), out _));
+        Assert.True(cache.TryGet(Key("new.example"), out _));
+        Assert.Equal(2000, cache.Bytes);
+    }
+
+    [Fact]
+    public void ConcurrentHitsAndStores_KeepTheByteCountExact_AndWithinCapacity()
+    {
+        const int wire = 744;
+        var cache = new ForwardCache(20_000, MinTtl, MaxTtl, _time);
+        var response = Message("NOERROR answers 300");
+        var keys = Enumerable.Range(0, 64).Select(i => Key($"n{i}.example")).ToArray();
+        int hits = 0;
+
+        // Two readers and a writer, each a fixed number of steps.
+        Parallel.Invoke(
+            () => Read(0),
+            () => Read(1),
+            () =>
+            {
+                for (int i = 0; i < 20_000; i++)
+                {
+                    Assert.True(cache.TryAdd(keys[i % keys.Length], response, wire));
+                }
+            });
+
+        Assert.True(hits > 0);
+        Assert.Equal(cache.Count * (long)(wire + ForwardCache.EntryOverhead), cache.Bytes);
+        Assert.Equal(20, cache.Count);
+        Assert.Equal(20, keys.Count(k => cache.TryGet(k, out _)));
+
+        void Read(int offset)
+        {
+            for (int i = 0; i < 50_000; i++)
+            {
+                if (cache.TryGet(keys[(i * 7 + offset) % keys.Length], out var result))
+                {
+                    Assert.Same(response, result.Response);
+                    Interlocked.Increment(ref hits);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Key_IgnoresAsciiCaseOnly_AndSeparatesTypeClassAndFlags()
     {
         var key = Key("Example.COM");
