@@ -62,15 +62,13 @@ internal static class Compact
         return nodes;
     }
 
-    public static byte[] WriteNodes(IReadOnlyList<DhtNode> nodes)
+    /// <summary>Writes <paramref name="nodes"/> into the first 26 · n bytes of <paramref name="b"/>.</summary>
+    public static void WriteNodes(IReadOnlyList<DhtNode> nodes, Span<byte> b)
     {
-        var b = new byte[nodes.Count * NodeSize];
         for (var i = 0; i < nodes.Count; i++)
         {
-            nodes[i].Id.Bytes.CopyTo(b.AsSpan(i * NodeSize));
-            WriteAddress(nodes[i].EndPoint, b.AsSpan((i * NodeSize) + NodeId.Size, AddressSize));
+            nodes[i].Id.Bytes.CopyTo(b[(i * NodeSize)..]);
+            WriteAddress(nodes[i].EndPoint, b.Slice((i * NodeSize) + NodeId.Size, AddressSize));
         }
-
-        return b;
     }
 }

@@ -263,78 +263,242 @@ internal static class KrpcCodec
     }
 
     // ---- encoding ----
+    //
+    // Messages are written straight into a per-thread buffer, keys in canonical (sorted) order by construction:
+    // every reply and query a node sends goes through here, so no bencode tree is built for them.
+    //   query:  a, q, ro, t, v, y     args: cas, id, implied_port, info_hash, k, port, salt, seq, sig, target, token, v
+    //   reply:  ip, r, t, v, y        r:    id, k, nodes, seq, sig, token, v, values
+    //   error:  e, ip, t, v, y
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
 
     /// <summary>Encodes a query; <paramref name="readOnly"/> adds BEP 43 <c>ro=1</c>.</summary>
     public static byte[] EncodeQuery(ReadOnlySpan<byte> tid, Query query, ReadOnlySpan<byte> version, bool readOnly)
     {
-        var a = BValue.Dict().Add("id", Id(query.Id));
+        var w = Buffer();
+        Byte(w, (byte)'d');
+        BencodeWriter.WriteString(w, "a"u8);
+        Byte(w, (byte)'d');
         switch (query)
         {
+            case PingQuery:
+                Id(w, "id"u8, query.Id);
+                break;
             case FindNodeQuery f:
-                a.Add("target", Id(f.Target));
+                Id(w, "id"u8, f.Id);
+                Id(w, "target"u8, f.Target);
                 break;
             case GetPeersQuery g:
-                a.Add("info_hash", Id(g.InfoHash));
+                Id(w, "id"u8, g.Id);
+                Id(w, "info_hash"u8, g.InfoHash);
                 break;
             case AnnouncePeerQuery ap:
-                a.Add("info_hash", Id(ap.InfoHash)).Add("port", BValue.Int(ap.Port))
-                    .Add("implied_port", BValue.Int(ap.ImpliedPort ? 1 : 0)).Add("token", BValue.Str(ap.Token));
+                Id(w, "id"u8, ap.Id);
+                Int(w, "implied_port"u8, ap.ImpliedPort ? 1 : 0);
+                Id(w, "info_hash"u8, ap.InfoHash);
+                Int(w, "port"u8, ap.Port);
+                Str(w, "token"u8, ap.Token);
                 break;
             case GetQuery get:
-                a.Add("target", Id(get.Target)).AddIf("seq", get.Seq is { } s ? BValue.Int(s) : null);
+                Id(w, "id"u8, get.Id);
+                if (get.Seq is { } seq)
+                {
+                    Int(w, "seq"u8, seq);
+                }
+
+                Id(w, "target"u8, get.Target);
                 break;
             case PutImmutableQuery pi:
-                a.Add("token", BValue.Str(pi.Token)).Add("v", BValue.Encoded(pi.EncodedValue))
-                    .AddIf("target", pi.Target is { } it ? Id(it) : null);
+                Id(w, "id"u8, pi.Id);
+                if (pi.Target is { } it)
+                {
+                    Id(w, "target"u8, it);
+                }
+
+                Str(w, "token"u8, pi.Token);
+                Raw(w, "v"u8, pi.EncodedValue);
                 break;
             case PutMutableQuery pm:
-                a.Add("token", BValue.Str(pm.Token)).Add("v", BValue.Encoded(pm.EncodedValue))
-                    .Add("k", BValue.Str(pm.Key)).Add("seq", BValue.Int(pm.Seq)).Add("sig", BValue.Str(pm.Signature))
-                    .AddIf("salt", pm.Salt is { Length: > 0 } salt ? BValue.Str(salt) : null)
-                    .AddIf("cas", pm.Cas is { } cas ? BValue.Int(cas) : null)
-                    .AddIf("target", pm.Target is { } mt ? Id(mt) : null);
+                if (pm.Cas is { } cas)
+                {
+                    Int(w, "cas"u8, cas);
+                }
+
+                Id(w, "id"u8, pm.Id);
+                Str(w, "k"u8, pm.Key);
+                if (pm.Salt is { Length: > 0 } salt)
+                {
+                    Str(w, "salt"u8, salt);
+                }
+
+                Int(w, "seq"u8, pm.Seq);
+                Str(w, "sig"u8, pm.Signature);
+                if (pm.Target is { } mt)
+                {
+                    Id(w, "target"u8, mt);
+                }
+
+                Str(w, "token"u8, pm.Token);
+                Raw(w, "v"u8, pm.EncodedValue);
                 break;
+            default:
+                throw new ArgumentException($"No encoding for {query.GetType().Name}.", nameof(query));
         }
 
-        var root = BValue.Dict().Add("t", BValue.Str(tid.ToArray())).Add("y", BValue.Str("q"))
-            .Add("q", BValue.Str(query.Method)).Add("a", a)
-            .AddIf("ro", readOnly ? BValue.Int(1) : null)
-            .AddIf("v", version.IsEmpty ? null : BValue.Str(version.ToArray()));
-        return BencodeWriter.Encode(root);
+        Byte(w, (byte)'e');
+        Span<byte> method = stackalloc byte[16];
+        Str(w, "q"u8, method[..Encoding.ASCII.GetBytes(query.Method, method)]);
+        if (readOnly)
+        {
+            Int(w, "ro"u8, 1);
+        }
+
+        return Finish(w, tid, version, (byte)'q');
     }
 
     /// <summary>Encodes a reply; <paramref name="requester"/> becomes the BEP 42 <c>ip</c> field.</summary>
     public static byte[] EncodeResponse(ReadOnlySpan<byte> tid, Response response, ReadOnlySpan<byte> version, System.Net.IPEndPoint requester)
     {
-        var r = BValue.Dict().Add("id", Id(response.Id))
-            .AddIf("nodes", response.Nodes is { } nodes ? BValue.Str(Compact.WriteNodes(nodes)) : null)
-            .AddIf("token", response.Token is { } token ? BValue.Str(token) : null)
-            .AddIf("v", response.EncodedValue is { } v ? BValue.Encoded(v) : null)
-            .AddIf("k", response.Key is { } k ? BValue.Str(k) : null)
-            .AddIf("seq", response.Seq is { } seq ? BValue.Int(seq) : null)
-            .AddIf("sig", response.Signature is { } sig ? BValue.Str(sig) : null);
-        if (response.Values is { } values)
+        var w = Buffer();
+        Byte(w, (byte)'d');
+        Address(w, requester);
+        BencodeWriter.WriteString(w, "r"u8);
+        Byte(w, (byte)'d');
+        Id(w, "id"u8, response.Id);
+        if (response.Key is { } k)
         {
-            r.Add("values", BValue.FromList([.. values.Select(p => BValue.Str(Compact.WriteAddress(p)))]));
+            Str(w, "k"u8, k);
         }
 
-        var root = BValue.Dict().Add("t", BValue.Str(tid.ToArray())).Add("y", BValue.Str("r")).Add("r", r)
-            .Add("ip", BValue.Str(Compact.WriteAddress(requester)))
-            .AddIf("v", version.IsEmpty ? null : BValue.Str(version.ToArray()));
-        return BencodeWriter.Encode(root);
+        if (response.Nodes is { } nodes)
+        {
+            BencodeWriter.WriteString(w, "nodes"u8);
+            var span = Prefix(w, nodes.Count * Compact.NodeSize);
+            Compact.WriteNodes(nodes, span);
+            w.Advance(span.Length);
+        }
+
+        if (response.Seq is { } seq)
+        {
+            Int(w, "seq"u8, seq);
+        }
+
+        if (response.Signature is { } sig)
+        {
+            Str(w, "sig"u8, sig);
+        }
+
+        if (response.Token is { } token)
+        {
+            Str(w, "token"u8, token);
+        }
+
+        if (response.EncodedValue is { } v)
+        {
+            Raw(w, "v"u8, v);
+        }
+
+        if (response.Values is { } values)
+        {
+            BencodeWriter.WriteString(w, "values"u8);
+            Byte(w, (byte)'l');
+            foreach (var peer in values)
+            {
+                var span = Prefix(w, Compact.AddressSize);
+                Compact.WriteAddress(peer, span);
+                w.Advance(span.Length);
+            }
+
+            Byte(w, (byte)'e');
+        }
+
+        Byte(w, (byte)'e');
+        return Finish(w, tid, version, (byte)'r');
     }
 
     /// <summary>Encodes an error reply.</summary>
     public static byte[] EncodeError(ReadOnlySpan<byte> tid, KrpcError error, ReadOnlySpan<byte> version, System.Net.IPEndPoint requester)
     {
-        var root = BValue.Dict().Add("t", BValue.Str(tid.ToArray())).Add("y", BValue.Str("e"))
-            .Add("e", BValue.List(BValue.Int(error.Code), BValue.Str(error.Message)))
-            .Add("ip", BValue.Str(Compact.WriteAddress(requester)))
-            .AddIf("v", version.IsEmpty ? null : BValue.Str(version.ToArray()));
-        return BencodeWriter.Encode(root);
+        var w = Buffer();
+        Byte(w, (byte)'d');
+        BencodeWriter.WriteString(w, "e"u8);
+        Byte(w, (byte)'l');
+        Byte(w, (byte)'i');
+        BencodeWriter.WriteDecimal(w, error.Code);
+        Byte(w, (byte)'e');
+        BencodeWriter.WriteString(w, error.Message);
+        Byte(w, (byte)'e');
+        Address(w, requester);
+        return Finish(w, tid, version, (byte)'e');
     }
 
-    private static BValue Id(NodeId id) => BValue.Str(id.ToArray());
+    private static ArrayBufferWriter<byte> Buffer()
+    {
+        var w = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        w.ResetWrittenCount();
+        return w;
+    }
+
+    /// <summary>Writes the keys every message ends with (t, v, y), closes it and copies it out.</summary>
+    private static byte[] Finish(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> tid, ReadOnlySpan<byte> version, byte kind)
+    {
+        Str(w, "t"u8, tid);
+        if (!version.IsEmpty)
+        {
+            Str(w, "v"u8, version);
+        }
+
+        Str(w, "y"u8, [kind]);
+        Byte(w, (byte)'e');
+        return w.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes a string's length prefix and returns the span its <paramref name="length"/> bytes go to
+    /// (the caller advances).</summary>
+    private static Span<byte> Prefix(ArrayBufferWriter<byte> w, int length)
+    {
+        BencodeWriter.WriteDecimal(w, length);
+        Byte(w, (byte)':');
+        return w.GetSpan(length)[..length];
+    }
+
+    private static void Address(ArrayBufferWriter<byte> w, System.Net.IPEndPoint requester)
+    {
+        BencodeWriter.WriteString(w, "ip"u8);
+        var span = Prefix(w, Compact.AddressSize);
+        Compact.WriteAddress(requester, span);
+        w.Advance(span.Length);
+    }
+
+    private static void Id(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> key, NodeId id) => Str(w, key, id.Bytes);
+
+    private static void Str(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        BencodeWriter.WriteString(w, key);
+        BencodeWriter.WriteString(w, value);
+    }
+
+    private static void Int(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> key, long value)
+    {
+        BencodeWriter.WriteString(w, key);
+        Byte(w, (byte)'i');
+        BencodeWriter.WriteDecimal(w, value);
+        Byte(w, (byte)'e');
+    }
+
+    /// <summary>An already-encoded value (a BEP 44 <c>v</c> exactly as signed).</summary>
+    private static void Raw(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> key, ReadOnlySpan<byte> encoded)
+    {
+        BencodeWriter.WriteString(w, key);
+        w.Write(encoded);
+    }
+
+    private static void Byte(ArrayBufferWriter<byte> w, byte b)
+    {
+        w.GetSpan(1)[0] = b;
+        w.Advance(1);
+    }
 
     /// <summary>Writes a bencoded byte string (a BEP 44 <c>v</c> from raw bytes).</summary>
     public static byte[] EncodeString(ReadOnlySpan<byte> value)
