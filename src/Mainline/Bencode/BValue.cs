@@ -1,4 +1,5 @@
-// Bencode value tree (BEP 3; shared spec §1).
+// Bencode value tree (BEP 3; shared spec §1): the general model, for BEP 44 values and tests. KRPC datagrams
+// are not decoded into trees: KrpcCodec reads them in place (BSlice).
 //
 // A decoded value keeps the raw byte span it was parsed from (Raw) because BEP 44 hashes and verifies a
 // value exactly as received, never a re-encoding. Values built locally have no Raw until encoded.

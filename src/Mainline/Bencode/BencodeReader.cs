@@ -40,14 +40,14 @@ internal static class BencodeReader
     /// <summary>Decodes the first value of <paramref name="input"/>; trailing bytes are ignored.</summary>
     public static bool TryDecode(ReadOnlyMemory<byte> input, out BValue? value)
     {
-        var state = new State { Input = input };
-        var pos = 0;
-        if (input.IsEmpty || !TryValue(ref state, ref pos, 0, out value))
+        value = null;
+        if (!TryValidate(input, out _))
         {
-            value = null;
             return false;
         }
 
+        var pos = 0;
+        value = Build(input, ref pos);
         return true;
     }
 
@@ -63,46 +63,86 @@ internal static class BencodeReader
         return true;
     }
 
-    private struct State
+    /// <summary>
+    /// Checks that <paramref name="input"/> starts with one value that keeps every rule above, without building
+    /// anything; <paramref name="length"/> is its size. A validated input can then be read with
+    /// <see cref="Read"/> and <see cref="TryNextEntry"/>, which trust its structure.
+    /// </summary>
+    public static bool TryValidate(ReadOnlyMemory<byte> input, out int length)
     {
-        public ReadOnlyMemory<byte> Input;
-        public int Tokens;
+        var pos = 0;
+        var tokens = 0;
+        if (input.IsEmpty || !Validate(input, ref pos, 0, ref tokens))
+        {
+            length = 0;
+            return false;
+        }
+
+        length = pos;
+        return true;
     }
 
-    private static bool TryValue(ref State s, ref int pos, int depth, out BValue? value)
+    /// <summary>Reads the value at <paramref name="pos"/> of a validated input and moves past it.</summary>
+    public static BSlice Read(ReadOnlySpan<byte> validated, ref int pos)
     {
-        value = null;
-        var span = s.Input.Span;
-        if (pos >= span.Length || ++s.Tokens > MaxTokens)
+        var start = pos;
+        switch (validated[pos])
+        {
+            case (byte)'i':
+                pos++;
+                TryInteger(validated, ref pos, (byte)'e', out var n);
+                return new BSlice(BKind.Integer, start, pos, 0, n);
+            case (byte)'l':
+            case (byte)'d':
+                var kind = validated[pos] == (byte)'l' ? BKind.List : BKind.Dictionary;
+                pos++;
+                while (validated[pos] != (byte)'e')
+                {
+                    Read(validated, ref pos);
+                }
+
+                pos++;
+                return new BSlice(kind, start, pos, start + 1, 0);
+            default:
+                TryInteger(validated, ref pos, (byte)':', out var length);
+                var content = pos;
+                pos += (int)length;
+                return new BSlice(BKind.Bytes, start, pos, content, length);
+        }
+    }
+
+    /// <summary>The next entry of a validated dictionary: start with <paramref name="pos"/> at
+    /// <see cref="BSlice.ContentStart"/>; false at its end.</summary>
+    public static bool TryNextEntry(ReadOnlySpan<byte> validated, ref int pos, out ReadOnlySpan<byte> key, out BSlice value)
+    {
+        if (validated[pos] == (byte)'e')
+        {
+            key = default;
+            value = default;
+            return false;
+        }
+
+        key = Read(validated, ref pos).Content(validated);
+        value = Read(validated, ref pos);
+        return true;
+    }
+
+    private static bool Validate(ReadOnlyMemory<byte> input, ref int pos, int depth, ref int tokens)
+    {
+        var span = input.Span;
+        if (pos >= span.Length || ++tokens > MaxTokens)
         {
             return false;
         }
 
-        var start = pos;
         switch (span[pos])
         {
             case (byte)'i':
-                {
-                    pos++;
-                    if (!TryInteger(span, ref pos, (byte)'e', out var n))
-                    {
-                        return false;
-                    }
-
-                    value = BValue.Int(n);
-                    break;
-                }
+                pos++;
+                return TryInteger(span, ref pos, (byte)'e', out _);
 
             case >= (byte)'0' and <= (byte)'9':
-                {
-                    if (!TryString(s.Input, ref pos, out var bytes))
-                    {
-                        return false;
-                    }
-
-                    value = BValue.Str(bytes);
-                    break;
-                }
+                return TryString(span, ref pos, out _);
 
             case (byte)'l':
                 {
@@ -112,8 +152,7 @@ internal static class BencodeReader
                     }
 
                     pos++;
-                    var items = new List<BValue>();
-                    while (true)
+                    for (var count = 0; ; count++)
                     {
                         if (pos >= span.Length)
                         {
@@ -123,19 +162,14 @@ internal static class BencodeReader
                         if (span[pos] == (byte)'e')
                         {
                             pos++;
-                            break;
+                            return true;
                         }
 
-                        if (items.Count == MaxListItems || !TryValue(ref s, ref pos, depth + 1, out var item))
+                        if (count == MaxListItems || !Validate(input, ref pos, depth + 1, ref tokens))
                         {
                             return false;
                         }
-
-                        items.Add(item!);
                     }
-
-                    value = BValue.FromList(items);
-                    break;
                 }
 
             case (byte)'d':
@@ -145,10 +179,10 @@ internal static class BencodeReader
                         return false;
                     }
 
-                    pos++;
-                    var dict = BValue.Dict();
+                    var dictionary = pos++;
+                    var previous = Range.All;
                     HashSet<ReadOnlyMemory<byte>>? unsortedKeys = null;
-                    while (true)
+                    for (var count = 0; ; count++)
                     {
                         if (pos >= span.Length)
                         {
@@ -158,57 +192,94 @@ internal static class BencodeReader
                         if (span[pos] == (byte)'e')
                         {
                             pos++;
-                            break;
+                            return true;
                         }
 
-                        if (span[pos] is < (byte)'0' or > (byte)'9' || dict.Entries!.Count == MaxDictionaryEntries
-                            || ++s.Tokens > MaxTokens || !TryString(s.Input, ref pos, out var key)
-                            || !IsNewKey(dict.Entries, ref unsortedKeys, key))
+                        var keyAt = pos;
+                        if (span[pos] is < (byte)'0' or > (byte)'9' || count == MaxDictionaryEntries
+                            || ++tokens > MaxTokens || !TryString(span, ref pos, out var key)
+                            || !IsNewKey(input, dictionary, keyAt, previous, ref unsortedKeys, key))
                         {
                             return false;
                         }
 
-                        if (!TryValue(ref s, ref pos, depth + 1, out var item))
+                        previous = key;
+                        if (!Validate(input, ref pos, depth + 1, ref tokens))
                         {
                             return false;
                         }
-
-                        dict.Entries!.Add(new(key, item!));
                     }
-
-                    value = dict;
-                    break;
                 }
 
             default:
                 return false;
         }
-
-        value.Raw = s.Input[start..pos];
-        return true;
     }
 
-    /// <summary>False when <paramref name="key"/> is already in <paramref name="entries"/>. Keys in ascending
-    /// order need one comparison with the previous key; from the first key out of order on, a set of all the
-    /// keys (<paramref name="unsortedKeys"/>) answers instead.</summary>
+    /// <summary>False when <paramref name="key"/> is already a key of the dictionary being validated. Keys in
+    /// ascending order need one comparison with the previous key; from the first key out of order on, a set of the
+    /// dictionary's keys answers instead (filled once by reading its entries before <paramref name="keyAt"/>).</summary>
     private static bool IsNewKey(
-        List<KeyValuePair<ReadOnlyMemory<byte>, BValue>> entries, ref HashSet<ReadOnlyMemory<byte>>? unsortedKeys, ReadOnlyMemory<byte> key)
+        ReadOnlyMemory<byte> input, int dictionary, int keyAt, Range previous, ref HashSet<ReadOnlyMemory<byte>>? unsortedKeys, Range key)
     {
         if (unsortedKeys is null)
         {
-            if (entries.Count == 0 || key.Span.SequenceCompareTo(entries[^1].Key.Span) > 0)
+            if (previous.Equals(Range.All) || input.Span[key].SequenceCompareTo(input.Span[previous]) > 0)
             {
                 return true;
             }
 
-            unsortedKeys = new HashSet<ReadOnlyMemory<byte>>(entries.Count + 1, KeyComparer.Instance);
-            foreach (var entry in entries)
+            unsortedKeys = new HashSet<ReadOnlyMemory<byte>>(KeyComparer.Instance);
+            var pos = dictionary + 1;
+            while (pos < keyAt)
             {
-                unsortedKeys.Add(entry.Key);
+                var entryKey = Read(input.Span, ref pos);
+                unsortedKeys.Add(input[entryKey.ContentStart..entryKey.End]);
+                Read(input.Span, ref pos);
             }
         }
 
-        return unsortedKeys.Add(key);
+        return unsortedKeys.Add(input[key]);
+    }
+
+    /// <summary>Builds the tree of a validated value.</summary>
+    private static BValue Build(ReadOnlyMemory<byte> input, ref int pos)
+    {
+        var span = input.Span;
+        var start = pos;
+        BValue value;
+        switch (span[pos])
+        {
+            case (byte)'l':
+                pos++;
+                var items = new List<BValue>();
+                while (span[pos] != (byte)'e')
+                {
+                    items.Add(Build(input, ref pos));
+                }
+
+                pos++;
+                value = BValue.FromList(items);
+                break;
+            case (byte)'d':
+                pos++;
+                value = BValue.Dict();
+                while (span[pos] != (byte)'e')
+                {
+                    var key = Read(span, ref pos);
+                    value.Entries!.Add(new(input[key.ContentStart..key.End], Build(input, ref pos)));
+                }
+
+                pos++;
+                break;
+            default:
+                var scalar = Read(span, ref pos);
+                value = scalar.Kind == BKind.Integer ? BValue.Int(scalar.Integer) : BValue.Str(input[scalar.ContentStart..scalar.End]);
+                break;
+        }
+
+        value.Raw = input[start..pos];
+        return value;
     }
 
     /// <summary>Compares keys by content; the hash is seeded per process (<see cref="HashCode"/>), so a peer
@@ -227,16 +298,15 @@ internal static class BencodeReader
         }
     }
 
-    private static bool TryString(ReadOnlyMemory<byte> input, ref int pos, out ReadOnlyMemory<byte> bytes)
+    private static bool TryString(ReadOnlySpan<byte> span, ref int pos, out Range content)
     {
-        bytes = default;
-        var span = input.Span;
+        content = default;
         if (!TryInteger(span, ref pos, (byte)':', out var length) || length < 0 || length > span.Length - pos)
         {
             return false;
         }
 
-        bytes = input.Slice(pos, (int)length);
+        content = new Range(pos, pos + (int)length);
         pos += (int)length;
         return true;
     }

@@ -15,22 +15,25 @@ internal static class KrpcCodec
 
     /// <summary>Decodes a datagram. On <see cref="DecodeStatus.Malformed"/>/<see cref="DecodeStatus.UnknownMethod"/>
     /// the returned message has the transaction id (for the error reply) and no query.</summary>
+    /// <remarks>The datagram is validated as a whole first (every rule of <see cref="BencodeReader"/>), then its
+    /// fields are read in place; only what the message keeps is copied.</remarks>
     public static DecodeStatus TryDecode(ReadOnlyMemory<byte> datagram, out Message? message)
     {
         message = null;
-        if (!BencodeReader.TryDecodeDictionary(datagram, out var root))
+        var m = datagram.Span;
+        if (m.IsEmpty || m[0] != (byte)'d' || !BencodeReader.TryValidate(datagram, out _))
         {
             return DecodeStatus.Drop;
         }
 
-        var t = root!.GetBytes("t");
-        var y = root.GetBytes("y");
-        if (t is not { Length: > 0 and <= MaxTransactionIdLength } tid || y is not { Length: 1 } yb)
+        var pos = 0;
+        var root = Fields.Read(m, BencodeReader.Read(m, ref pos));
+        if (!root.T.IsBytes || root.T.Integer is < 1 or > MaxTransactionIdLength || !root.Y.IsBytes || root.Y.Integer != 1)
         {
             return DecodeStatus.Drop;
         }
 
-        var kind = yb.Span[0] switch
+        var kind = m[root.Y.ContentStart] switch
         {
             (byte)'q' => MessageKind.Query,
             (byte)'r' => MessageKind.Response,
@@ -42,10 +45,8 @@ internal static class KrpcCodec
             return DecodeStatus.Drop;
         }
 
-        var version = root.GetBytes("v")?.ToArray();
-        var readOnly = root.GetInt("ro") == 1;
         System.Net.IPEndPoint? external = null;
-        if (root.GetBytes("ip") is { } ip && Compact.TryReadAddress(ip.Span, out var ep))
+        if (root.Ip.IsBytes && Compact.TryReadAddress(root.Ip.Content(m), out var ep))
         {
             external = ep;
         }
@@ -57,12 +58,11 @@ internal static class KrpcCodec
         switch (kind)
         {
             case MessageKind.Query:
-                status = TryReadQuery(root, out query);
+                status = TryReadQuery(m, root, out query);
                 break;
 
             case MessageKind.Response:
-                var r = root["r"];
-                if (r is not { Kind: BKind.Dictionary } || !TryReadResponse(r, out response))
+                if (!root.R.IsDictionary || !TryReadResponse(m, Fields.Read(m, root.R), out response))
                 {
                     return DecodeStatus.Drop;
                 }
@@ -70,23 +70,20 @@ internal static class KrpcCodec
                 break;
 
             default:
-                var e = root["e"];
-                if (e is not { Kind: BKind.List, Items.Count: >= 1 } || e.Items[0].Kind != BKind.Integer)
+                if (!TryReadError(m, root.E, out error))
                 {
                     return DecodeStatus.Drop;
                 }
 
-                var text = e.Items.Count > 1 && e.Items[1].Kind == BKind.Bytes ? e.Items[1].Bytes.ToArray() : [];
-                error = new KrpcError(e.Items[0].Integer, text);
                 break;
         }
 
         message = new Message
         {
-            TransactionId = tid.ToArray(),
+            TransactionId = root.T.Content(m).ToArray(),
             Kind = kind,
-            Version = version,
-            ReadOnly = readOnly,
+            Version = root.V.IsBytes ? root.V.Content(m).ToArray() : null,
+            ReadOnly = root.Ro.IsInteger && root.Ro.Integer == 1,
             ExternalAddress = external,
             Query = query,
             Response = response,
@@ -95,171 +92,231 @@ internal static class KrpcCodec
         return status;
     }
 
-    private static bool TryId(BValue dict, string key, out NodeId id)
+    private static bool TryId(ReadOnlySpan<byte> m, BSlice value, out NodeId id)
     {
         id = default;
-        return dict.GetBytes(key) is { } b && NodeId.TryRead(b.Span, out id);
+        return value.IsBytes && NodeId.TryRead(value.Content(m), out id);
     }
 
-    private static DecodeStatus TryReadQuery(BValue root, out Query? query)
+    private static DecodeStatus TryReadQuery(ReadOnlySpan<byte> m, in Fields root, out Query? query)
     {
         query = null;
-        var q = root.GetBytes("q");
-        var a = root["a"];
-        if (q is null || a is not { Kind: BKind.Dictionary } || !TryId(a, "id", out var id))
+        if (!root.Q.IsBytes || !root.A.IsDictionary)
         {
             return DecodeStatus.Malformed;
         }
 
-        var method = Encoding.ASCII.GetString(q.Value.Span);
-        switch (method)
-        {
-            case "ping":
-                query = new PingQuery(id);
-                return DecodeStatus.Ok;
-            case "find_node":
-                if (!TryId(a, "target", out var target))
-                {
-                    return DecodeStatus.Malformed;
-                }
-
-                query = new FindNodeQuery(id, target);
-                return DecodeStatus.Ok;
-            case "get_peers":
-                if (!TryId(a, "info_hash", out var infoHash))
-                {
-                    return DecodeStatus.Malformed;
-                }
-
-                query = new GetPeersQuery(id, infoHash);
-                return DecodeStatus.Ok;
-            case "announce_peer":
-                {
-                    if (!TryId(a, "info_hash", out var hash) || a.GetBytes("token") is not { } token)
-                    {
-                        return DecodeStatus.Malformed;
-                    }
-
-                    var implied = a.GetInt("implied_port") is { } ip && ip != 0;
-                    var port = a.GetInt("port");
-                    if (!implied && port is not (> 0 and <= 65535))
-                    {
-                        return DecodeStatus.Malformed;
-                    }
-
-                    query = new AnnouncePeerQuery(id, hash, (int)(port is >= 0 and <= 65535 ? port.Value : 0), implied, token.ToArray());
-                    return DecodeStatus.Ok;
-                }
-
-            case "get":
-                {
-                    if (!TryId(a, "target", out var getTarget))
-                    {
-                        return DecodeStatus.Malformed;
-                    }
-
-                    var seqValue = a["seq"];
-                    if (seqValue is not null && seqValue.Kind != BKind.Integer)
-                    {
-                        return DecodeStatus.Malformed;
-                    }
-
-                    query = new GetQuery(id, getTarget, seqValue?.Integer);
-                    return DecodeStatus.Ok;
-                }
-
-            case "put":
-                return TryReadPut(a, id, out query);
-            default:
-                // Forward compatibility (libtorrent): an unknown method with a target is answered as find_node.
-                if (TryId(a, "target", out var anyTarget) || TryId(a, "info_hash", out anyTarget))
-                {
-                    query = new FindNodeQuery(id, anyTarget);
-                    return DecodeStatus.Ok;
-                }
-
-                return DecodeStatus.UnknownMethod;
-        }
-    }
-
-    private static DecodeStatus TryReadPut(BValue a, NodeId id, out Query? query)
-    {
-        query = null;
-        var token = a.GetBytes("token");
-        var v = a["v"];
-        if (token is null || v is null)
+        var a = Fields.Read(m, root.A);
+        if (!TryId(m, a.Id, out var id))
         {
             return DecodeStatus.Malformed;
         }
 
-        NodeId? target = TryId(a, "target", out var t) ? t : null;
-        var encoded = v.Raw.ToArray();
-        if (a["k"] is null)
+        var method = root.Q.Content(m);
+        if (method.SequenceEqual("ping"u8))
         {
-            query = new PutImmutableQuery(id, token.Value.ToArray(), encoded, target);
+            query = new PingQuery(id);
+        }
+        else if (method.SequenceEqual("find_node"u8))
+        {
+            query = TryId(m, a.Target, out var target) ? new FindNodeQuery(id, target) : null;
+        }
+        else if (method.SequenceEqual("get_peers"u8))
+        {
+            query = TryId(m, a.InfoHash, out var infoHash) ? new GetPeersQuery(id, infoHash) : null;
+        }
+        else if (method.SequenceEqual("announce_peer"u8))
+        {
+            if (!TryId(m, a.InfoHash, out var hash) || !a.Token.IsBytes)
+            {
+                return DecodeStatus.Malformed;
+            }
+
+            var implied = a.ImpliedPort.IsInteger && a.ImpliedPort.Integer != 0;
+            long? port = a.Port.IsInteger ? a.Port.Integer : null;
+            if (!implied && port is not (> 0 and <= 65535))
+            {
+                return DecodeStatus.Malformed;
+            }
+
+            query = new AnnouncePeerQuery(id, hash, (int)(port is >= 0 and <= 65535 ? port.Value : 0), implied, a.Token.Content(m).ToArray());
+        }
+        else if (method.SequenceEqual("get"u8))
+        {
+            if (!TryId(m, a.Target, out var target) || (a.Seq.Present && !a.Seq.IsInteger))
+            {
+                return DecodeStatus.Malformed;
+            }
+
+            query = new GetQuery(id, target, a.Seq.Present ? a.Seq.Integer : null);
+        }
+        else if (method.SequenceEqual("put"u8))
+        {
+            return TryReadPut(m, a, id, out query);
+        }
+        else
+        {
+            // Forward compatibility (libtorrent): an unknown method with a target is answered as find_node.
+            if (TryId(m, a.Target, out var anyTarget) || TryId(m, a.InfoHash, out anyTarget))
+            {
+                query = new FindNodeQuery(id, anyTarget);
+                return DecodeStatus.Ok;
+            }
+
+            return DecodeStatus.UnknownMethod;
+        }
+
+        return query is null ? DecodeStatus.Malformed : DecodeStatus.Ok;
+    }
+
+    private static DecodeStatus TryReadPut(ReadOnlySpan<byte> m, in Fields a, NodeId id, out Query? query)
+    {
+        query = null;
+        if (!a.Token.IsBytes || !a.V.Present)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        NodeId? target = TryId(m, a.Target, out var t) ? t : null;
+        var token = a.Token.Content(m).ToArray();
+        var encoded = a.V.Raw(m).ToArray();
+        if (!a.K.Present)
+        {
+            query = new PutImmutableQuery(id, token, encoded, target);
             return DecodeStatus.Ok;
         }
 
-        var k = a.GetBytes("k");
-        var sig = a.GetBytes("sig");
-        var seq = a.GetInt("seq");
-        var saltValue = a["salt"];
-        var casValue = a["cas"];
-        if (k is not { Length: 32 } || sig is not { Length: 64 } || seq is null
-            || (saltValue is not null && saltValue.Kind != BKind.Bytes)
-            || (casValue is not null && casValue.Kind != BKind.Integer))
+        if (!a.K.IsBytes || a.K.Integer != 32 || !a.Sig.IsBytes || a.Sig.Integer != 64 || !a.Seq.IsInteger
+            || (a.Salt.Present && !a.Salt.IsBytes) || (a.Cas.Present && !a.Cas.IsInteger))
         {
             return DecodeStatus.Malformed;
         }
 
         // BEP 44: an empty salt is the same as no salt.
-        var salt = saltValue is { Bytes.Length: > 0 } ? saltValue.Bytes.ToArray() : null;
-        query = new PutMutableQuery(id, token.Value.ToArray(), k.Value.ToArray(), salt, seq.Value, sig.Value.ToArray(),
-            encoded, casValue?.Integer, target);
+        var salt = a.Salt.Present && a.Salt.Integer > 0 ? a.Salt.Content(m).ToArray() : null;
+        query = new PutMutableQuery(id, token, a.K.Content(m).ToArray(), salt, a.Seq.Integer, a.Sig.Content(m).ToArray(),
+            encoded, a.Cas.Present ? a.Cas.Integer : null, target);
         return DecodeStatus.Ok;
     }
 
-    private static bool TryReadResponse(BValue r, out Response? response)
+    private static bool TryReadResponse(ReadOnlySpan<byte> m, in Fields r, out Response? response)
     {
         response = null;
-        if (!TryId(r, "id", out var id))
+        if (!TryId(m, r.Id, out var id))
         {
             return false;
         }
 
-        List<DhtNode>? nodes = null;
-        if (r.GetBytes("nodes") is { } n)
-        {
-            nodes = Compact.TryReadNodes(n.Span);
-        }
-
         List<System.Net.IPEndPoint>? values = null;
-        if (r["values"] is { Kind: BKind.List } list)
+        if (r.Values.IsList)
         {
             values = [];
-            foreach (var item in list.Items!)
+            var pos = r.Values.ContentStart;
+            while (m[pos] != (byte)'e')
             {
-                if (item.Kind == BKind.Bytes && Compact.TryReadAddress(item.Bytes.Span, out var peer))
+                var item = BencodeReader.Read(m, ref pos);
+                if (item.IsBytes && Compact.TryReadAddress(item.Content(m), out var peer))
                 {
                     values.Add(peer);
                 }
             }
         }
 
-        var k = r.GetBytes("k");
-        var sig = r.GetBytes("sig");
         response = new Response
         {
             Id = id,
-            Nodes = nodes,
+            Nodes = r.Nodes.IsBytes ? Compact.TryReadNodes(r.Nodes.Content(m)) : null,
             Values = values,
-            Token = r.GetBytes("token")?.ToArray(),
-            EncodedValue = r["v"] is { } v ? v.Raw.ToArray() : null,
-            Key = k is { Length: 32 } ? k.Value.ToArray() : null,
-            Seq = r.GetInt("seq"),
-            Signature = sig is { Length: 64 } ? sig.Value.ToArray() : null,
+            Token = r.Token.IsBytes ? r.Token.Content(m).ToArray() : null,
+            EncodedValue = r.V.Present ? r.V.Raw(m).ToArray() : null,
+            Key = r.K.IsBytes && r.K.Integer == 32 ? r.K.Content(m).ToArray() : null,
+            Seq = r.Seq.IsInteger ? r.Seq.Integer : null,
+            Signature = r.Sig.IsBytes && r.Sig.Integer == 64 ? r.Sig.Content(m).ToArray() : null,
         };
         return true;
+    }
+
+    /// <summary>An <c>e</c> list: an integer code first, then the message if it is a string.</summary>
+    private static bool TryReadError(ReadOnlySpan<byte> m, BSlice e, out KrpcError? error)
+    {
+        error = null;
+        var pos = e.ContentStart;
+        if (!e.IsList || m[pos] == (byte)'e')
+        {
+            return false;
+        }
+
+        var code = BencodeReader.Read(m, ref pos);
+        if (!code.IsInteger)
+        {
+            return false;
+        }
+
+        var text = m[pos] != (byte)'e' && BencodeReader.Read(m, ref pos) is { IsBytes: true } message ? message.Content(m).ToArray() : [];
+        error = new KrpcError(code.Integer, text);
+        return true;
+    }
+
+    /// <summary>The entries of one KRPC dictionary this codec reads, found in one pass; other keys are skipped.
+    /// The top level and the <c>a</c>/<c>r</c> dictionaries use different fields (<c>v</c> is the version at the
+    /// top, the BEP 44 value inside).</summary>
+    private struct Fields
+    {
+        public BSlice T, Y, Q, A, R, E, V, Ro, Ip;
+        public BSlice Id, Target, InfoHash, Token, ImpliedPort, Port, Seq, K, Sig, Salt, Cas, Nodes, Values;
+
+        public static Fields Read(ReadOnlySpan<byte> m, BSlice dictionary)
+        {
+            var f = default(Fields);
+            var pos = dictionary.ContentStart;
+            while (BencodeReader.TryNextEntry(m, ref pos, out var key, out var value))
+            {
+                Set(ref f, key, value);
+            }
+
+            return f;
+        }
+
+        private static void Set(ref Fields f, ReadOnlySpan<byte> key, BSlice value)
+        {
+            switch (key.Length)
+            {
+                case 1:
+                    switch (key[0])
+                    {
+                        case (byte)'t': f.T = value; return;
+                        case (byte)'y': f.Y = value; return;
+                        case (byte)'q': f.Q = value; return;
+                        case (byte)'a': f.A = value; return;
+                        case (byte)'r': f.R = value; return;
+                        case (byte)'e': f.E = value; return;
+                        case (byte)'v': f.V = value; return;
+                        case (byte)'k': f.K = value; return;
+                    }
+
+                    break;
+                case 2:
+                    if (key.SequenceEqual("id"u8)) { f.Id = value; return; }
+                    if (key.SequenceEqual("ip"u8)) { f.Ip = value; return; }
+                    if (key.SequenceEqual("ro"u8)) { f.Ro = value; return; }
+                    break;
+                case 3:
+                    if (key.SequenceEqual("seq"u8)) { f.Seq = value; return; }
+                    if (key.SequenceEqual("sig"u8)) { f.Sig = value; return; }
+                    if (key.SequenceEqual("cas"u8)) { f.Cas = value; return; }
+                    break;
+                default:
+                    if (key.SequenceEqual("target"u8)) { f.Target = value; return; }
+                    if (key.SequenceEqual("token"u8)) { f.Token = value; return; }
+                    if (key.SequenceEqual("nodes"u8)) { f.Nodes = value; return; }
+                    if (key.SequenceEqual("values"u8)) { f.Values = value; return; }
+                    if (key.SequenceEqual("info_hash"u8)) { f.InfoHash = value; return; }
+                    if (key.SequenceEqual("port"u8)) { f.Port = value; return; }
+                    if (key.SequenceEqual("implied_port"u8)) { f.ImpliedPort = value; return; }
+                    if (key.SequenceEqual("salt"u8)) { f.Salt = value; return; }
+                    break;
+            }
+        }
     }
 
     // ---- encoding ----
