@@ -30,6 +30,10 @@ internal sealed class TrafficCounters
     /// <summary>Queries sent, by KRPC method (replies are not counted): where a run's traffic goes.</summary>
     public SortedDictionary<string, long> QueriesByMethod { get; } = new(StringComparer.Ordinal);
 
+    // Every query sent is counted: the usual names are matched as bytes rather than decoded into a new string each time.
+    private static readonly (string Name, byte[] Bytes)[] KnownMethods =
+        [.. new[] { "ping", "find_node", "get_peers", "announce_peer", "get", "put" }.Select(m => (m, System.Text.Encoding.ASCII.GetBytes(m)))];
+
     /// <summary>Counts <paramref name="datagram"/> under its method when it is a query.</summary>
     public void Classify(ReadOnlySpan<byte> datagram)
     {
@@ -47,7 +51,18 @@ internal sealed class TrafficCounters
             return;
         }
 
-        var method = System.Text.Encoding.ASCII.GetString(rest.Slice(colon + 1, length));
+        var name = rest.Slice(colon + 1, length);
+        string? method = null;
+        foreach (var (known, bytes) in KnownMethods)
+        {
+            if (name.SequenceEqual(bytes))
+            {
+                method = known;
+                break;
+            }
+        }
+
+        method ??= System.Text.Encoding.ASCII.GetString(name);
         QueriesByMethod[method] = QueriesByMethod.GetValueOrDefault(method) + 1;
     }
 }

@@ -5,6 +5,7 @@
 // nothing and do not rank as secure. A node is refused when its id is already present or when the per-IP rule
 // matches an entry (for which exempt addresses do count as secure, so that a testnet's nodes share 127.0.0.1).
 using System.Net;
+using System.Runtime.InteropServices;
 
 namespace Mainline.Routing;
 
@@ -32,9 +33,11 @@ internal sealed class Candidate(DhtNode node, byte[]? token, long tokenTime)
 internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 {
     private readonly List<Candidate> _nodes = [];
+
+    // The sort key of _nodes[i], computed once per node: a lookup inserts every node each reply lists.
+    private readonly List<DistanceKey> _keys = [];
     private readonly HashSet<NodeId> _ids = [];
     private readonly IpIndex _perIp = new();
-    private Comparer<Candidate>? _comparer;
 
     public NodeId Target { get; } = target;
 
@@ -54,7 +57,8 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
             return false;
         }
 
-        var index = _nodes.BinarySearch(candidate, _comparer ??= Comparer<Candidate>.Create(Compare));
+        var key = DistanceKey.Of(Target, node.Id, candidate.RanksSecure);
+        var index = CollectionsMarshal.AsSpan(_keys).BinarySearch(key);
         index = index < 0 ? ~index : index;
         if (index >= capacity)
         {
@@ -62,12 +66,14 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
         }
 
         _nodes.Insert(index, candidate);
+        _keys.Insert(index, key);
         _ids.Add(node.Id);
         _perIp.Add(node, candidate.Secure);
         if (_nodes.Count > capacity)
         {
             var last = _nodes[^1];
             _nodes.RemoveAt(_nodes.Count - 1);
+            _keys.RemoveAt(_keys.Count - 1);
             _ids.Remove(last.Node.Id);
             _perIp.Remove(last.Node, last.Secure);
         }
@@ -84,20 +90,11 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
             if (c.Node.EndPoint.Equals(endPoint) && c.Node.Id != except)
             {
                 _nodes.RemoveAt(i);
+                _keys.RemoveAt(i);
                 _ids.Remove(c.Node.Id);
                 _perIp.Remove(c.Node, c.Secure);
             }
         }
-    }
-
-    private int Compare(Candidate a, Candidate b)
-    {
-        if (a.RanksSecure != b.RanksSecure)
-        {
-            return a.RanksSecure ? -1 : 1;
-        }
-
-        return Target.CompareDistance(a.Node.Id, b.Node.Id);
     }
 
     /// <summary>The "edk" store set of §9.1.</summary>

@@ -290,27 +290,26 @@ internal sealed class RoutingTable
             return [];
         }
 
-        var best = new List<RoutingEntry>(count + 1);
-        var comparer = Comparer<RoutingEntry>.Create((a, b) =>
-            a.Secure != b.Secure ? (a.Secure ? -1 : 1) : target.CompareDistance(a.Node.Id, b.Node.Id));
-        bool Full() => best.Count == count && best[^1].Secure;
-        for (var d = FarthestBucket; d >= 1 && !Full(); d--)
+        var best = new List<(DistanceKey Key, RoutingEntry Entry)>(count + 1);
+        for (var d = FarthestBucket; d >= 1 && !Full(best, count); d--)
         {
             if (DistanceBit(target, d))
             {
-                Keep(best, _buckets[d], count, comparer);
+                Keep(best, _buckets[d], count, target);
             }
         }
 
-        for (var d = 1; d <= FarthestBucket && !Full(); d++)
+        for (var d = 1; d <= FarthestBucket && !Full(best, count); d++)
         {
             if (!DistanceBit(target, d))
             {
-                Keep(best, _buckets[d], count, comparer);
+                Keep(best, _buckets[d], count, target);
             }
         }
 
-        return best.ConvertAll(e => e.Node);
+        return best.ConvertAll(e => e.Entry.Node);
+
+        static bool Full(List<(DistanceKey Key, RoutingEntry Entry)> best, int count) => best.Count == count && best[^1].Entry.Secure;
     }
 
     /// <summary>Bit <paramref name="d"/> (1 = least significant, 160 = most) of our id XOR <paramref name="target"/>.</summary>
@@ -322,7 +321,7 @@ internal sealed class RoutingTable
     }
 
     /// <summary>Merges <paramref name="bucket"/> into <paramref name="best"/>, the best <paramref name="count"/> so far.</summary>
-    private static void Keep(List<RoutingEntry> best, List<RoutingEntry>? bucket, int count, Comparer<RoutingEntry> comparer)
+    private static void Keep(List<(DistanceKey Key, RoutingEntry Entry)> best, List<RoutingEntry>? bucket, int count, NodeId target)
     {
         if (bucket is null)
         {
@@ -331,13 +330,19 @@ internal sealed class RoutingTable
 
         foreach (var entry in bucket)
         {
-            if (best.Count == count && comparer.Compare(entry, best[^1]) >= 0)
+            var key = DistanceKey.Of(target, entry.Node.Id, entry.Secure);
+            if (best.Count == count && key.CompareTo(best[^1].Key) >= 0)
             {
                 continue;
             }
 
-            var at = best.BinarySearch(entry, comparer);
-            best.Insert(at < 0 ? ~at : at, entry);
+            var at = best.Count;
+            while (at > 0 && key.CompareTo(best[at - 1].Key) < 0)
+            {
+                at--;
+            }
+
+            best.Insert(at, (key, entry));
             if (best.Count > count)
             {
                 best.RemoveAt(count);
