@@ -4,7 +4,12 @@
 //
 // Callers pass whether the node is secure: they keep that flag with their entries, so that a check never
 // recomputes it (a CRC32-C of the address).
+//
+// Every routing table and every lookup list keeps one, and nearly every IP holds one node: an IP's counts are a
+// value in the dictionary, with its first prefix inline; only an IP with secure nodes under several prefixes gets a
+// list for the others.
 using System.Net;
+using System.Runtime.InteropServices;
 
 namespace Mainline.Routing;
 
@@ -19,21 +24,16 @@ internal sealed class IpIndex
             return false;
         }
 
-        return entry.Total > 0 && (!secure || entry.NonSecure > 0 || entry.Prefixes.ContainsKey(node.Prefix21));
+        return entry.Total > 0 && (!secure || entry.NonSecure > 0 || entry.Count(node.Prefix21) > 0);
     }
 
     public void Add(DhtNode node, bool secure)
     {
-        if (!_byIp.TryGetValue(node.EndPoint.Address, out var entry))
-        {
-            entry = new PerIp();
-            _byIp[node.EndPoint.Address] = entry;
-        }
-
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_byIp, node.EndPoint.Address, out _);
         entry.Total++;
         if (secure)
         {
-            entry.Prefixes[node.Prefix21] = entry.Prefixes.GetValueOrDefault(node.Prefix21) + 1;
+            entry.Change(node.Prefix21, +1);
         }
         else
         {
@@ -43,26 +43,20 @@ internal sealed class IpIndex
 
     public void Remove(DhtNode node, bool secure)
     {
-        if (!_byIp.TryGetValue(node.EndPoint.Address, out var entry))
+        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_byIp, node.EndPoint.Address);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
         {
             return;
         }
 
         if (secure)
         {
-            if (!entry.Prefixes.TryGetValue(node.Prefix21, out var n))
+            if (entry.Count(node.Prefix21) == 0)
             {
                 return;
             }
 
-            if (n <= 1)
-            {
-                entry.Prefixes.Remove(node.Prefix21);
-            }
-            else
-            {
-                entry.Prefixes[node.Prefix21] = n - 1;
-            }
+            entry.Change(node.Prefix21, -1);
         }
         else
         {
@@ -80,12 +74,67 @@ internal sealed class IpIndex
         }
     }
 
-    private sealed class PerIp
+    /// <summary>One IP's nodes: how many, how many not secure, and how many secure ones under each 21-bit prefix.</summary>
+    private struct PerIp
     {
-        public int Total { get; set; }
+        public int Total;
+        public int NonSecure;
+        private int _firstPrefix;
+        private int _firstCount;
+        private List<(int Prefix, int Count)>? _more;
 
-        public int NonSecure { get; set; }
+        public readonly int Count(int prefix)
+        {
+            if (_firstCount > 0 && _firstPrefix == prefix)
+            {
+                return _firstCount;
+            }
 
-        public Dictionary<int, int> Prefixes { get; } = [];
+            if (_more is not null)
+            {
+                foreach (var (p, n) in _more)
+                {
+                    if (p == prefix)
+                    {
+                        return n;
+                    }
+                }
+            }
+
+            return 0;
+        }
+
+        public void Change(int prefix, int delta)
+        {
+            // The inline prefix is empty only when no list exists: an emptied inline prefix takes one from the list.
+            if (_firstCount == 0 || _firstPrefix == prefix)
+            {
+                _firstPrefix = prefix;
+                _firstCount += delta;
+                if (_firstCount == 0 && _more is { Count: > 0 })
+                {
+                    (_firstPrefix, _firstCount) = _more[^1];
+                    _more.RemoveAt(_more.Count - 1);
+                }
+
+                return;
+            }
+
+            _more ??= [];
+            var at = _more.FindIndex(e => e.Prefix == prefix);
+            var count = (at < 0 ? 0 : _more[at].Count) + delta;
+            if (at >= 0 && count == 0)
+            {
+                _more.RemoveAt(at);
+            }
+            else if (at >= 0)
+            {
+                _more[at] = (prefix, count);
+            }
+            else if (count > 0)
+            {
+                _more.Add((prefix, count));
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@
 // of its choice. Votes are therefore counted per /24 network of the voter (many addresses in one /24 are cheap,
 // many /24s are not), over a window of the most recent networks, and an address is elected only with votes from
 // many networks and a clear majority of the window.
+using System.Buffers.Binary;
 using System.Net;
 
 namespace Mainline.Rpc;
@@ -37,9 +38,10 @@ internal sealed class AddressVotes
     private const int MajorityDenominator = 4;
 
     // The window: each voting /24 once, with its latest claim, oldest vote first (a vote moves its network to the
-    // end), so that the network to forget is found in O(1) on every reply.
-    private readonly Dictionary<int, LinkedListNode<(int Network, IPEndPoint Claimed)>> _byNetwork = [];
-    private readonly LinkedList<(int Network, IPEndPoint Claimed)> _byAge = new();
+    // end). Every node keeps one and every reply votes, so a vote is two integers (the claim is the IPv4 address and
+    // port), not a list node and an endpoint object.
+    private readonly (int Network, long Claim)[] _votes = new (int, long)[Window];
+    private int _count;
 
     /// <summary>See <see cref="NodeCore.PrivateNetwork"/>: whether private addresses may be voted for, and how
     /// many networks must agree.</summary>
@@ -50,40 +52,70 @@ internal sealed class AddressVotes
     public void Add(IPEndPoint claimed, IPAddress voter)
     {
         // A public node is never at a private address: such a claim comes from a LAN peer or a liar.
-        if (!Endpoints.IsUsable(claimed) || (!PrivateNetwork && NodeId.IsExempt(claimed.Address)))
+        Span<byte> address = stackalloc byte[4];
+        if (!Endpoints.IsUsable(claimed) || (!PrivateNetwork && NodeId.IsExempt(claimed.Address))
+            || !Endpoints.TryIPv4(claimed.Address, address))
         {
             return;
         }
 
+        var claim = ((long)BinaryPrimitives.ReadUInt32BigEndian(address) << 16) | (ushort)claimed.Port;
         var network = Endpoints.Network24(voter) ?? 0;
-        if (_byNetwork.TryGetValue(network, out var vote))
+        var at = _count - 1;
+        while (at >= 0 && _votes[at].Network != network)
         {
-            _byAge.Remove(vote);
-            vote.Value = (network, claimed);
-            _byAge.AddLast(vote);
-            return;
+            at--;
         }
 
-        _byNetwork[network] = _byAge.AddLast((network, claimed));
-        if (_byAge.Count > Window)
+        if (at >= 0 || _count == Window)
         {
-            var oldest = _byAge.First!;
-            _byAge.RemoveFirst();
-            _byNetwork.Remove(oldest.Value.Network);
+            // The network's older vote, or the oldest vote of a full window, leaves; the rest move up.
+            var drop = at >= 0 ? at : 0;
+            Array.Copy(_votes, drop + 1, _votes, drop, _count - drop - 1);
+            _count--;
         }
+
+        _votes[_count++] = (network, claim);
     }
 
     /// <summary>The address voted for by enough networks and by a clear majority of the window, or null.</summary>
     public IPEndPoint? Elected()
     {
-        if (_byNetwork.Count == 0)
+        if (_count == 0)
         {
             return null;
         }
 
-        var (claimed, networks) = _byAge.GroupBy(v => v.Claimed).Select(g => (g.Key, g.Count())).MaxBy(g => g.Item2);
+        Span<long> claims = stackalloc long[_count];
+        for (var i = 0; i < _count; i++)
+        {
+            claims[i] = _votes[i].Claim;
+        }
+
+        claims.Sort();
+        long claimed = 0;
+        var networks = 0;
+        for (int start = 0, end; start < claims.Length; start = end)
+        {
+            for (end = start + 1; end < claims.Length && claims[end] == claims[start]; end++)
+            {
+            }
+
+            if (end - start > networks)
+            {
+                (claimed, networks) = (claims[start], end - start);
+            }
+        }
+
         var enough = networks >= (PrivateNetwork ? MinNetworksPrivate : MinNetworks);
-        var majority = networks * MajorityDenominator >= _byNetwork.Count * MajorityNumerator;
-        return enough && majority ? claimed : null;
+        var majority = networks * MajorityDenominator >= _count * MajorityNumerator;
+        if (!enough || !majority)
+        {
+            return null;
+        }
+
+        Span<byte> address = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(address, (uint)(claimed >> 16));
+        return new IPEndPoint(new IPAddress(address), (int)(claimed & 0xFFFF));
     }
 }
