@@ -29,6 +29,7 @@ internal static class ReportFormat
             {
                 double d when double.IsNaN(d) => "-",
                 double d => d.ToString("0.###", CultureInfo.InvariantCulture),
+                IDictionary<string, long> counts => string.Join(", ", counts.Select(c => $"{c.Key} {c.Value.ToString(CultureInfo.InvariantCulture)}")),
                 _ => Convert.ToString(value, CultureInfo.InvariantCulture),
             };
             s.Append(JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name).PadRight(28)).Append(' ').AppendLine(text);

@@ -57,6 +57,11 @@ public class ScenarioTests
         {
             Assert.Contains($"\"{key}\":", json);
         }
+
+        // The readable report lists the queries by method as names and counts, not as a type name.
+        var text = ReportFormat.ToText(first);
+        Assert.Matches(@"queries_by_method +find_node \d+, .*ping \d+", text);
+        Assert.DoesNotContain("Dictionary", text);
     }
 
     [Fact]
