@@ -11,7 +11,7 @@ public sealed record DhtNode(NodeId Id, IPEndPoint EndPoint)
     public bool IsSecure => Id.IsValidFor(EndPoint.Address);
 
     /// <summary>The first 21 bits of the id: BEP 42 allows one node per IP and prefix.</summary>
-    internal int Prefix21 => (Id.Bytes[0] << 13) | (Id.Bytes[1] << 5) | (Id.Bytes[2] >> 3);
+    internal int Prefix21 => Id.Prefix21;
 
     /// <inheritdoc/>
     public override string ToString() => $"{Id}@{EndPoint}";

@@ -67,6 +67,9 @@ public readonly struct NodeId : IEquatable<NodeId>, ISpanFormattable, ISpanParsa
         return true;
     }
 
+    /// <summary>The first 21 bits: BEP 42 allows one secure node per IP and prefix.</summary>
+    internal int Prefix21 => (_bytes[0] << 13) | (_bytes[1] << 5) | (_bytes[2] >> 3);
+
     /// <summary>XOR of two ids.</summary>
     internal NodeId Xor(NodeId other)
     {

@@ -8,32 +8,68 @@
 // Every routing table and every lookup list keeps one, and nearly every IP holds one node: an IP's counts are a
 // value in the dictionary, with its first prefix inline; only an IP with secure nodes under several prefixes gets a
 // list for the others.
+using System.Buffers.Binary;
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace Mainline.Routing;
 
+/// <summary>An IP as a key: a plain IPv4 address as its 32 bits (no object to keep), any other address as itself.</summary>
+/// <param name="IPv4">The IPv4 address, most significant byte first, when <paramref name="Other"/> is null.</param>
+/// <param name="Other">An address that is not plain IPv4 (IPv6, IPv4-mapped IPv6 included: as unequal to the
+/// IPv4 address as <see cref="IPAddress.Equals(object?)"/> has it).</param>
+internal readonly record struct IpKey(uint IPv4, IPAddress? Other)
+{
+    public static IpKey Of(IPAddress address) => TryPlainIPv4(address, out var ipv4) ? new(ipv4, null) : new(0, address);
+
+    /// <summary>The 32 bits of an <see cref="AddressFamily.InterNetwork"/> address; false for any other.</summary>
+    public static bool TryPlainIPv4(IPAddress address, out uint ipv4)
+    {
+        Span<byte> b = stackalloc byte[4];
+        if (address.AddressFamily == AddressFamily.InterNetwork && address.TryWriteBytes(b, out _))
+        {
+            ipv4 = BinaryPrimitives.ReadUInt32BigEndian(b);
+            return true;
+        }
+
+        ipv4 = 0;
+        return false;
+    }
+
+    public static IPAddress ToAddress(uint ipv4)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, ipv4);
+        return new IPAddress(b);
+    }
+}
+
 internal sealed class IpIndex
 {
-    private readonly Dictionary<IPAddress, PerIp> _byIp = [];
+    private readonly Dictionary<IpKey, PerIp> _byIp = [];
 
-    public bool Violates(DhtNode node, bool secure)
+    public bool Violates(DhtNode node, bool secure) => Violates(IpKey.Of(node.EndPoint.Address), node.Id, secure);
+
+    public bool Violates(IpKey ip, NodeId id, bool secure)
     {
-        if (!_byIp.TryGetValue(node.EndPoint.Address, out var entry))
+        if (!_byIp.TryGetValue(ip, out var entry))
         {
             return false;
         }
 
-        return entry.Total > 0 && (!secure || entry.NonSecure > 0 || entry.Count(node.Prefix21) > 0);
+        return entry.Total > 0 && (!secure || entry.NonSecure > 0 || entry.Count(id.Prefix21) > 0);
     }
 
-    public void Add(DhtNode node, bool secure)
+    public void Add(DhtNode node, bool secure) => Add(IpKey.Of(node.EndPoint.Address), node.Id, secure);
+
+    public void Add(IpKey ip, NodeId id, bool secure)
     {
-        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_byIp, node.EndPoint.Address, out _);
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_byIp, ip, out _);
         entry.Total++;
         if (secure)
         {
-            entry.Change(node.Prefix21, +1);
+            entry.Change(id.Prefix21, +1);
         }
         else
         {
@@ -41,9 +77,11 @@ internal sealed class IpIndex
         }
     }
 
-    public void Remove(DhtNode node, bool secure)
+    public void Remove(DhtNode node, bool secure) => Remove(IpKey.Of(node.EndPoint.Address), node.Id, secure);
+
+    public void Remove(IpKey ip, NodeId id, bool secure)
     {
-        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_byIp, node.EndPoint.Address);
+        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_byIp, ip);
         if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
         {
             return;
@@ -51,12 +89,13 @@ internal sealed class IpIndex
 
         if (secure)
         {
-            if (entry.Count(node.Prefix21) == 0)
+            var prefix = id.Prefix21;
+            if (entry.Count(prefix) == 0)
             {
                 return;
             }
 
-            entry.Change(node.Prefix21, -1);
+            entry.Change(prefix, -1);
         }
         else
         {
@@ -70,7 +109,7 @@ internal sealed class IpIndex
 
         if (--entry.Total <= 0)
         {
-            _byIp.Remove(node.EndPoint.Address);
+            _byIp.Remove(ip);
         }
     }
 

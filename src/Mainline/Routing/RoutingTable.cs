@@ -20,19 +20,61 @@ using System.Net;
 namespace Mainline.Routing;
 
 /// <summary>One routing-table entry.</summary>
-internal sealed class RoutingEntry(DhtNode node, long lastSeen)
+/// <remarks>
+/// Every node keeps ~150 of these for its whole life, so the entry holds its node's id and IPv4 address as values
+/// rather than a <see cref="DhtNode"/> with its endpoint and address objects (four objects for 26 bytes of data);
+/// <see cref="Node"/> builds one when asked. An endpoint that is not plain IPv4 is kept as given, so that
+/// <see cref="IsAt"/> means exactly what <see cref="IPEndPoint.Equals(object?)"/> does.
+/// </remarks>
+internal sealed class RoutingEntry
 {
-    public DhtNode Node { get; } = node;
+    private readonly uint _ipv4;
+    private readonly IPEndPoint? _other;
 
-    public bool Secure { get; } = node.IsSecure;
+    public RoutingEntry(DhtNode node, long lastSeen)
+    {
+        Id = node.Id;
+        Secure = node.IsSecure;
+        Port = (ushort)node.EndPoint.Port;
+        if (IpKey.TryPlainIPv4(node.EndPoint.Address, out var ipv4))
+        {
+            _ipv4 = ipv4;
+        }
+        else
+        {
+            _other = node.EndPoint;
+        }
 
-    public long LastSeen { get; set; } = lastSeen;
+        LastSeen = lastSeen;
+    }
+
+    public NodeId Id { get; }
+
+    public ushort Port { get; }
+
+    public bool Secure { get; }
+
+    /// <summary>The key of the node's IP in a per-IP index.</summary>
+    public IpKey Ip => _other is null ? new IpKey(_ipv4, null) : IpKey.Of(_other.Address);
+
+    /// <summary>The node's endpoint (a new object for an IPv4 one).</summary>
+    public IPEndPoint EndPoint => _other ?? new IPEndPoint(IpKey.ToAddress(_ipv4), Port);
+
+    /// <summary>The node (a new object).</summary>
+    public DhtNode Node => new(Id, EndPoint);
+
+    public long LastSeen { get; set; }
 
     public int MissedPings { get; set; }
 
     /// <summary>The node's smoothed round trip to us, ms (7/8 of the last estimate, 1/8 of the new sample); 0 until
     /// one of our queries to it was answered.</summary>
     public long RttMs { get; private set; }
+
+    /// <summary>True when the node is held at <paramref name="endPoint"/> (address family, address and port).</summary>
+    public bool IsAt(IPEndPoint endPoint) =>
+        _other?.Equals(endPoint)
+        ?? (endPoint.Port == Port && IpKey.TryPlainIPv4(endPoint.Address, out var ipv4) && ipv4 == _ipv4);
 
     /// <summary>Adds a measured round trip; a sample is counted as at least 1 ms because 0 means "unknown".</summary>
     public void AddRoundTrip(long sampleMs)
@@ -55,11 +97,13 @@ internal sealed class RoutingTable
     /// <summary>What <see cref="LastChanged"/> says of a bucket that never changed.</summary>
     public const long Never = long.MinValue;
 
-    private readonly List<RoutingEntry>?[] _buckets = new List<RoutingEntry>?[FarthestBucket + 1];
+    // Indexed by depth, FarthestBucket − distance, and only as deep as the deepest bucket opened: the nearest
+    // buckets of a network of n nodes are ~log2(n / K) below the farthest, so most of the 160 never exist.
+    private List<RoutingEntry>?[] _buckets = [];
 
     // When each bucket last changed (a node added or replaced in it, or one of its entries answered us): BEP 5's
     // refresh picks the buckets that have not changed for a refresh interval.
-    private readonly long[] _changed = CreateChanged();
+    private long[] _changed = [];
     private readonly IpIndex _perIp = new();
 
     public RoutingTable(NodeId id) => Id = id;
@@ -70,7 +114,20 @@ internal sealed class RoutingTable
 
     public bool IsEmpty => Count == 0;
 
-    public IEnumerable<RoutingEntry> Entries => _buckets.Where(b => b is not null).SelectMany(b => b!);
+    /// <summary>Every entry, nearest bucket first, each bucket in its order.</summary>
+    public IEnumerable<RoutingEntry> Entries
+    {
+        get
+        {
+            for (var depth = _buckets.Length - 1; depth >= 0; depth--)
+            {
+                foreach (var entry in _buckets[depth] ?? [])
+                {
+                    yield return entry;
+                }
+            }
+        }
+    }
 
     /// <summary>Adds a node per §7.2; refreshes it when already present with the same endpoint. A node whose id
     /// is held at another endpoint is refused: see <see cref="Replace"/>.</summary>
@@ -81,12 +138,12 @@ internal sealed class RoutingTable
             return false;
         }
 
-        var bucket = _buckets[Id.BucketDistance(node.Id)] ??= [];
-        var existing = bucket.FindIndex(e => e.Node.Id == node.Id);
+        var bucket = OpenBucket(Id.BucketDistance(node.Id));
+        var existing = bucket.FindIndex(e => e.Id == node.Id);
         if (existing >= 0)
         {
             var old = bucket[existing];
-            if (!old.Node.EndPoint.Equals(node.EndPoint))
+            if (!old.IsAt(node.EndPoint))
             {
                 return false;
             }
@@ -106,14 +163,14 @@ internal sealed class RoutingTable
 
         if (bucket.Count >= Limits.K)
         {
-            _perIp.Remove(bucket[0].Node, bucket[0].Secure);
+            _perIp.Remove(bucket[0].Ip, bucket[0].Id, bucket[0].Secure);
             bucket.RemoveAt(0);
             Count--;
         }
 
         var added = new RoutingEntry(node, now);
         bucket.Add(added);
-        _perIp.Add(node, added.Secure);
+        _perIp.Add(added.Ip, node.Id, added.Secure);
         Count++;
         Touch(node.Id, now);
         return true;
@@ -122,13 +179,13 @@ internal sealed class RoutingTable
     /// <summary>True when <see cref="Add"/> would take <paramref name="node"/> as a new entry: its id is neither
     /// ours nor held, the per-IP rule allows it, and its bucket has room (or holds a node gone bad).</summary>
     public bool WouldAdd(DhtNode node, long now) =>
-        node.Id != Id && Find(node.Id) is null && HasRoom(_buckets[Id.BucketDistance(node.Id)] ?? [], node, now);
+        node.Id != Id && Find(node.Id) is null && HasRoom(BucketAt(Id.BucketDistance(node.Id)) ?? [], node, now);
 
     /// <summary>Replaces the entry of <paramref name="current"/> (when still held at its endpoint) with
     /// <paramref name="replacement"/>, which claims the same id: called once the holder failed to answer a ping.</summary>
     public bool Replace(DhtNode current, DhtNode replacement, long now)
     {
-        if (current.Id != replacement.Id || Find(current.Id) is not { } held || !held.Node.EndPoint.Equals(current.EndPoint))
+        if (current.Id != replacement.Id || Find(current.Id) is not { } held || !held.IsAt(current.EndPoint))
         {
             return false;
         }
@@ -160,20 +217,20 @@ internal sealed class RoutingTable
     public long KnownRoundTrip(NodeId id, IPEndPoint at) => FindAt(id, at)?.RttMs ?? 0;
 
     /// <summary>How many nodes the bucket at <paramref name="distance"/> (1–160, see <see cref="NodeId.BucketDistance"/>) holds.</summary>
-    public int BucketCount(int distance) => _buckets[distance]?.Count ?? 0;
+    public int BucketCount(int distance) => BucketAt(distance)?.Count ?? 0;
 
     /// <summary>When the bucket at <paramref name="distance"/> last changed: a node added or replaced in it, or one of
     /// its entries answered us; <see cref="Never"/> when it never did.</summary>
-    public long LastChanged(int distance) => _changed[distance];
+    public long LastChanged(int distance) => FarthestBucket - distance is var depth && depth < _changed.Length ? _changed[depth] : Never;
 
     /// <summary>The bucket of our closest known neighbour (the smallest non-empty bucket distance); 0 when empty.</summary>
     public int ClosestBucket()
     {
-        for (var d = 1; d <= FarthestBucket; d++)
+        for (var depth = _buckets.Length - 1; depth >= 0; depth--)
         {
-            if (_buckets[d] is { Count: > 0 })
+            if (_buckets[depth] is { Count: > 0 })
             {
-                return d;
+                return FarthestBucket - depth;
             }
         }
 
@@ -197,25 +254,36 @@ internal sealed class RoutingTable
         return new NodeId(id);
     }
 
-    private void Touch(NodeId id, long now) => _changed[Id.BucketDistance(id)] = now;
+    /// <summary>Marks the bucket of <paramref name="id"/> (open: it holds or just held the node) as changed.</summary>
+    private void Touch(NodeId id, long now) => _changed[FarthestBucket - Id.BucketDistance(id)] = now;
 
-    private static long[] CreateChanged()
+    private List<RoutingEntry>? BucketAt(int distance) => FarthestBucket - distance is var depth && depth < _buckets.Length ? _buckets[depth] : null;
+
+    /// <summary>The bucket at <paramref name="distance"/>, created (and the arrays deepened) when it does not exist.</summary>
+    private List<RoutingEntry> OpenBucket(int distance)
     {
-        var changed = new long[FarthestBucket + 1];
-        Array.Fill(changed, Never);
-        return changed;
+        var depth = FarthestBucket - distance;
+        if (depth >= _buckets.Length)
+        {
+            var old = _buckets.Length;
+            Array.Resize(ref _buckets, depth + 1);
+            Array.Resize(ref _changed, depth + 1);
+            _changed.AsSpan(old).Fill(Never);
+        }
+
+        return _buckets[depth] ??= new List<RoutingEntry>(Limits.K);
     }
 
     public bool Remove(NodeId id)
     {
-        var bucket = _buckets[Id.BucketDistance(id)];
-        var index = bucket?.FindIndex(e => e.Node.Id == id) ?? -1;
+        var bucket = BucketAt(Id.BucketDistance(id));
+        var index = bucket?.FindIndex(e => e.Id == id) ?? -1;
         if (index < 0)
         {
             return false;
         }
 
-        _perIp.Remove(bucket![index].Node, bucket[index].Secure);
+        _perIp.Remove(bucket![index].Ip, id, bucket[index].Secure);
         bucket.RemoveAt(index);
         Count--;
         return true;
@@ -223,11 +291,11 @@ internal sealed class RoutingTable
 
     public RoutingEntry? Find(NodeId id)
     {
-        if (_buckets[Id.BucketDistance(id)] is { } bucket)
+        if (BucketAt(Id.BucketDistance(id)) is { } bucket)
         {
             foreach (var entry in bucket)
             {
-                if (entry.Node.Id == id)
+                if (entry.Id == id)
                 {
                     return entry;
                 }
@@ -239,14 +307,15 @@ internal sealed class RoutingTable
 
     /// <summary>The entry of <paramref name="id"/> when it is held at <paramref name="at"/>: a claim of the id from
     /// another endpoint is not the node we know.</summary>
-    private RoutingEntry? FindAt(NodeId id, IPEndPoint at) => Find(id) is { } entry && entry.Node.EndPoint.Equals(at) ? entry : null;
+    private RoutingEntry? FindAt(NodeId id, IPEndPoint at) => Find(id) is { } entry && entry.IsAt(at) ? entry : null;
 
     /// <summary>Removes stale nodes and nodes that missed two pings; returns the nodes to ping (not seen for 10 s).</summary>
     public List<DhtNode> Purge(long now)
     {
         var toPing = new List<DhtNode>();
-        foreach (var bucket in _buckets)
+        for (var depth = _buckets.Length - 1; depth >= 0; depth--)
         {
+            var bucket = _buckets[depth];
             if (bucket is null)
             {
                 continue;
@@ -255,7 +324,7 @@ internal sealed class RoutingTable
             foreach (var gone in bucket.Where(e => e.IsStale(now) || e.MissedPings >= 2).ToList())
             {
                 bucket.Remove(gone);
-                _perIp.Remove(gone.Node, gone.Secure);
+                _perIp.Remove(gone.Ip, gone.Id, gone.Secure);
                 Count--;
             }
 
@@ -291,19 +360,20 @@ internal sealed class RoutingTable
         }
 
         var best = new List<(DistanceKey Key, RoutingEntry Entry)>(count + 1);
-        for (var d = FarthestBucket; d >= 1 && !Full(best, count); d--)
+        var nearest = FarthestBucket - _buckets.Length + 1;
+        for (var d = FarthestBucket; d >= nearest && !Full(best, count); d--)
         {
             if (DistanceBit(target, d))
             {
-                Keep(best, _buckets[d], count, target);
+                Keep(best, BucketAt(d), count, target);
             }
         }
 
-        for (var d = 1; d <= FarthestBucket && !Full(best, count); d++)
+        for (var d = nearest; d <= FarthestBucket && !Full(best, count); d++)
         {
             if (!DistanceBit(target, d))
             {
-                Keep(best, _buckets[d], count, target);
+                Keep(best, BucketAt(d), count, target);
             }
         }
 
@@ -330,7 +400,7 @@ internal sealed class RoutingTable
 
         foreach (var entry in bucket)
         {
-            var key = DistanceKey.Of(target, entry.Node.Id, entry.Secure);
+            var key = DistanceKey.Of(target, entry.Id, entry.Secure);
             if (best.Count == count && key.CompareTo(best[^1].Key) >= 0)
             {
                 continue;

@@ -101,7 +101,7 @@ internal sealed partial class NodeCore
     /// cannot evict it.</summary>
     internal void AddResponder(DhtNode node, long now)
     {
-        if (_table.Find(node.Id) is { } held && !held.Node.EndPoint.Equals(node.EndPoint))
+        if (_table.Find(node.Id) is { } held && !held.IsAt(node.EndPoint))
         {
             if (node.IsSecure)
             {

@@ -233,6 +233,49 @@ public sealed class RoutingTableTests
         Assert.Equal(1, table.BucketCount(150));
         Assert.Equal(1, table.BucketCount(RoutingTable.FarthestBucket));
     }
+
+    [Fact]
+    public void An_entry_is_at_exactly_the_endpoint_it_was_added_with()
+    {
+        var v4 = new IPEndPoint(IPAddress.Parse("203.0.113.7"), 6881);
+        var entry = new RoutingEntry(new DhtNode(NodeId.Random(), v4), 0);
+        Assert.True(entry.IsAt(new IPEndPoint(IPAddress.Parse("203.0.113.7"), 6881)));
+        Assert.Equal(v4, entry.EndPoint);
+        Assert.Equal(new DhtNode(entry.Id, v4), entry.Node);
+        Assert.Equal(IpKey.Of(v4.Address), entry.Ip);
+
+        // As IPEndPoint.Equals has it: another port or address, or the same IPv4 address mapped into IPv6, is not it.
+        Assert.False(entry.IsAt(new IPEndPoint(IPAddress.Parse("203.0.113.7"), 6882)));
+        Assert.False(entry.IsAt(new IPEndPoint(IPAddress.Parse("203.0.113.8"), 6881)));
+        Assert.False(entry.IsAt(new IPEndPoint(IPAddress.Parse("203.0.113.7").MapToIPv6(), 6881)));
+        Assert.NotEqual(IpKey.Of(IPAddress.Parse("203.0.113.7").MapToIPv6()), entry.Ip);
+
+        // An endpoint that is not plain IPv4 is kept as given.
+        var mapped = new IPEndPoint(IPAddress.Parse("203.0.113.7").MapToIPv6(), 6881);
+        var other = new RoutingEntry(new DhtNode(NodeId.Random(), mapped), 0);
+        Assert.True(other.IsAt(new IPEndPoint(IPAddress.Parse("::ffff:203.0.113.7"), 6881)));
+        Assert.False(other.IsAt(v4));
+        Assert.Equal(mapped, other.EndPoint);
+    }
+
+    [Fact]
+    public void Entries_come_nearest_bucket_first()
+    {
+        var table = new RoutingTable(NodeId.Random());
+        var random = new byte[NodeId.Size];
+        var distances = new[] { 160, 150, 158, 155 };
+        for (var i = 0; i < distances.Length; i++)
+        {
+            Assert.True(table.Add(new DhtNode(table.RandomIdIn(distances[i], random), Local(i + 1)), 0));
+        }
+
+        Assert.Equal([150, 155, 158, 160], table.Entries.Select(e => table.Id.BucketDistance(e.Id)));
+        Assert.Equal(150, table.ClosestBucket());
+        Assert.Equal(RoutingTable.Never, table.LastChanged(140)); // deeper than any bucket opened
+        Assert.Equal(0, table.BucketCount(1));
+        Assert.True(table.Remove(table.Entries.First().Id));
+        Assert.Equal(155, table.ClosestBucket());
+    }
 }
 
 public sealed class ClosestNodesTests
