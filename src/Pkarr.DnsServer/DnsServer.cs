@@ -155,6 +155,7 @@ public sealed partial class DnsServer : IAsyncDisposable
                     MaxRecursionDepth = options.Dns.MaxRecursionDepth,
                     AnyQueries = options.Dns.AnyQueries,
                     DelegationPort = 53,
+                    DelegateToPrivateAddresses = options.Dns.DelegateToPrivateAddresses,
                 },
                 matcher, answerer, parts.Packets, parts.Forwarder, parts.Limits, parts.Metrics, time,
                 loggers.CreateLogger<DnsQueryHandler>());

@@ -105,6 +105,12 @@ public sealed class DnsSettings
     /// Default 15.</summary>
     public int MaxRecursionDepth { get; set; } = 15;
 
+    /// <summary>Whether a referral in a packet may be followed to name servers at internal addresses: loopback,
+    /// RFC 1918, shared, link-local, unique-local and site-local (ours, <c>delegate_to_private_addresses</c>). Off by
+    /// default: anyone can publish glue, and following it inwards would let any client query the DNS servers of the
+    /// networks behind this one. Turn it on for a LAN whose packets delegate to its own servers.</summary>
+    public bool DelegateToPrivateAddresses { get; set; }
+
     /// <summary>How long one upstream query waits before the next upstream or SERVFAIL (ours,
     /// <c>forward_timeout_ms</c>). Default 2000 ms.</summary>
     public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(2);

@@ -50,6 +50,10 @@ public static partial class DnsConfiguration
         icann_cache_mb = 100
         # CNAME steps followed for one query, across keys and to ICANN names: 1 to 255.
         max_recursion_depth = 15
+        # Follow a packet's delegation (sub NS + glue) to name servers at loopback, private, link-local or unique-local
+        # addresses. Off: anyone can publish glue, and following it inwards would let any client query the networks
+        # behind this server. Turn it on only for a LAN whose packets delegate to its own servers.
+        delegate_to_private_addresses = false
         # How long one upstream gets before the next one, or SERVFAIL, milliseconds (1 to 60000).
         forward_timeout_ms = 2000
         # Largest UDP response, bytes (512 to 4096; 1232 avoids IP fragmentation, DNS flag day 2020). Smaller when

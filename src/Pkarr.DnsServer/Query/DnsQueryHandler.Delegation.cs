@@ -9,7 +9,8 @@
 //     delegated server's referral is checked here). A records first, then AAAA, in the order given; NS targets
 //     without glue are resolved after that, lazily, through the normal path (a Pkarr name from its packet, an ICANN
 //     name through the upstreams), A then AAAA; NS targets are never CNAMEs (RFC 2181 §10.3), so none is followed.
-//     Unspecified, broadcast and multicast addresses are never asked.
+//     Unspecified, broadcast, reserved and multicast addresses are never asked, nor internal ones (loopback, private,
+//     link-local, …) unless the operator allows them (Askable).
 //   * Each server is asked once (IDnsForwarder.AskServerAsync: RD = 0, the forwarder's timeout), on DelegationPort:
 //     NS records carry no port, so real delegations use 53. NOERROR or NXDOMAIN is the answer; SERVFAIL, REFUSED,
 //     other RCODEs, no reply and a lame referral (one that does not lead below the current cut towards the name)
@@ -245,10 +246,53 @@ internal sealed partial class DnsQueryHandler
         return !Labels.EndsWithKey(name) || name.TryAppend(suffix, out result);
     }
 
-    /// <summary>An address worth asking: never unspecified, broadcast or multicast.</summary>
-    private static bool Askable(IPAddress address)
-        => !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) && !address.Equals(IPAddress.Broadcast)
-            && !address.IsIPv6Multicast && !(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && (address.GetAddressBytes()[0] & 0xF0) == 0xE0);
+    /// <summary>An address worth asking: never unspecified, broadcast, reserved or multicast; and, unless
+    /// <paramref name="privateAllowed"/>, never one of this host or its internal networks.</summary>
+    /// <remarks>
+    /// Anyone can publish a packet, and its glue decides where this server sends a query and whose answer it hands
+    /// back. Glue pointing at loopback, RFC 1918, shared (100.64/10), link-local, benchmarking (198.18/15), unique-local
+    /// or site-local addresses would let any client read the DNS of the networks behind this server, so those are
+    /// asked only where the operator allows it (<c>delegate_to_private_addresses</c>: a LAN that delegates on
+    /// purpose, or tests). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+    /// </remarks>
+    internal static bool Askable(IPAddress address, bool privateAllowed)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        Span<byte> b = stackalloc byte[16];
+        if (!address.TryWriteBytes(b, out var length))
+        {
+            return false;
+        }
+
+        if (length == 4)
+        {
+            if (b[0] == 0 || b[0] >= 224)
+            {
+                return false; // "this network", multicast, reserved and broadcast
+            }
+
+            var internalNetwork = b[0] == 10 || b[0] == 127
+                || (b[0] == 100 && (b[1] & 0xC0) == 64)
+                || (b[0] == 169 && b[1] == 254)
+                || (b[0] == 172 && (b[1] & 0xF0) == 16)
+                || (b[0] == 192 && b[1] == 168)
+                || (b[0] == 198 && (b[1] & 0xFE) == 18);
+            return privateAllowed || !internalNetwork;
+        }
+
+        if (address.Equals(IPAddress.IPv6Any) || address.IsIPv6Multicast)
+        {
+            return false;
+        }
+
+        var internalV6 = address.Equals(IPAddress.IPv6Loopback) || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal
+            || address.IsIPv6UniqueLocal;
+        return privateAllowed || !internalV6;
+    }
 
     /// <summary>
     /// The servers of one delegation step, in asking order: glue A, glue AAAA, then NS targets without glue resolved
@@ -309,7 +353,7 @@ internal sealed partial class DnsQueryHandler
             {
                 foreach (var record in glue)
                 {
-                    if (record.Type == type && targets.Exists(t => SameName(t, record.Name)) && Address(record) is { } address)
+                    if (record.Type == type && targets.Exists(t => SameName(t, record.Name)) && owner.Address(record) is { } address)
                     {
                         _ready.Enqueue(address);
                         glued.Add(record.Name);
@@ -329,10 +373,10 @@ internal sealed partial class DnsQueryHandler
     }
 
     /// <summary>The askable address in an A or AAAA record, if any.</summary>
-    private static IPAddress? Address(ResourceRecord record) => record.Data switch
+    private IPAddress? Address(ResourceRecord record) => record.Data switch
     {
-        AData a when Askable(a.Address) => a.Address,
-        AaaaData aaaa when Askable(aaaa.Address) => aaaa.Address,
+        AData a when Askable(a.Address, _options.DelegateToPrivateAddresses) => a.Address,
+        AaaaData aaaa when Askable(aaaa.Address, _options.DelegateToPrivateAddresses) => aaaa.Address,
         _ => null,
     };
 

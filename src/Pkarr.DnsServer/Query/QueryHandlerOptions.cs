@@ -18,4 +18,8 @@ internal sealed class QueryHandlerOptions
     /// <summary>The port delegated servers are asked on when a referral in a packet is followed. NS records carry no
     /// port, so real delegations use 53 (the host passes 53); other values are for tests and local set-ups.</summary>
     public int DelegationPort { get; init; } = 53;
+
+    /// <summary>Whether delegated servers at internal addresses (loopback, private, link-local, …) may be asked: off,
+    /// since a published packet's glue must not reach the networks behind this server (see DnsQueryHandler.Askable).</summary>
+    public bool DelegateToPrivateAddresses { get; init; }
 }

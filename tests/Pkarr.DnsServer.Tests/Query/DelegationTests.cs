@@ -307,6 +307,64 @@ public sealed class DelegationTests
         Assert.Equal([Glue], harness.Forwarder.Asks.Select(a => a.Server.Address));
     }
 
+    [Theory]
+    [InlineData("8.8.8.8", true)]
+    [InlineData("192.0.2.53", true)]
+    [InlineData("100.128.0.1", true)]
+    [InlineData("172.32.0.1", true)]
+    [InlineData("2001:4860:4860::8888", true)]
+    [InlineData("::ffff:8.8.4.4", true)]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.16.0.1", false)]
+    [InlineData("172.31.255.254", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("169.254.169.254", false)]
+    [InlineData("198.18.0.1", false)]
+    [InlineData("::1", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("fd12:3456::1", false)]
+    [InlineData("fec0::1", false)]
+    [InlineData("::ffff:127.0.0.1", false)]
+    public void Internal_addresses_are_asked_only_when_allowed(string address, bool askedByDefault)
+    {
+        var ip = IPAddress.Parse(address);
+        Assert.Equal(askedByDefault, DnsQueryHandler.Askable(ip, privateAllowed: false));
+        Assert.True(DnsQueryHandler.Askable(ip, privateAllowed: true));
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("0.1.2.3")]
+    [InlineData("224.0.0.1")]
+    [InlineData("240.0.0.1")]
+    [InlineData("255.255.255.255")]
+    [InlineData("::")]
+    [InlineData("ff02::1")]
+    public void Unspecified_reserved_and_multicast_addresses_are_never_asked(string address)
+    {
+        Assert.False(DnsQueryHandler.Askable(IPAddress.Parse(address), privateAllowed: true));
+        Assert.False(DnsQueryHandler.Askable(IPAddress.Parse(address), privateAllowed: false));
+    }
+
+    [Fact]
+    public void Glue_at_internal_addresses_is_not_followed_unless_allowed()
+    {
+        ResourceRecord[] inward = [A($"ns.sub.{K}", "127.0.0.1"), A($"ns.sub.{K}", "10.0.0.53"), Aaaa($"ns.sub.{K}", "fd00::53")];
+        var harness = new QueryHarness();
+        harness.Packets.Publish(Signer, [Ns($"sub.{K}", $"ns.sub.{K}"), .. inward]);
+
+        Assert.Equal(2, QueryHarness.Rcode(harness.Ask(Host, RecordType.A))); // SERVFAIL: no server may be asked
+        Assert.Empty(harness.Forwarder.Asks);
+
+        var lan = new QueryHarness(new QueryHandlerOptions { DelegateToPrivateAddresses = true });
+        lan.Packets.Publish(Signer, [Ns($"sub.{K}", $"ns.sub.{K}"), .. inward]);
+        lan.Forwarder.Server = (_, question) => Authoritative(question);
+        Assert.Equal(0, QueryHarness.Rcode(lan.Ask(Host, RecordType.A)));
+        Assert.Equal([IPAddress.Parse("127.0.0.1")], lan.Forwarder.Asks.Select(a => a.Server.Address));
+    }
+
     [Fact]
     public async Task The_real_forwarder_asks_the_delegated_server_on_loopback_with_rd_clear()
     {
@@ -318,7 +376,7 @@ public sealed class DelegationTests
         var packets = new FakePacketSource();
         packets.Publish(Signer, Ns($"sub.{K}", $"ns.sub.{K}"), A($"ns.sub.{K}", "127.0.0.1"));
         var handler = new DnsQueryHandler(
-            new QueryHandlerOptions { DelegationPort = server.EndPoint.Port },
+            new QueryHandlerOptions { DelegationPort = server.EndPoint.Port, DelegateToPrivateAddresses = true },
             Matcher(),
             new PacketAnswerer(new AnsweringOptions()),
             packets,
