@@ -409,7 +409,8 @@ internal sealed class Scenario
     private string ProgressLine(string phase) =>
         $"{phase}: t={Simulation.Now / 1000.0:F1} s, {Simulation.HostCount} hosts, {Simulation.EventsProcessed} events, "
         + $"{Simulation.EventsProcessed / _wall.Elapsed.TotalSeconds:F0} events/s, wall {_wall.Elapsed.TotalSeconds:F1} s, "
-        + $"heap {GC.GetTotalMemory(false) / 1048576} MiB";
+        + $"heap {GC.GetTotalMemory(false) / 1048576} MiB, "
+        + $"{GC.GetTotalAllocatedBytes() / Math.Max(1, Simulation.EventsProcessed)} B allocated per event";
 
     /// <summary>The report of what ran so far.</summary>
     public SimulationReport Report()
