@@ -41,34 +41,113 @@ internal static class Compact
         BinaryPrimitives.WriteUInt16BigEndian(b[4..], (ushort)endPoint.Port);
     }
 
-    /// <summary>Reads a <c>nodes</c> string; null when its length is not a multiple of 26.</summary>
-    public static List<DhtNode>? TryReadNodes(ReadOnlySpan<byte> b)
+    /// <summary>Reads a <c>nodes</c> string (entries with port 0 left out); null when its length is not a multiple
+    /// of 26.</summary>
+    public static CompactNodes? TryReadNodes(ReadOnlySpan<byte> b)
     {
         if (b.Length % NodeSize != 0)
         {
             return null;
         }
 
-        var nodes = new List<DhtNode>(b.Length / NodeSize);
+        var kept = 0;
         for (var i = 0; i < b.Length; i += NodeSize)
         {
-            TryReadAddress(b.Slice(i + NodeId.Size, AddressSize), out var ep);
-            if (ep.Port != 0)
+            kept += PortAt(b, i) != 0 ? 1 : 0;
+        }
+
+        var bytes = new byte[kept * NodeSize];
+        var at = 0;
+        for (var i = 0; i < b.Length; i += NodeSize)
+        {
+            if (PortAt(b, i) != 0)
             {
-                nodes.Add(new DhtNode(new NodeId(b.Slice(i, NodeId.Size)), ep));
+                b.Slice(i, NodeSize).CopyTo(bytes.AsSpan(at));
+                at += NodeSize;
             }
         }
 
-        return nodes;
+        return new CompactNodes(bytes);
+
+        static int PortAt(ReadOnlySpan<byte> b, int node) => BinaryPrimitives.ReadUInt16BigEndian(b[(node + NodeSize - 2)..]);
     }
 
     /// <summary>Writes <paramref name="nodes"/> into the first 26 · n bytes of <paramref name="b"/>.</summary>
     public static void WriteNodes(IReadOnlyList<DhtNode> nodes, Span<byte> b)
     {
+        if (nodes is CompactNodes compact)
+        {
+            compact.Bytes.CopyTo(b);
+            return;
+        }
+
         for (var i = 0; i < nodes.Count; i++)
         {
-            nodes[i].Id.Bytes.CopyTo(b[(i * NodeSize)..]);
-            WriteAddress(nodes[i].EndPoint, b.Slice((i * NodeSize) + NodeId.Size, AddressSize));
+            WriteNode(nodes[i].Id, nodes[i].EndPoint, b[(i * NodeSize)..]);
         }
+    }
+
+    /// <summary>Writes one node (26 bytes) at the start of <paramref name="b"/>.</summary>
+    public static void WriteNode(NodeId id, IPEndPoint endPoint, Span<byte> b)
+    {
+        id.Bytes.CopyTo(b);
+        WriteAddress(endPoint, b.Slice(NodeId.Size, AddressSize));
+    }
+}
+
+/// <summary>
+/// Nodes in their compact form, 26 bytes each: the <c>nodes</c> of a reply as read from or written to the wire. A reply
+/// lists up to 20 nodes and a lookup reads dozens of replies, most of whose nodes it already knows, so a node is built
+/// (id, endpoint, address: three objects) only when an item is read; <see cref="IdAt"/> reads an id alone.
+/// </summary>
+internal sealed class CompactNodes : IReadOnlyList<DhtNode>
+{
+    private readonly byte[] _bytes;
+
+    /// <summary>Wraps <paramref name="bytes"/> (26 · n bytes, not copied).</summary>
+    public CompactNodes(byte[] bytes)
+    {
+        if (bytes.Length % Compact.NodeSize != 0)
+        {
+            throw new ArgumentException($"Compact nodes are {Compact.NodeSize} bytes each; got {bytes.Length} bytes.", nameof(bytes));
+        }
+
+        _bytes = bytes;
+    }
+
+    public static CompactNodes Empty { get; } = new([]);
+
+    public ReadOnlySpan<byte> Bytes => _bytes;
+
+    public int Count => _bytes.Length / Compact.NodeSize;
+
+    public DhtNode this[int index] => new(IdAt(index), EndPointAt(index));
+
+    public NodeId IdAt(int index) => new(Node(index)[..NodeId.Size]);
+
+    public IPEndPoint EndPointAt(int index)
+    {
+        Compact.TryReadAddress(Node(index)[NodeId.Size..], out var endPoint);
+        return endPoint;
+    }
+
+    /// <summary>The first <paramref name="count"/> nodes (all when there are no more).</summary>
+    public CompactNodes Take(int count) => count >= Count ? this : new(_bytes.AsSpan(0, Math.Max(0, count) * Compact.NodeSize).ToArray());
+
+    public IEnumerator<DhtNode> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private ReadOnlySpan<byte> Node(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return _bytes.AsSpan(index * Compact.NodeSize, Compact.NodeSize);
     }
 }

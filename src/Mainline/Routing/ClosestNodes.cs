@@ -98,15 +98,21 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
     }
 
     /// <summary>The "edk" store set of §9.1.</summary>
-    public List<Candidate> StoreSet(double sizeEstimate, double averageSubnets)
+    public List<Candidate> StoreSet(double sizeEstimate, double averageSubnets) =>
+        _nodes.GetRange(0, StoreSetCount(Target, _nodes, static c => c.Node.Id, static c => Subnet(c.Node.EndPoint.Address), sizeEstimate, averageSubnets));
+
+    /// <summary>How many of <paramref name="ordered"/> (closest first) the "edk" store set of §9.1 takes: nodes up to
+    /// the expected distance of the K-th node and the average number of /6 subnets, at least K, at most 255.</summary>
+    internal static int StoreSetCount<T>(
+        NodeId target, IReadOnlyList<T> ordered, Func<T, NodeId> id, Func<T, uint> subnet, double sizeEstimate, double averageSubnets)
     {
         var edk = ExpectedDistanceOfKth(sizeEstimate);
         var subnets = new HashSet<uint>();
         var count = 0;
-        foreach (var c in _nodes)
+        foreach (var node in ordered)
         {
-            var d = Target.Distance128(c.Node.Id);
-            subnets.Add(Subnet(c.Node.EndPoint.Address));
+            var d = target.Distance128(id(node));
+            subnets.Add(subnet(node));
             if (d >= edk && subnets.Count >= averageSubnets)
             {
                 break;
@@ -116,8 +122,7 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
         }
 
         // The reference asserts ≤ 255 nodes; we cap explicitly.
-        var take = Math.Min(Math.Min(Math.Max(count, Limits.K), _nodes.Count), 255);
-        return _nodes.GetRange(0, take);
+        return Math.Min(Math.Min(Math.Max(count, Limits.K), ordered.Count), 255);
     }
 
     /// <summary>20 · (2^128 − 1) / (N + 1), saturating.</summary>

@@ -15,7 +15,9 @@
 // us), for BEP 5's bucket refresh (NodeCore.Refresh.cs): a bucket that is not full and has not changed for a
 // refresh interval gets a lookup on a random id in its range. The reference refreshes only by looking up its own
 // id, which leaves the far buckets, half, a quarter, … of the network, empty in a network of our nodes alone.
+using System.Buffers.Binary;
 using System.Net;
+using Mainline.Krpc;
 
 namespace Mainline.Routing;
 
@@ -35,6 +37,7 @@ internal sealed class RoutingEntry
     {
         Id = node.Id;
         Secure = node.IsSecure;
+        RanksSecure = Secure && !NodeId.IsExempt(node.EndPoint.Address);
         Port = (ushort)node.EndPoint.Port;
         if (IpKey.TryPlainIPv4(node.EndPoint.Address, out var ipv4))
         {
@@ -54,8 +57,14 @@ internal sealed class RoutingEntry
 
     public bool Secure { get; }
 
+    /// <summary>Secure by a BEP 42 proof: a valid id at an address that is not exempt (as <see cref="Candidate.RanksSecure"/>).</summary>
+    public bool RanksSecure { get; }
+
     /// <summary>The key of the node's IP in a per-IP index.</summary>
     public IpKey Ip => _other is null ? new IpKey(_ipv4, null) : IpKey.Of(_other.Address);
+
+    /// <summary>The /6 block of the node's IPv4 address (as <see cref="ClosestNodes.Subnet"/>).</summary>
+    public uint Subnet => _other is null ? _ipv4 >> 26 : ClosestNodes.Subnet(_other.Address);
 
     /// <summary>The node's endpoint (a new object for an IPv4 one).</summary>
     public IPEndPoint EndPoint => _other ?? new IPEndPoint(IpKey.ToAddress(_ipv4), Port);
@@ -75,6 +84,20 @@ internal sealed class RoutingEntry
     public bool IsAt(IPEndPoint endPoint) =>
         _other?.Equals(endPoint)
         ?? (endPoint.Port == Port && IpKey.TryPlainIPv4(endPoint.Address, out var ipv4) && ipv4 == _ipv4);
+
+    /// <summary>Writes the node's compact form (26 bytes) at the start of <paramref name="b"/>.</summary>
+    public void WriteCompact(Span<byte> b)
+    {
+        if (_other is not null)
+        {
+            Compact.WriteNode(Id, _other, b);
+            return;
+        }
+
+        Id.Bytes.CopyTo(b);
+        BinaryPrimitives.WriteUInt32BigEndian(b[NodeId.Size..], _ipv4);
+        BinaryPrimitives.WriteUInt16BigEndian(b[(NodeId.Size + 4)..], Port);
+    }
 
     /// <summary>Adds a measured round trip; a sample is counted as at least 1 ms because 0 means "unknown".</summary>
     public void AddRoundTrip(long sampleMs)
@@ -105,6 +128,9 @@ internal sealed class RoutingTable
     // refresh picks the buckets that have not changed for a refresh interval.
     private long[] _changed = [];
     private readonly IpIndex _perIp = new();
+
+    [ThreadStatic]
+    private static List<(DistanceKey Key, RoutingEntry Entry)>? t_best;
 
     public RoutingTable(NodeId id) => Id = id;
 
@@ -139,7 +165,7 @@ internal sealed class RoutingTable
         }
 
         var bucket = OpenBucket(Id.BucketDistance(node.Id));
-        var existing = bucket.FindIndex(e => e.Id == node.Id);
+        var existing = IndexOf(bucket, node.Id);
         if (existing >= 0)
         {
             var old = bucket[existing];
@@ -277,7 +303,7 @@ internal sealed class RoutingTable
     public bool Remove(NodeId id)
     {
         var bucket = BucketAt(Id.BucketDistance(id));
-        var index = bucket?.FindIndex(e => e.Id == id) ?? -1;
+        var index = bucket is null ? -1 : IndexOf(bucket, id);
         if (index < 0)
         {
             return false;
@@ -287,6 +313,19 @@ internal sealed class RoutingTable
         bucket.RemoveAt(index);
         Count--;
         return true;
+    }
+
+    private static int IndexOf(List<RoutingEntry> bucket, NodeId id)
+    {
+        for (var i = 0; i < bucket.Count; i++)
+        {
+            if (bucket[i].Id == id)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     public RoutingEntry? Find(NodeId id)
@@ -352,14 +391,16 @@ internal sealed class RoutingTable
     /// holds <paramref name="count"/> secure nodes no later bucket can place a node before them (a secure one is
     /// farther, a non-secure one ranks after every secure one), so the walk stops.
     /// </remarks>
-    public List<DhtNode> Closest(NodeId target, int count = Limits.K)
+    public CompactNodes Closest(NodeId target, int count = Limits.K)
     {
         if (count <= 0)
         {
-            return [];
+            return CompactNodes.Empty;
         }
 
-        var best = new List<(DistanceKey Key, RoutingEntry Entry)>(count + 1);
+        // Every reply to a find_node or get runs this: the working list is the thread's, reused (no call nests).
+        var best = t_best ??= [];
+        best.Clear();
         var nearest = FarthestBucket - _buckets.Length + 1;
         for (var d = FarthestBucket; d >= nearest && !Full(best, count); d--)
         {
@@ -377,7 +418,14 @@ internal sealed class RoutingTable
             }
         }
 
-        return best.ConvertAll(e => e.Entry.Node);
+        var nodes = new byte[best.Count * Compact.NodeSize];
+        for (var i = 0; i < best.Count; i++)
+        {
+            best[i].Entry.WriteCompact(nodes.AsSpan(i * Compact.NodeSize));
+        }
+
+        best.Clear(); // holds no entry past the call
+        return new CompactNodes(nodes);
 
         static bool Full(List<(DistanceKey Key, RoutingEntry Entry)> best, int count) => best.Count == count && best[^1].Entry.Secure;
     }
@@ -418,6 +466,31 @@ internal sealed class RoutingTable
                 best.RemoveAt(count);
             }
         }
+    }
+
+    /// <summary>The "edk" store set of §9.1 among our entries for <paramref name="target"/>: where a lookup starts.
+    /// The entries in the order of a lookup's candidate list (<see cref="ClosestNodes"/>: ranked secure first, then
+    /// by distance), without building one; the table's entries already keep the per-IP rule among themselves.</summary>
+    public List<DhtNode> StoreSet(NodeId target, double sizeEstimate, double averageSubnets)
+    {
+        var keys = new DistanceKey[Count];
+        var entries = new RoutingEntry[Count];
+        var i = 0;
+        foreach (var entry in Entries)
+        {
+            keys[i] = DistanceKey.Of(target, entry.Id, entry.RanksSecure);
+            entries[i++] = entry;
+        }
+
+        Array.Sort(keys, entries);
+        var take = ClosestNodes.StoreSetCount(target, entries, static e => e.Id, static e => e.Subnet, sizeEstimate, averageSubnets);
+        var nodes = new List<DhtNode>(take);
+        for (var k = 0; k < take; k++)
+        {
+            nodes.Add(entries[k].Node);
+        }
+
+        return nodes;
     }
 
     /// <summary>Non-stale nodes for persisting and reuse as bootstrap.</summary>

@@ -14,6 +14,7 @@
 // verified once and delivered once.
 using System.Net;
 using System.Threading.Channels;
+using Mainline.Krpc;
 using Mainline.Routing;
 
 namespace Mainline.Rpc;
@@ -206,10 +207,20 @@ internal sealed class Lookup
             return;
         }
 
+        // Most nodes a reply lists are candidates already (every responder near the target lists the same few), so
+        // the id is checked before a node is built from its compact form.
+        var compact = nodes as CompactNodes;
         var usable = new List<DhtNode>(nodes.Count);
-        foreach (var n in nodes)
+        for (var i = 0; i < nodes.Count; i++)
         {
-            if (n.Id != self && !Candidates.Contains(n.Id) && Endpoints.AcceptsFromPeer(n.EndPoint, privateNetwork) && MayList(n))
+            var id = compact?.IdAt(i) ?? nodes[i].Id;
+            if (id == self || Candidates.Contains(id))
+            {
+                continue;
+            }
+
+            var n = nodes[i];
+            if (Endpoints.AcceptsFromPeer(n.EndPoint, privateNetwork) && MayList(n))
             {
                 usable.Add(n);
             }

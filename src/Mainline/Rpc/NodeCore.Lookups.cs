@@ -34,16 +34,10 @@ internal sealed partial class NodeCore
             return lookup;
         }
 
-        var all = new ClosestNodes(key.Target);
-        foreach (var entry in _table.Entries)
-        {
-            all.Add(entry.Node);
-        }
-
-        var seeds = all.StoreSet(_cache.ResponderSizeEstimate(), _cache.AverageSubnets());
+        var seeds = _table.StoreSet(key.Target, _cache.ResponderSizeEstimate(), _cache.AverageSubnets());
         foreach (var seed in seeds)
         {
-            lookup.Candidates.Add(seed.Node);
+            lookup.Candidates.Add(seed);
         }
 
         foreach (var extra in extraSeeds ?? [])
@@ -195,20 +189,29 @@ internal sealed partial class NodeCore
     private void BySpeed(NodeId target, List<Candidate> candidates)
     {
         var typical = _rtt.Smoothed;
-        var keyed = new (int Secure, int Prefix, long Rtt, int Order, Candidate Candidate)[candidates.Count];
+        var buffer = t_bySpeed is { } b && b.Length >= candidates.Count ? b : t_bySpeed = new SpeedKey[Math.Max(candidates.Count, 64)];
+        var keyed = buffer.AsSpan(0, candidates.Count);
         for (var i = 0; i < candidates.Count; i++)
         {
             var c = candidates[i];
             var rtt = _table.KnownRoundTrip(c.Node.Id, c.Node.EndPoint) is > 0 and var known ? known : typical;
-            keyed[i] = (c.RanksSecure ? 0 : 1, target.BucketDistance(c.Node.Id), rtt, i, c);
+            keyed[i] = new(c.RanksSecure ? 0 : 1, target.BucketDistance(c.Node.Id), rtt, i, c);
         }
 
-        Array.Sort(keyed, static (a, b) => (a.Secure, a.Prefix, a.Rtt, a.Order).CompareTo((b.Secure, b.Prefix, b.Rtt, b.Order)));
+        // Order is unique, so the order is total and any sort gives the same result.
+        keyed.Sort(static (a, b) => (a.Secure, a.Prefix, a.Rtt, a.Order).CompareTo((b.Secure, b.Prefix, b.Rtt, b.Order)));
         for (var i = 0; i < keyed.Length; i++)
         {
             candidates[i] = keyed[i].Candidate;
+            keyed[i] = default; // the thread's buffer keeps no candidate alive
         }
     }
+
+    private readonly record struct SpeedKey(int Secure, int Prefix, long Rtt, int Order, Candidate Candidate);
+
+    // BySpeed's sort buffer, the thread's (a core runs one call at a time and BySpeed does not nest).
+    [ThreadStatic]
+    private static SpeedKey[]? t_bySpeed;
 
     private void OnLookupReply(Lookup lookup, Pending p, Message message, IPEndPoint from, long now)
     {

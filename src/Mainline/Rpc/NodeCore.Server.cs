@@ -122,7 +122,7 @@ internal sealed partial class NodeCore
     /// claimant otherwise. At most one probe per endpoint and <see cref="MaxProbes"/> in all.</summary>
     private void Probe(DhtNode pinged, DhtNode? claimant)
     {
-        if (_probes.Count >= MaxProbes || _probes.Values.Any(p => p.Pinged.EndPoint.Equals(pinged.EndPoint)))
+        if (_probes.Count >= MaxProbes || !_probed.Add(pinged.EndPoint))
         {
             return;
         }
@@ -138,6 +138,8 @@ internal sealed partial class NodeCore
         {
             return;
         }
+
+        _probed.Remove(probe.Pinged.EndPoint);
 
         var answered = message.Response is { } r && r.Id == probe.Pinged.Id;
         if (probe.Claimant is { } claimant)
@@ -156,7 +158,13 @@ internal sealed partial class NodeCore
     /// <summary>A request without a lookup or put timed out: a silent holder yields its entry to the claimant.</summary>
     private void OnProbeTimeout(uint tid)
     {
-        if (_probes.Remove(tid, out var probe) && probe.Claimant is { } claimant)
+        if (!_probes.Remove(tid, out var probe))
+        {
+            return;
+        }
+
+        _probed.Remove(probe.Pinged.EndPoint);
+        if (probe.Claimant is { } claimant)
         {
             _table.Replace(probe.Pinged, claimant, _now);
         }
@@ -275,13 +283,8 @@ internal sealed partial class NodeCore
     /// 1500-byte buffer and loses larger ones, so a 1000-byte value with all 20 nodes (~1.7 KB) would never
     /// reach it; libtorrent itself sends 8 nodes with values.
     /// </summary>
-    private static List<DhtNode> NodesBeside(List<DhtNode> nodes, int encodedValueLength)
-    {
-        int fit = Math.Max(0, (UnfragmentedPayload - ValueReplyOverhead - encodedValueLength) / CompactNodeLength);
-        return nodes.Count <= fit ? nodes : nodes.GetRange(0, fit);
-    }
-
-    private const int CompactNodeLength = 26;
+    private static CompactNodes NodesBeside(CompactNodes nodes, int encodedValueLength) =>
+        nodes.Take(Math.Max(0, (UnfragmentedPayload - ValueReplyOverhead - encodedValueLength) / Compact.NodeSize));
 
     /// <summary>Confirming pings in flight at most. Each lasts at most the request timeout (2 s), so 256 confirm
     /// over a hundred new contacts a second, more than a bootstrap node of a private network meets; a spoofer
@@ -289,6 +292,9 @@ internal sealed partial class NodeCore
     private const int MaxProbes = 256;
 
     private readonly Dictionary<uint, ProbeState> _probes = [];
+
+    // The endpoints of the probes in flight, one probe each: the check for a new probe is a lookup, not a scan.
+    private readonly HashSet<IPEndPoint> _probed = [];
 
     private sealed record ProbeState(DhtNode Pinged, DhtNode? Claimant);
 }

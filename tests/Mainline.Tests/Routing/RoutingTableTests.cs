@@ -259,6 +259,33 @@ public sealed class RoutingTableTests
     }
 
     [Fact]
+    public void The_table_store_set_is_the_lookup_list_store_set_of_its_entries()
+    {
+        var random = new Random(7);
+        for (var round = 0; round < 20; round++)
+        {
+            var table = new RoutingTable(NodeId.Random());
+            for (var i = 0; i < 300; i++)
+            {
+                // Public addresses (secure ids on some, so both ranks occur) and private ones, which never rank secure.
+                var address = new IPAddress([(byte)(random.Next(2) == 0 ? 10 : 1 + random.Next(200)), (byte)random.Next(256), (byte)random.Next(256), 1]);
+                var id = random.Next(3) == 0 ? NodeId.CreateSecure(address) : NodeId.Random();
+                table.Add(new DhtNode(id, new IPEndPoint(address, 1 + i)), 0);
+            }
+
+            var target = NodeId.Random();
+            var list = new ClosestNodes(target);
+            foreach (var entry in table.Entries)
+            {
+                Assert.True(list.Add(entry.Node)); // the table keeps the per-IP rule already
+            }
+
+            var (size, subnets) = (Math.Pow(10, random.Next(1, 7)), random.Next(1, 25));
+            Assert.Equal(list.StoreSet(size, subnets).Select(c => c.Node), table.StoreSet(target, size, subnets));
+        }
+    }
+
+    [Fact]
     public void Entries_come_nearest_bucket_first()
     {
         var table = new RoutingTable(NodeId.Random());
