@@ -130,6 +130,7 @@ public sealed partial class DnsServer : IAsyncDisposable
                     MinTtl = options.Dns.MinTtl,
                     MaxTtl = options.Dns.MaxTtl,
                     NegativeTtl = options.Dns.NegativeTtl,
+                    ServeStaleTtl = options.Dns.ServeStaleTtl,
                     CacheBytes = (long)options.Dht.DhtCacheMb << 20,
                     LookupTimeout = options.Dht.LookupTimeout,
                 },

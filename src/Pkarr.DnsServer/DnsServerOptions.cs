@@ -87,6 +87,11 @@ public sealed class DnsSettings
     /// <c>negative_ttl</c>). Default 60.</summary>
     public uint NegativeTtl { get; set; } = 60;
 
+    /// <summary>Seconds past its TTL a Pkarr packet is still served while lookups of its key fail (ours,
+    /// <c>serve_stale_ttl</c>; RFC 8767). Past that, queries get SERVFAIL until a lookup sees the packet again; 0: a
+    /// stale packet is never served. Default 259200 (3 days).</summary>
+    public uint ServeStaleTtl { get; set; } = 3 * 86400;
+
     /// <summary>Queries per second per client address (<c>query_rate_limit</c>; IPv6 keyed by /64); 0: no limit.
     /// Default 100.</summary>
     public int QueryRateLimit { get; set; } = 100;

@@ -38,6 +38,9 @@ public static partial class DnsConfiguration
         max_ttl = 86400
         # TTL of negative answers for Pkarr names (NXDOMAIN, no data): the SOA's TTL and MINIMUM, seconds.
         negative_ttl = 60
+        # How long past its TTL a Pkarr packet is still served while lookups of its key fail, seconds (RFC 8767
+        # serve-stale). Past that, queries get SERVFAIL until a lookup sees the packet again. 0: never serve stale.
+        serve_stale_ttl = 259200
         # Queries per second per client address (IPv6 by /64), and the burst allowed at once; excess gets REFUSED.
         # 0: no limit.
         query_rate_limit = 100

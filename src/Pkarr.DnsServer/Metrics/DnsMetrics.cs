@@ -41,6 +41,9 @@ internal sealed class DnsMetrics : IDisposable
             "Messages received and not answered, by reason (short, response, tcp_limit)");
     }
 
+    /// <summary>This instance's meter: every instance has its own, so a listener can tell servers apart.</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>A query was answered.</summary>
     public void Query(DnsTransport transport, string kind, int rcode, TimeSpan elapsed)
     {

@@ -18,6 +18,13 @@ internal sealed class PacketSourceOptions
     /// network said "not found" for it.</summary>
     public uint NegativeTtl { get; init; } = 60;
 
+    /// <summary>Seconds past its freshness lifetime a held packet is still served while lookups of its key fail or
+    /// run (RFC 8767 serve-stale; 3 days, the upper end of §5's recommendation). Past that the packet is served only
+    /// after a lookup sees it again; until then queries get SERVFAIL, since a packet unseen for days may be one its
+    /// owner withdrew. 0: a stale packet is never served, every query past the freshness waits for a lookup. The
+    /// packet is kept either way, so a lookup never goes back to an older one.</summary>
+    public uint ServeStaleTtl { get; init; } = 3 * 86400;
+
     /// <summary>Bound of the table, in bytes: each entry weighs its packet's bytes plus a fixed overhead
     /// (<see cref="PkarrPacketSource.EntryOverhead"/>; "not found" markers weigh the overhead alone). 100 MiB as
     /// pkdns's <c>dht_cache_mb</c>. Least recently used entries go first.</summary>

@@ -198,9 +198,10 @@ internal sealed partial class PkarrPacketSource
         };
     }
 
-    private static PacketLookup AnswerOf(Held? held, Timestamp now) => held?.Kind switch
+    private PacketLookup AnswerOf(Held? held, Timestamp now) => held?.Kind switch
     {
-        HeldKind.Packet => held.Found(AgeOf(held.LastSeen, now)),
+        HeldKind.Packet when held.Servable(AgeOf(held.LastSeen, now), _options.ServeStaleTtl) => held.Found(AgeOf(held.LastSeen, now)),
+        HeldKind.Packet => PacketLookup.Failed,
         HeldKind.NotFound => PacketLookup.NotFound,
         _ => PacketLookup.Failed,
     };

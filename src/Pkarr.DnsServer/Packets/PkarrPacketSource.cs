@@ -3,6 +3,7 @@
 //
 //   GetAsync ─▶ table entry ─┬─ packet, fresh ─────────────────────────────▶ Found (no lookup)
 //                            ├─ packet, stale ─▶ Found at once ─▶ background refresh (if allowed, not backing off)
+//                            ├─ packet, stale past ServeStaleTtl ─▶ backing off: Failed; else as "nothing"
 //                            ├─ "not found", fresh ─────────────────────────▶ NotFound
 //                            ├─ failed, backing off ────────────────────────▶ Failed
 //                            └─ nothing ─▶ lookup limit ─▶ one lookup per key ─▶ wait ≤ LookupTimeout
@@ -128,6 +129,17 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
         refresh = false;
         switch (held?.Kind)
         {
+            case HeldKind.Packet when !held.Servable(AgeOf(held.LastSeen, now), _options.ServeStaleTtl):
+                // Too stale to vouch for: only a lookup that sees the packet again can answer, and none starts while
+                // the key backs off.
+                answer = PacketLookup.Failed;
+                if (now < held.RefreshAt)
+                {
+                    _metrics.PacketCache("miss");
+                    return true;
+                }
+
+                return false;
             case HeldKind.Packet:
                 uint age = AgeOf(held.LastSeen, now);
                 bool fresh = age < held.Ttl;
@@ -357,6 +369,10 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
 
         /// <summary>Entry weight while this is held.</summary>
         public long Weight => EntryOverhead + (Zone?.Packet.Bytes.Length ?? 0);
+
+        /// <summary>Whether the packet may be served at <paramref name="age"/>: within its freshness lifetime and
+        /// <paramref name="serveStaleTtl"/> seconds past it.</summary>
+        public bool Servable(uint age, uint serveStaleTtl) => age < (ulong)Ttl + serveStaleTtl;
 
         /// <summary>The same knowledge with a new time for the next lookup.</summary>
         public Held Recheck(Timestamp refreshAt, int failures) => new()

@@ -151,6 +151,36 @@ public sealed class UpstreamForwarderTests
     }
 
     [Fact]
+    public async Task CacheResults_AndUpstreamOutcomes_AreCounted()
+    {
+        await using var upstream = FakeUpstream.Start();
+        upstream.Udp = q => [Replies.Build(q, Replies.NoError, [Replies.A("a.example", 300, "192.0.2.7")])];
+        await using var silent = FakeUpstream.Start();
+        silent.Udp = _ => [];
+        using var metrics = new DnsMetrics();
+        using var recorder = new MetricsRecorder(metrics);
+        using var forwarder = new UpstreamForwarder(
+            new ForwarderOptions { Upstreams = [upstream.EndPoint], Timeout = ForwarderFixtures.Timeout, CacheBytes = 1L << 20 }, metrics, _time,
+            NullLogger<UpstreamForwarder>.Instance);
+        using var unanswered = new UpstreamForwarder(
+            new ForwarderOptions { Upstreams = [silent.EndPoint], Timeout = ForwarderFixtures.Timeout, CacheBytes = 1L << 20 }, metrics, _time,
+            NullLogger<UpstreamForwarder>.Instance);
+
+        await forwarder.Ask("a.example");
+        await forwarder.Ask("a.example");
+        var pending = unanswered.Ask("b.example");
+        await _time.AdvancePastTimeoutAsync(silent, 1);
+        Assert.Same(ForwardResult.Timeout, await pending);
+
+        Assert.Single(upstream.Queries);
+        Assert.Equal(1, recorder.Sum("pkarr.dns.forward_cache", "result=hit"));
+        Assert.Equal(2, recorder.Sum("pkarr.dns.forward_cache", "result=miss"));
+        Assert.Equal(1, recorder.Sum("pkarr.dns.upstream", "outcome=answered"));
+        Assert.Equal(1, recorder.Sum("pkarr.dns.upstream", "outcome=timeout"));
+        Assert.Equal(2, recorder.Sum("pkarr.dns.upstream"));
+    }
+
+    [Fact]
     public async Task AllSilent_IsTimeout()
     {
         await using var first = FakeUpstream.Start();

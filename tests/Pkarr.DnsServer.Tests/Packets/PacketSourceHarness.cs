@@ -30,15 +30,16 @@ internal sealed class PacketSourceHarness : IDisposable
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     private readonly Channel<ResolveCall> _calls = Channel.CreateUnbounded<ResolveCall>();
-    private readonly DnsMetrics _metrics = new();
     private int _callCount;
 
     public PacketSourceHarness(PacketSourceOptions? options = null, Func<FakeTimeProvider, DnsRateLimits>? limits = null)
     {
         Limits = limits?.Invoke(Time) ?? DnsRateLimits.Unlimited;
         Options = options ?? new PacketSourceOptions();
-        Source = new PkarrPacketSource(Resolve, Options, Limits, _metrics, Time, NullLogger<PkarrPacketSource>.Instance);
+        Source = new PkarrPacketSource(Resolve, Options, Limits, Metrics, Time, NullLogger<PkarrPacketSource>.Instance);
     }
+
+    public DnsMetrics Metrics { get; } = new();
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
@@ -106,7 +107,7 @@ internal sealed class PacketSourceHarness : IDisposable
     public void Dispose()
     {
         Source.Dispose();
-        _metrics.Dispose();
+        Metrics.Dispose();
         if (!ReferenceEquals(Limits, DnsRateLimits.Unlimited))
         {
             Limits.Dispose();

@@ -282,6 +282,93 @@ public sealed class PkarrPacketSourceTests
         Assert.Equal(3, h.Calls);
     }
 
+    [Fact]
+    public async Task PacketRequestsAndLookupsAreCountedByResult()
+    {
+        using var h = new PacketSourceHarness();
+        using var metrics = new MetricsRecorder(h.Metrics);
+        var signer = Keypair.Random();
+        await h.Load(signer, Packet(signer, T0, ttl: 60)); // a miss, and a lookup that found the packet
+        h.AtOnce(signer.PublicKey); // fresh
+        h.Time.Advance(TimeSpan.FromSeconds(60));
+        h.AtOnce(signer.PublicKey); // stale, with a refresh
+        var landing = h.Landing(signer.PublicKey);
+        (await h.NextCall()).Fail(new ResolveError(ResolveErrorKind.NoResponses));
+        await landing;
+        var unknown = Keypair.Random();
+        var pending = h.Get(unknown.PublicKey); // a miss, and a lookup the network answers with "not found"
+        (await h.NextCall()).Fail(new ResolveError(ResolveErrorKind.NotFound));
+        Assert.Equal(PacketStatus.NotFound, (await Bounded(pending)).Status);
+
+        Assert.Equal(2, metrics.Sum("pkarr.dns.packet_cache", "result=miss"));
+        Assert.Equal(1, metrics.Sum("pkarr.dns.packet_cache", "result=fresh"));
+        Assert.Equal(1, metrics.Sum("pkarr.dns.packet_cache", "result=stale"));
+        Assert.Equal(1, metrics.Sum("pkarr.dns.lookups", "outcome=found"));
+        Assert.Equal(1, metrics.Sum("pkarr.dns.lookups", "outcome=timeout"));
+        Assert.Equal(1, metrics.Sum("pkarr.dns.lookups", "outcome=not_found"));
+        Assert.Equal(3, metrics.Sum("pkarr.dns.lookups"));
+    }
+
+    [Fact]
+    public async Task APacketStaleBeyondTheServeStaleTtlIsServedOnlyOnceALookupSeesItAgain()
+    {
+        using var h = new PacketSourceHarness(new PacketSourceOptions { ServeStaleTtl = 600 });
+        var signer = Keypair.Random();
+        var packet = Packet(signer, T0, ttl: 60);
+        await h.Load(signer, packet);
+
+        // Within TTL + 600 s: served stale at once, and still after its refresh failed.
+        h.Time.Advance(TimeSpan.FromSeconds(659));
+        Assert.Same(packet, h.AtOnce(signer.PublicKey).Zone!.Packet);
+        var landing = h.Landing(signer.PublicKey);
+        (await h.NextCall()).Fail(new ResolveError(ResolveErrorKind.NoResponses));
+        Assert.Same(packet, (await landing).Zone!.Packet);
+
+        // Past it, while the key backs off: failed at once, and no lookup.
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(PacketStatus.Failed, h.AtOnce(signer.PublicKey).Status);
+        Assert.Null(h.Source.RunningLookup(signer.PublicKey));
+
+        // After the back-off a query waits for a lookup: a failure is a failure, an older packet is refused (the held
+        // one is kept for that) and is no answer either.
+        h.Time.Advance(h.Options.FailureBackoff);
+        var waiting = h.Get(signer.PublicKey);
+        Assert.False(waiting.IsCompleted);
+        (await h.NextCall()).Fail(new ResolveError(ResolveErrorKind.NoResponses));
+        Assert.Equal(PacketStatus.Failed, (await Bounded(waiting)).Status);
+        h.Time.Advance(h.Options.FailureBackoff * 2);
+        var older = h.Get(signer.PublicKey);
+        (await h.NextCall()).Found(Packet(signer, T0 - 1, "older", ttl: 60), h.Now);
+        Assert.Equal(PacketStatus.Failed, (await Bounded(older)).Status);
+
+        // Seen again: served, its age counted from now.
+        h.Time.Advance(TimeSpan.FromSeconds(60));
+        var again = h.Get(signer.PublicKey);
+        (await h.NextCall()).Found(packet, h.Now);
+        var found = await Bounded(again);
+        Assert.Same(packet, found.Zone!.Packet);
+        Assert.Equal(0u, found.AgeSeconds);
+        Assert.Equal(5, h.Calls);
+    }
+
+    [Fact]
+    public async Task WithServeStaleTtlZeroAStalePacketWaitsForItsLookup()
+    {
+        using var h = new PacketSourceHarness(new PacketSourceOptions { ServeStaleTtl = 0 });
+        var signer = Keypair.Random();
+        await h.Load(signer, Packet(signer, T0, "old", ttl: 60));
+
+        h.Time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(PacketStatus.Found, h.AtOnce(signer.PublicKey).Status); // fresh
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var waiting = h.Get(signer.PublicKey);
+        Assert.False(waiting.IsCompleted);
+        var update = Packet(signer, T0 + 1, "new", ttl: 60);
+        (await h.NextCall()).Found(update, h.Now);
+        Assert.Same(update, (await Bounded(waiting)).Zone!.Packet);
+    }
+
     [Theory]
     [InlineData(ResolveErrorKind.NotFound)]
     [InlineData(ResolveErrorKind.InvalidSignedPacket)]
