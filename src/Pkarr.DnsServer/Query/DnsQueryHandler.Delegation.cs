@@ -252,9 +252,8 @@ internal sealed partial class DnsQueryHandler
     /// Anyone can publish a packet, and its glue decides where this server sends a query and whose answer it hands
     /// back. Glue pointing at loopback, RFC 1918, shared (100.64/10), link-local, network-testing (198.18/15, RFC
     /// 2544), unique-local or site-local addresses would let any client read the DNS of the networks behind this
-    /// server, so those are
-    /// asked only where the operator allows it (<c>delegate_to_private_addresses</c>: a LAN that delegates on
-    /// purpose, or tests). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+    /// server, so those are asked only where the operator allows it (<c>delegate_to_private_addresses</c>: a LAN
+    /// that delegates on purpose, or tests). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
     /// </remarks>
     internal static bool Askable(IPAddress address, bool privateAllowed)
     {
