@@ -1,4 +1,4 @@
-// The simulator's clock and agenda: events ordered by virtual time, ties in insertion order.
+// The simulator's agenda: events ordered by virtual time, ties by the order they were scheduled in.
 namespace Mainline.Simulation;
 
 /// <summary>Where an event sits in the agenda: its virtual time, then the order it was scheduled in.</summary>
@@ -8,59 +8,31 @@ internal readonly record struct EventKey(long Time, long Sequence) : IComparable
 }
 
 /// <summary>
-/// A priority queue of events keyed by (time, sequence number): equal times come out in the order they went in,
-/// so a run never depends on how the heap breaks ties. The current time only moves forward.
+/// A priority queue of events keyed by (time, sequence number). The sequence numbers come from the caller, one
+/// counter for all the queues of a simulation, so events of equal time come out in the order they were scheduled
+/// whichever queue holds them, and a run never depends on how a heap breaks ties.
 /// </summary>
 internal sealed class EventQueue<T>
 {
     private readonly PriorityQueue<T, EventKey> _queue = new();
-    private long _sequence;
-
-    /// <summary>The time of the event taken last (virtual milliseconds).</summary>
-    public long Now { get; private set; }
 
     public int Count => _queue.Count;
 
-    /// <summary>Events taken so far.</summary>
-    public long Processed { get; private set; }
+    public void Enqueue(EventKey key, T item) => _queue.Enqueue(item, key);
 
-    /// <summary>Schedules <paramref name="item"/> at <paramref name="time"/>; a time in the past runs now.</summary>
-    public void Enqueue(long time, T item) => _queue.Enqueue(item, new EventKey(Math.Max(time, Now), _sequence++));
+    /// <summary>The key of the next event, or false when the queue is empty.</summary>
+    public bool TryPeek(out EventKey key) => _queue.TryPeek(out _, out key);
 
-    /// <summary>The time of the next event, or false when the agenda is empty.</summary>
-    public bool TryPeekTime(out long time)
+    /// <summary>Takes the next event if it is due at <paramref name="time"/> and was scheduled before
+    /// <paramref name="bound"/> (a sequence number).</summary>
+    public bool TryDequeueAt(long time, long bound, out EventKey key, out T item)
     {
-        if (_queue.TryPeek(out _, out var key))
+        if (_queue.TryPeek(out _, out key) && key.Time == time && key.Sequence < bound)
         {
-            time = key.Time;
-            return true;
+            return _queue.TryDequeue(out item!, out key);
         }
 
-        time = 0;
+        item = default!;
         return false;
-    }
-
-    /// <summary>Takes the next event and moves the clock to its time.</summary>
-    public bool TryDequeue(out long time, out T item)
-    {
-        if (_queue.TryDequeue(out item!, out var key))
-        {
-            Now = key.Time;
-            time = key.Time;
-            Processed++;
-            return true;
-        }
-
-        time = Now;
-        return false;
-    }
-
-    /// <summary>Moves the clock to <paramref name="time"/> when nothing is scheduled before it.</summary>
-    public void AdvanceTo(long time)
-    {
-        if (time > Now && (!TryPeekTime(out var next) || next >= time))
-        {
-            Now = time;
-        }
     }
 }

@@ -45,6 +45,9 @@ internal abstract class Host
     /// <summary>Datagrams sent so far (the loss model's per-sender counter).</summary>
     internal long SentCount { get; set; }
 
+    /// <summary>The partition whose agenda holds the host's events (see Simulation).</summary>
+    internal int Partition { get; set; }
+
     /// <summary>The time of the host's one live timer event, or <see cref="long.MaxValue"/>.</summary>
     internal long TimerAt { get; set; } = long.MaxValue;
 

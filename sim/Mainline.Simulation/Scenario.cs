@@ -30,7 +30,7 @@ internal sealed class Scenario
     public Scenario(ScenarioOptions options)
     {
         _options = options;
-        Simulation = new Simulation(options.Seed, options.Network);
+        Simulation = new Simulation(options.Seed, options.Network) { Threads = options.Threads };
         Churn = new ChurnModel(options.ChurnPerHour, options.ChurnShape);
         _churnRandom = SimRandom.For(options.Seed, "churn");
         _workload = SimRandom.For(options.Seed, "workload");
@@ -65,8 +65,10 @@ internal sealed class Scenario
 
     public List<GetRecord> Gets { get; } = [];
 
+    private int _wrongValuesReturned;
+
     /// <summary>Values delivered to a get that are neither the key's item nor an older item of its key.</summary>
-    public int WrongValuesReturned { get; private set; }
+    public int WrongValuesReturned => _wrongValuesReturned;
 
     /// <summary>Runs the whole scenario and reports.</summary>
     public static SimulationReport Run(ScenarioOptions options)
@@ -213,7 +215,7 @@ internal sealed class Scenario
             record.DoneMs = Simulation.Now - record.StartedAt;
             record.Status = result.Status;
             record.StoredOn = result.StoredOn;
-            record.StoredOnClosest20 = HoldersAmongClosest(item);
+            Simulation.AfterMillisecond(from, () => record.StoredOnClosest20 = HoldersAmongClosest(item));
         }));
         return record;
     }
@@ -270,7 +272,7 @@ internal sealed class Scenario
             else
             {
                 record.SawOtherValue = true;
-                WrongValuesReturned++;
+                Interlocked.Increment(ref _wrongValuesReturned); // gets of hosts of both partitions count here
             }
         });
         lookup.OnCompleted(l =>
@@ -418,6 +420,7 @@ internal sealed class Scenario
         var gets = Gets;
         var found = gets.Where(g => g.MostRecentMs is not null).ToList();
         var wall = _wall.Elapsed.TotalSeconds;
+        var traffic = Simulation.Traffic;
         return new SimulationReport
         {
             Nodes = _options.Nodes,
@@ -448,11 +451,11 @@ internal sealed class Scenario
             DepartedNodes = DepartedCount,
             SimulatedMs = Simulation.Now,
             Events = Simulation.EventsProcessed,
-            Datagrams = Simulation.Traffic.Sent,
-            DatagramsLost = Simulation.Traffic.Lost,
-            QueriesByMethod = Simulation.Traffic.QueriesByMethod,
-            DatagramsDroppedByNat = Simulation.Traffic.DroppedByNat,
-            DatagramsToDeparted = Simulation.Traffic.DroppedDeparted + Simulation.Traffic.NoHost,
+            Datagrams = traffic.Sent,
+            DatagramsLost = traffic.Lost,
+            QueriesByMethod = traffic.QueriesByMethod,
+            DatagramsDroppedByNat = traffic.DroppedByNat,
+            DatagramsToDeparted = traffic.DroppedDeparted + traffic.NoHost,
             InvalidValuesSeen = gets.Sum(g => g.InvalidValues),
             HostileHosts = Hostiles.Values.Sum(h => h.Count),
             HostileAnswers = Hostiles.Values.Sum(h => h.Sum(x => x.Answered)),

@@ -70,6 +70,9 @@ internal sealed record ScenarioOptions
     /// <summary>Whether a get without a value looks past its 20 closest nodes (NodeCore.Lookups.cs). Default true.</summary>
     public bool WidenValuelessGets { get; init; } = true;
 
+    /// <summary>Threads that run the simulation (Simulation.Threads); the run is the same for any number.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount >= 2 ? 2 : 1;
+
     /// <summary>Progress lines (long runs); null for none.</summary>
     public Action<string>? Progress { get; init; }
 }

@@ -1,6 +1,15 @@
-// The virtual network: hosts by address, the agenda of deliveries, timers and scenario actions, run on the
-// caller's thread. No socket, thread or task: a run is a loop over the event queue, so one seed gives one run.
+// The virtual network: hosts by address, the agenda of deliveries, timers and scenario actions. No socket and no
+// thread per host: a run is a loop over the agenda, so one seed gives one run.
+//
+// Two threads, one run. A datagram takes at least a millisecond and a timer is set at least a millisecond ahead, so
+// nothing that happens at virtual time T can change another host's events at T: only its own. The hosts are dealt
+// into two partitions, each with its own agenda, and the events of one millisecond can run on two threads, one
+// partition each. What they schedule is held back until both are done, then merged into the agendas in the order of
+// the events that scheduled it and numbered from the one counter, which is exactly the order one thread would have
+// numbered it in. So a run on two threads is the run on one, bit for bit (a test compares the reports). Scenario
+// actions (joins, departures, puts, gets) touch everything and run alone, between the events before and after them.
 using System.Net;
+using System.Runtime.ExceptionServices;
 
 namespace Mainline.Simulation;
 
@@ -8,11 +17,10 @@ internal enum SimEventKind : byte
 {
     Deliver,
     Timer,
-    Action,
 }
 
-/// <summary>One agenda entry: a datagram to deliver, a host's timer, or a scenario action.</summary>
-internal readonly record struct SimEvent(SimEventKind Kind, Host? To, Host? From, byte[]? Data, Action? Action);
+/// <summary>One entry of a host's agenda: a datagram to deliver or the host's timer.</summary>
+internal readonly record struct SimEvent(SimEventKind Kind, Host To, Host? From, byte[]? Data);
 
 /// <summary>What happened to the datagrams of a run.</summary>
 internal sealed class TrafficCounters
@@ -26,6 +34,24 @@ internal sealed class TrafficCounters
     public long Delivered { get; set; }
     public long Timers { get; set; }
     public long Actions { get; set; }
+
+    /// <summary>Adds <paramref name="other"/>'s counts to these.</summary>
+    public void Add(TrafficCounters other)
+    {
+        Sent += other.Sent;
+        Bytes += other.Bytes;
+        Lost += other.Lost;
+        NoHost += other.NoHost;
+        DroppedDeparted += other.DroppedDeparted;
+        DroppedByNat += other.DroppedByNat;
+        Delivered += other.Delivered;
+        Timers += other.Timers;
+        Actions += other.Actions;
+        foreach (var (method, count) in other.QueriesByMethod)
+        {
+            QueriesByMethod[method] = QueriesByMethod.GetValueOrDefault(method) + count;
+        }
+    }
 
     /// <summary>Queries sent, by KRPC method (replies are not counted): where a run's traffic goes.</summary>
     public SortedDictionary<string, long> QueriesByMethod { get; } = new(StringComparer.Ordinal);
@@ -70,8 +96,22 @@ internal sealed class TrafficCounters
 /// <summary>A deterministic discrete-event simulation of hosts on a modelled network.</summary>
 internal sealed class Simulation
 {
-    private readonly EventQueue<SimEvent> _queue = new();
+    private const int PartitionCount = 2;
+
+    private readonly Partition[] _partitions = [new(), new()];
+    private readonly EventQueue<Action> _actions = new();
     private readonly Dictionary<uint, Host> _byAddress = [];
+    private readonly SecondThread _second = new();
+    private readonly Action _runSecondPartition;
+    private long _sequence;
+    private long _now;
+    private long _actionsRun;
+    private int _hostsAdded;
+    private bool _inMillisecond;
+    private bool _runningEvents;
+    private bool _parallel;
+    private long _windowTime;
+    private long _windowBound;
 
     public Simulation(ulong seed, NetworkOptions network)
     {
@@ -79,6 +119,7 @@ internal sealed class Simulation
         Model = new NetworkModel(network, seed);
         Addresses = new Addresses(SimRandom.For(seed, "addresses"));
         Ids = SimRandom.For(seed, "ids");
+        _runSecondPartition = () => RunPartition(_partitions[1], _windowTime, _windowBound);
     }
 
     public ulong Seed { get; }
@@ -92,14 +133,38 @@ internal sealed class Simulation
     public SimRandom Ids { get; }
 
     /// <summary>Virtual time in milliseconds.</summary>
-    public long Now => _queue.Now;
+    public long Now => _now;
 
-    public TrafficCounters Traffic { get; } = new();
+    /// <summary>Threads that run a millisecond's events: 2 on a machine with two cores or more, else 1. Any value
+    /// gives the same run; 1 or less runs everything on the caller's thread.</summary>
+    public int Threads { get; set; } = Environment.ProcessorCount >= 2 ? 2 : 1;
+
+    /// <summary>Hosts below which every millisecond runs on one thread: a small network has a few events per
+    /// millisecond, too few to pay for handing half of them to another thread.</summary>
+    public int ParallelMinHosts { get; set; } = 1000;
+
+    /// <summary>Milliseconds whose events ran on two threads (diagnostics and tests).</summary>
+    public long ParallelMilliseconds { get; private set; }
+
+    /// <summary>What happened to the datagrams so far, summed over the partitions.</summary>
+    public TrafficCounters Traffic
+    {
+        get
+        {
+            var sum = new TrafficCounters { Actions = _actionsRun };
+            foreach (var partition in _partitions)
+            {
+                sum.Add(partition.Traffic);
+            }
+
+            return sum;
+        }
+    }
 
     /// <summary>Events run so far (deliveries, timers, actions).</summary>
-    public long EventsProcessed => _queue.Processed;
+    public long EventsProcessed => _actionsRun + _partitions.Sum(p => p.Processed);
 
-    public int PendingEvents => _queue.Count;
+    public int PendingEvents => _actions.Count + _partitions.Sum(p => p.Agenda.Count);
 
     /// <summary>Hosts on the network now.</summary>
     public int HostCount => _byAddress.Count;
@@ -118,8 +183,10 @@ internal sealed class Simulation
     public T Add<T>(T host, bool mayBeUnresponsive = true)
         where T : Host
     {
+        NotInEvent();
         host.JoinedAt = Now;
         host.Unresponsive = mayBeUnresponsive && Model.IsUnresponsive(host.Address);
+        host.Partition = _hostsAdded++ % PartitionCount;
         _byAddress.Add(host.Address, host);
         return host;
     }
@@ -130,6 +197,7 @@ internal sealed class Simulation
     /// <summary>Takes <paramref name="host"/> off the network silently: its address stops answering.</summary>
     public void Depart(Host host)
     {
+        NotInEvent();
         if (!host.Alive)
         {
             return;
@@ -145,30 +213,31 @@ internal sealed class Simulation
     /// if a host still listens at <paramref name="to"/> then (and its NAT lets it in).</summary>
     public void Send(Host from, byte[] datagram, IPEndPoint to)
     {
-        Traffic.Sent++;
-        Traffic.Bytes += datagram.Length;
-        Traffic.Classify(datagram);
+        var traffic = _partitions[from.Partition].Traffic;
+        traffic.Sent++;
+        traffic.Bytes += datagram.Length;
+        traffic.Classify(datagram);
         from.SentCount++;
         if (to.Port != Addresses.Port || !Addresses.TryToUInt32(to.Address, out var address))
         {
-            Traffic.NoHost++;
+            traffic.NoHost++;
             return;
         }
 
         from.NoteSent(address, Now);
         if (Model.Lost(from.Address, from.SentCount))
         {
-            Traffic.Lost++;
+            traffic.Lost++;
             return;
         }
 
         if (!_byAddress.TryGetValue(address, out var target))
         {
-            Traffic.NoHost++;
+            traffic.NoHost++;
             return;
         }
 
-        _queue.Enqueue(Now + Model.DelayMs(from.Address, address), new SimEvent(SimEventKind.Deliver, target, from, datagram, null));
+        Schedule(from.Partition, Now + Model.DelayMs(from.Address, address), new SimEvent(SimEventKind.Deliver, target, from, datagram));
     }
 
     /// <summary>Asks for <paramref name="host"/>'s timer at <paramref name="at"/>. A host has one live timer: an
@@ -185,85 +254,390 @@ internal sealed class Simulation
         if (at < host.TimerAt)
         {
             host.TimerAt = at;
-            _queue.Enqueue(at, new SimEvent(SimEventKind.Timer, host, null, null, null));
+            Schedule(host.Partition, at, new SimEvent(SimEventKind.Timer, host, null, null));
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> at virtual time <paramref name="at"/>.</summary>
-    public void Schedule(long at, Action action) => _queue.Enqueue(at, new SimEvent(SimEventKind.Action, null, null, null, action));
-
-    /// <summary>Runs the next event; false when none is left.</summary>
-    public bool Step()
+    /// <summary>Runs <paramref name="action"/> at virtual time <paramref name="at"/>, alone.</summary>
+    public void Schedule(long at, Action action)
     {
-        if (!_queue.TryDequeue(out var time, out var e))
+        NotInEvent();
+        _actions.Enqueue(new EventKey(Math.Max(at, _now), _sequence++), action);
+    }
+
+    /// <summary>Runs <paramref name="action"/>, which reads other hosts (so it must not run beside their events),
+    /// once the events of the current millisecond are done; at once outside a run. <paramref name="host"/> is the
+    /// host whose event asks: actions run in the order of its partition, then in the order they were asked for.</summary>
+    public void AfterMillisecond(Host host, Action action)
+    {
+        if (_inMillisecond)
         {
-            return false;
+            _partitions[host.Partition].AfterMillisecond.Add(action);
         }
-
-        switch (e.Kind)
+        else
         {
-            case SimEventKind.Deliver:
-                var to = e.To!;
-                if (!to.Alive)
-                {
-                    Traffic.DroppedDeparted++;
-                }
-                else if (!to.Admits(e.From!.Address, time))
-                {
-                    Traffic.DroppedByNat++;
-                }
-                else
-                {
-                    Traffic.Delivered++;
-                    to.Receive(e.Data!, e.From!);
-                }
-
-                break;
-            case SimEventKind.Timer:
-                var host = e.To!;
-                if (host.Alive && host.TimerAt == time)
-                {
-                    Traffic.Timers++;
-                    host.TimerAt = long.MaxValue;
-                    host.OnTimer();
-                }
-
-                break;
-            default:
-                Traffic.Actions++;
-                e.Action!();
-                break;
+            action();
         }
-
-        return true;
     }
 
     /// <summary>Runs every event up to and including <paramref name="time"/>, then sets the clock to it.</summary>
-    public void RunUntil(long time)
-    {
-        while (_queue.TryPeekTime(out var next) && next <= time)
-        {
-            Step();
-        }
-
-        _queue.AdvanceTo(time);
-    }
+    public void RunUntil(long time) => RunUntil(static () => false, time);
 
     /// <summary>Runs events until <paramref name="done"/> holds or the clock would pass <paramref name="deadline"/>;
-    /// true when <paramref name="done"/> holds.</summary>
+    /// true when <paramref name="done"/> holds. <paramref name="done"/> is asked between milliseconds: a
+    /// millisecond's events run whole, whatever number of threads runs them.</summary>
     public bool RunUntil(Func<bool> done, long deadline)
     {
         while (!done())
         {
-            if (!_queue.TryPeekTime(out var next) || next > deadline)
+            if (!TryNextTime(out var next) || next > deadline)
             {
-                _queue.AdvanceTo(deadline);
+                _now = Math.Max(_now, deadline);
                 return done();
             }
 
-            Step();
+            RunMillisecond(next);
         }
 
         return true;
+    }
+
+    private bool TryNextTime(out long time)
+    {
+        time = long.MaxValue;
+        if (_actions.TryPeek(out var key))
+        {
+            time = key.Time;
+        }
+
+        foreach (var partition in _partitions)
+        {
+            if (partition.Agenda.TryPeek(out key) && key.Time < time)
+            {
+                time = key.Time;
+            }
+        }
+
+        return time != long.MaxValue;
+    }
+
+    /// <summary>Runs the events and actions of millisecond <paramref name="time"/>, each action alone between the
+    /// events scheduled before and after it, then the work asked for after the millisecond.</summary>
+    private void RunMillisecond(long time)
+    {
+        _now = time;
+        _inMillisecond = true;
+        try
+        {
+            RunEventsAndActions(time);
+        }
+        finally
+        {
+            _inMillisecond = false;
+        }
+
+        foreach (var partition in _partitions)
+        {
+            foreach (var action in partition.AfterMillisecond)
+            {
+                action();
+            }
+
+            partition.AfterMillisecond.Clear();
+        }
+    }
+
+    private void RunEventsAndActions(long time)
+    {
+        while (true)
+        {
+            var bound = _actions.TryPeek(out var next) && next.Time == time ? next.Sequence : long.MaxValue;
+            RunEvents(time, bound);
+            // The action the events stopped at, or one they scheduled for now (on one thread only): it comes after them.
+            if (!_actions.TryDequeueAt(time, long.MaxValue, out _, out var action))
+            {
+                break;
+            }
+
+            _actionsRun++;
+            action();
+        }
+    }
+
+    /// <summary>Runs the events due at <paramref name="time"/> that were scheduled before <paramref name="bound"/>.</summary>
+    private void RunEvents(long time, long bound)
+    {
+        _runningEvents = true;
+        try
+        {
+            if (Threads > 1 && _byAddress.Count >= ParallelMinHosts)
+            {
+                RunInParallel(time, bound);
+            }
+            else
+            {
+                RunInOrder(time, bound);
+            }
+        }
+        finally
+        {
+            _runningEvents = false;
+        }
+    }
+
+    private void RunInOrder(long time, long bound)
+    {
+        // One thread: the events in the order they were scheduled, across the partitions.
+        var first = _partitions[0];
+        var second = _partitions[1];
+        while (true)
+        {
+            var inFirst = first.Agenda.TryPeek(out var a) && a.Time == time && a.Sequence < bound;
+            var inSecond = second.Agenda.TryPeek(out var b) && b.Time == time && b.Sequence < bound;
+            var partition = inFirst && (!inSecond || a.Sequence < b.Sequence) ? first : inSecond ? second : null;
+            if (partition is null || !partition.Agenda.TryDequeueAt(time, bound, out _, out var e))
+            {
+                return;
+            }
+
+            Run(partition, e);
+        }
+    }
+
+    private void RunInParallel(long time, long bound)
+    {
+        _windowTime = time;
+        _windowBound = bound;
+        _parallel = true;
+        try
+        {
+            _second.Start(_runSecondPartition);
+            try
+            {
+                RunPartition(_partitions[0], time, bound);
+            }
+            finally
+            {
+                _second.Wait();
+            }
+        }
+        finally
+        {
+            _parallel = false;
+        }
+
+        ParallelMilliseconds++;
+        MergeScheduled();
+    }
+
+    /// <summary>Runs one partition's events of the window; what they schedule waits in the partition's output.</summary>
+    private void RunPartition(Partition partition, long time, long bound)
+    {
+        while (partition.Agenda.TryDequeueAt(time, bound, out var key, out var e))
+        {
+            partition.Source = key.Sequence;
+            Run(partition, e);
+        }
+    }
+
+    /// <summary>Numbers what the window scheduled in the order of the events that scheduled it (each partition's
+    /// output is in that order already) and puts it on the agendas: the numbers one thread would have given.</summary>
+    private void MergeScheduled()
+    {
+        var a = _partitions[0].Output;
+        var b = _partitions[1].Output;
+        int i = 0, j = 0;
+        while (i < a.Count || j < b.Count)
+        {
+            var next = j >= b.Count || (i < a.Count && a[i].Source < b[j].Source) ? a[i++] : b[j++];
+            _partitions[next.Event.To.Partition].Agenda.Enqueue(new EventKey(next.Time, _sequence++), next.Event);
+        }
+
+        a.Clear();
+        b.Clear();
+    }
+
+    /// <summary>Schedules <paramref name="e"/>, asked for by an event of partition <paramref name="from"/>.</summary>
+    private void Schedule(int from, long time, SimEvent e)
+    {
+        time = Math.Max(time, _now);
+        if (_parallel)
+        {
+            var partition = _partitions[from];
+            partition.Output.Add(new Scheduled(partition.Source, time, e));
+        }
+        else
+        {
+            _partitions[e.To.Partition].Agenda.Enqueue(new EventKey(time, _sequence++), e);
+        }
+    }
+
+    private void Run(Partition partition, SimEvent e)
+    {
+        partition.Processed++;
+        var traffic = partition.Traffic;
+        var to = e.To;
+        if (e.Kind == SimEventKind.Deliver)
+        {
+            if (!to.Alive)
+            {
+                traffic.DroppedDeparted++;
+            }
+            else if (!to.Admits(e.From!.Address, _now))
+            {
+                traffic.DroppedByNat++;
+            }
+            else
+            {
+                traffic.Delivered++;
+                to.Receive(e.Data!, e.From!);
+            }
+        }
+        else if (to.Alive && to.TimerAt == _now)
+        {
+            traffic.Timers++;
+            to.TimerAt = long.MaxValue;
+            to.OnTimer();
+        }
+    }
+
+    /// <summary>What changes the set of hosts or the actions is an action's to do: from a host's event it would
+    /// race with the events of the other partition.</summary>
+    private void NotInEvent()
+    {
+        if (_runningEvents)
+        {
+            throw new InvalidOperationException("Hosts are added and removed, and actions scheduled, by actions, not from a host's event.");
+        }
+    }
+
+    /// <summary>One partition of the hosts: its agenda, counters, and what its events scheduled in a parallel window.</summary>
+    private sealed class Partition
+    {
+        public EventQueue<SimEvent> Agenda { get; } = new();
+
+        public TrafficCounters Traffic { get; } = new();
+
+        public List<Scheduled> Output { get; } = [];
+
+        public List<Action> AfterMillisecond { get; } = [];
+
+        /// <summary>The sequence number of the event running now (parallel windows).</summary>
+        public long Source { get; set; }
+
+        public long Processed { get; set; }
+    }
+
+    /// <summary>An event scheduled during a parallel window, with the sequence number of the event that scheduled it.</summary>
+    private readonly record struct Scheduled(long Source, long Time, SimEvent Event);
+
+    /// <summary>
+    /// A thread of its own that runs one piece of work at a time while the caller runs the other half of the window.
+    /// Windows come thousands of times a virtual second, so both sides spin briefly before they sleep: a wake-up
+    /// through the kernel costs more than a small window's work. The thread ends after a quiet spell and starts again
+    /// when needed, so a simulation that is dropped leaves no thread behind.
+    /// </summary>
+    private sealed class SecondThread
+    {
+        private const int Idle = 0;
+        private const int Posted = 1;
+        private const int Finished = 2;
+
+        private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 1_000; // 1 ms
+        private const int QuietMs = 200;
+
+        private readonly object _gate = new();
+        private Action? _work;
+        private ExceptionDispatchInfo? _error;
+        private int _state = Idle;
+        private bool _alive;
+
+        public void Start(Action work)
+        {
+            lock (_gate)
+            {
+                _work = work;
+                _error = null;
+                Volatile.Write(ref _state, Posted);
+                if (!_alive)
+                {
+                    _alive = true;
+                    new Thread(Loop) { IsBackground = true, Name = "simulation window" }.Start();
+                }
+                else
+                {
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        public void Wait()
+        {
+            if (!SpinUntil(Finished))
+            {
+                lock (_gate)
+                {
+                    while (_state != Finished)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+                }
+            }
+
+            _state = Idle;
+            _error?.Throw();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                if (!SpinUntil(Posted))
+                {
+                    lock (_gate)
+                    {
+                        while (_state != Posted)
+                        {
+                            if (!Monitor.Wait(_gate, QuietMs) && _state != Posted)
+                            {
+                                _alive = false;
+                                return;
+                            }
+                        }
+                    }
+                }
+
+                try
+                {
+                    _work!();
+                }
+                catch (Exception e)
+                {
+                    _error = ExceptionDispatchInfo.Capture(e);
+                }
+
+                lock (_gate)
+                {
+                    Volatile.Write(ref _state, Finished);
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        private bool SpinUntil(int state)
+        {
+            var until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            while (Volatile.Read(ref _state) != state)
+            {
+                if (System.Diagnostics.Stopwatch.GetTimestamp() > until)
+                {
+                    return false;
+                }
+
+                Thread.SpinWait(8);
+            }
+
+            return true;
+        }
     }
 }

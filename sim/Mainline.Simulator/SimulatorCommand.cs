@@ -32,11 +32,12 @@ internal static class SimulatorCommand
         var adaptive = new Option<bool>("--adaptive-timeouts") { Description = "Lookups stop waiting for queries past their adaptive timeout; false: each waits up to 2 s, as the reference.", DefaultValueFactory = _ => true };
         var preferFast = new Option<bool>("--prefer-fast-nodes") { Description = "Free query slots go to the fastest of the equally close nodes; false: closest first, as the reference.", DefaultValueFactory = _ => true };
         var widen = new Option<bool>("--widen-valueless-gets") { Description = "A get without a value looks past its 20 closest nodes; false: stops there, as the reference.", DefaultValueFactory = _ => true };
+        var threads = new Option<int>("--threads") { Description = "Threads that run the simulation (1 or 2); the results are the same for any number.", DefaultValueFactory = _ => Environment.ProcessorCount >= 2 ? 2 : 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON line instead of a readable report." };
 
         var root = new RootCommand("A deterministic simulator of the Mainline DHT: N nodes join, then puts and gets of mutable items.")
         {
-            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, refresh, probeSenders, parallelism, adaptive, preferFast, widen, json,
+            nodes, lookups, seed, rtt, sigma, loss, unresponsive, churn, shape, joinRate, opsRate, waitHours, republish, hostiles, behaviour, refresh, probeSenders, parallelism, adaptive, preferFast, widen, threads, json,
         };
         root.SetAction(result =>
         {
@@ -67,6 +68,7 @@ internal static class SimulatorCommand
                 AdaptiveTimeouts = result.GetValue(adaptive),
                 PreferFastNodes = result.GetValue(preferFast),
                 WidenValuelessGets = result.GetValue(widen),
+                Threads = result.GetValue(threads),
                 Progress = asJson ? null : line => Console.Error.WriteLine(line),
             };
             if (options.Nodes < 2 || options.Lookups < 0 || options.JoinsPerSecond <= 0 || options.OperationsPerSecond <= 0)

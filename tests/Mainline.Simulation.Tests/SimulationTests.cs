@@ -130,9 +130,50 @@ public class SimulationTests
         sim.Schedule(20, () => log.Add($"b{sim.Now}"));
         sim.Schedule(10, () => log.Add($"a{sim.Now}"));
         sim.Schedule(20, () => log.Add($"c{sim.Now}"));
-        Assert.True(sim.RunUntil(() => log.Count == 2, 100));
-        Assert.Equal(["a10", "b20"], log);
+        Assert.True(sim.RunUntil(() => log.Count == 1, 100));
+        Assert.Equal(["a10"], log);
+
+        // The condition is asked between milliseconds: the rest of millisecond 20 runs before it holds.
+        Assert.True(sim.RunUntil(() => log.Count >= 2, 100));
+        Assert.Equal(["a10", "b20", "c20"], log);
+        Assert.Equal(20, sim.Now);
         Assert.False(sim.RunUntil(() => log.Count == 4, 100));
         Assert.Equal(100, sim.Now);
+    }
+
+    [Fact]
+    public void The_clock_moves_to_a_deadline_with_nothing_before_it_and_never_goes_back()
+    {
+        var sim = new Simulation(1, new NetworkOptions());
+        var log = new List<long>();
+        sim.RunUntil(300);
+        Assert.Equal(300, sim.Now);
+        sim.Schedule(50, () => log.Add(sim.Now)); // in the past: runs at the current time
+        sim.Schedule(400, () => log.Add(sim.Now));
+        sim.RunUntil(200);
+        Assert.Equal(300, sim.Now);
+        sim.RunUntil(1000);
+        Assert.Equal([300, 400], log);
+        Assert.Equal(1000, sim.Now);
+    }
+
+    [Fact]
+    public void Work_asked_for_after_the_millisecond_runs_once_its_events_are_done()
+    {
+        var sim = new Simulation(1, new NetworkOptions());
+        var host = sim.Add(new RecordingHost(sim, sim.Addresses.Next()), mayBeUnresponsive: false);
+        var log = new List<string>();
+        sim.Schedule(10, () =>
+        {
+            sim.AfterMillisecond(host, () => log.Add($"after{sim.Now}"));
+            log.Add("first");
+        });
+        sim.Schedule(10, () => log.Add("second"));
+        sim.Schedule(11, () => log.Add("next"));
+        sim.RunUntil(100);
+        Assert.Equal(["first", "second", "after10", "next"], log);
+
+        sim.AfterMillisecond(host, () => log.Add("outside a run")); // at once
+        Assert.Equal("outside a run", log[^1]);
     }
 }
