@@ -199,6 +199,11 @@ internal sealed partial class DnsQueryHandler
         return -1;
     }
 
+    /// <summary>The first of the two slots where <paramref name="query"/> may be kept (tests make two queries share
+    /// them).</summary>
+    internal static int SetOf(ReadOnlySpan<byte> query, DnsTransport transport)
+        => SetOf(query, transport, QuestionNameLength(query));
+
     /// <summary>The first of the two slots where <paramref name="query"/> may be kept: every spelling of its name
     /// (bytes ORed with 0x20, which folds A–Z; the few other pairs it merges are told apart by the comparison)
     /// shares it.</summary>
