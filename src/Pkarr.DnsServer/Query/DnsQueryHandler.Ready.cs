@@ -22,19 +22,21 @@
 // name sends new bytes each time; its query finds the slot of every other spelling (only A–Z fold, every other byte
 // must match exactly), and the copy gets the query's own name bytes in the question (same length and positions).
 // The copy is then the pipeline's bytes only where the encoder, whose compression matches names byte for byte,
-// makes the same choices for both spellings. Names in the response are of two kinds. An answer owner that is the
-// query name itself (a Pkarr answer) always becomes a pointer to the whole question, so it follows the query's case
-// in the copy as in the pipeline. Every other name (an upstream's records, names from the packet, the zone's key
-// label and SOA, anything with the query's suffix appended) is the same bytes whatever the spelling, and may meet a
-// suffix of the question name: where it equals the question's bytes the pipeline writes a pointer, elsewhere the
-// labels. So when the response is kept, each such name suffix that equals a suffix of the question name ignoring
-// case (and has a letter) is noted with whether it equalled the kept spelling exactly; a query in another spelling
-// takes the copy only when every noted suffix equals its spelling exactly or not, as the kept one did: then every
-// pointer and label falls where the pipeline puts it, and the copy is byte for byte the pipeline's answer. Otherwise
-// (an upstream's lower-case owners met by a lower-case "com" in one spelling and "COM" in the other, say) the
-// pipeline answers and its response takes the slot. A record type whose names are not known here is never reused
-// in another spelling.
-//
+// makes the same choices for both spellings. An answer owner that is the query name itself (a Pkarr answer) is
+// always a pointer to the whole question, so it follows the query's case in the copy as in the pipeline. Every other
+// name (an upstream's records, which the forwarder asked for in lower case; names from the packet; the zone's key
+// label in its SOA) is spelled as its source spells it, and may meet a suffix of the question name: where it equals
+// the question's bytes the encoder writes a pointer, elsewhere the labels. So when a response is kept, each such
+// name suffix that equals a suffix of the question name ignoring case (and has a letter) is noted with whether it
+// equalled the kept spelling exactly, and another spelling takes the copy only when each noted suffix equals its
+// bytes exactly or not, as the kept one did: every pointer and label then falls where the pipeline puts it, and the
+// copy is byte for byte the pipeline's answer. A name the pipeline ends with the query's own suffix (a TLD or an
+// origin after the key) meets that suffix exactly, so its note asks for the same spelling of the suffix, under which
+// it is the same bytes too. Otherwise (an upstream's lower-case owner met by "com" in one spelling and "COM" in the
+// other, say) the pipeline answers and its response takes the slot; a response with record data whose names are not
+// known here, or with more than MaxCaseChecks notes, is reused for its own spelling only. Comparing a query with the
+// notes reads a few suffixes of its name and allocates nothing.
+
 // Bounds. The table is two-way set-associative (a query has two slots; a newcomer takes the first, and what was
 // there moves to the second unless it is the same question in another spelling), so it needs no eviction
 // bookkeeping and is read without a lock: an entry is immutable and published whole. Only responses of at most
