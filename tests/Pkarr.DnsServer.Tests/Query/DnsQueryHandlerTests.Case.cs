@@ -214,6 +214,28 @@ public sealed class DnsQueryHandlerCaseTests
     }
 
     [Fact]
+    public void An_uncompressed_target_that_ends_with_the_querys_suffix_takes_that_spelling()
+    {
+        // SRV targets are never compressed, and the pipeline ends them with the query's own spelling of the TLD.
+        var harness = Harness();
+        string service = $"_sip._tcp.{K}";
+        harness.Packets.Publish(Signer, Record(service, new SrvData(0, 5, 5060, Name($"sip.{K}"))));
+        Ask(harness, QueryBytes($"{service}.key", RecordType.SRV));
+
+        byte[] sameSuffix = QueryBytes($"_SIP._Tcp.{K}.key", RecordType.SRV);
+        var (copy, kept) = Ask(harness, sameSuffix);
+        Assert.True(kept);
+        Assert.Equal(Pipeline(harness, sameSuffix), copy);
+
+        byte[] otherSuffix = QueryBytes($"_sip._tcp.{K}.KEY", RecordType.SRV);
+        var (fromPipeline, keptOther) = Ask(harness, otherSuffix);
+        Assert.False(keptOther);
+        Assert.True(DnsMessage.TryParse(fromPipeline, out var message, out _));
+        Assert.Equal(Name($"sip.{K}.KEY"), ((SrvData)Assert.Single(message.Answers).Data).Target);
+        Assert.Equal(Pipeline(harness, otherSuffix), fromPipeline);
+    }
+
+    [Fact]
     public void A_response_with_more_names_to_note_than_kept_is_reused_for_its_own_spelling_only()
     {
         // Nine spellings of the owner, each with one capital: more than the notes kept for one response.
