@@ -228,10 +228,13 @@ internal sealed partial class DnsQueryHandler
                 name = name[8..];
             }
 
+            ulong tail = 0;
             foreach (byte b in name)
             {
-                hash.Add(b | 0x20);
+                tail = (tail << 8) | (byte)(b | 0x20);
             }
+
+            hash.Add(tail);
 
             hash.AddBytes(query[(HeaderLength + nameLength)..]);
         }
