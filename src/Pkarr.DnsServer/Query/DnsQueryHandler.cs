@@ -4,8 +4,9 @@
 //   1. silence for what is not a query: fewer than 12 bytes, or QR = 1 (answering responses would make us a
 //      reflector);
 //   2. the per-client query rate limit → REFUSED;
-//      a query whose bytes after the id are those of one answered before skips 3–6: its packet or upstream answer is
-//      asked for again, and while that is unchanged the reply is the kept response (DnsQueryHandler.Ready.cs);
+//      a query whose bytes after the id are those of one answered before (or differ only in the letter case of the
+//      name, "0x20") skips 3–6: its packet or upstream answer is asked for again, and while that is unchanged the
+//      reply is the kept response with the query's id and name (DnsQueryHandler.Ready.cs);
 //   3. the header and body (RFC 1035 §4.1): the reserved Z bit is cleared and ignored; a body that does not parse →
 //      FORMERR (the question echoed when it alone parses); an opcode other than QUERY → NOTIMP; QDCOUNT ≠ 1 → FORMERR;
 //      records in the answer and authority sections of a query are ignored;
@@ -136,16 +137,23 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         try
         {
             bool allowed = _limits.TryAcquireQuery(context.Client);
-            if (allowed && FindReady(query.Span, context.Transport) is { } kept)
+            if (allowed && FindReady(query.Span, context.Transport, out bool exact) is { } kept)
             {
                 // The query is one answered before: the source is asked what the pipeline would ask it, and the kept
-                // response is sent when nothing changed; otherwise the pipeline goes on from that answer.
+                // response is sent when nothing changed; otherwise the pipeline goes on from that answer, with the
+                // query's own name when it spells it otherwise (the source keys ignore case).
                 request = kept.Request with { Id = request.Id };
                 if (kept.Match is { } match)
                 {
                     if (StillAnswers(kept, AskPacket(match, context, cancellationToken), out var lookup))
                     {
-                        return Reuse(kept, request.Id, buffer, context, started);
+                        return Reuse(kept, request.Id, query.Span, exact, buffer, context, started);
+                    }
+
+                    if (!exact)
+                    {
+                        Reread(query.Span, ref request);
+                        match = _matcher.Match(request.Question!.Name);
                     }
 
                     outcome = await AnswerPkarrAsync(match, request, context, lookup, cancellationToken).ConfigureAwait(false);
@@ -154,7 +162,12 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                 {
                     if (StillAnswers(kept, AskUpstream(request.Question!, request, cancellationToken), out var forwarded))
                     {
-                        return Reuse(kept, request.Id, buffer, context, started);
+                        return Reuse(kept, request.Id, query.Span, exact, buffer, context, started);
+                    }
+
+                    if (!exact)
+                    {
+                        Reread(query.Span, ref request);
                     }
 
                     outcome = await AnswerForwardedAsync(request, context, forwarded, cancellationToken).ConfigureAwait(false);

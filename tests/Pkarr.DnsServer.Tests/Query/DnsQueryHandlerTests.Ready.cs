@@ -156,13 +156,13 @@ public sealed class DnsQueryHandlerReadyTests
     }
 
     [Fact]
-    public void Other_letter_case_flags_or_transport_are_other_queries()
+    public void Other_flags_or_transport_are_other_queries_and_another_letter_case_gets_its_own_name()
     {
         var harness = Harness();
         AskWithBuffer(harness, QueryBytes(Www, RecordType.A));
 
         var (upper, kept) = AskWithBuffer(harness, QueryBytes(Www.ToUpperInvariant(), RecordType.A));
-        Assert.False(kept);
+        Assert.True(kept);
         Assert.True(DnsMessage.TryParse(upper, out var message, out _));
         Assert.Equal(Www.ToUpperInvariant(), Assert.Single(message.Questions).Name.ToString().TrimEnd('.'));
         Assert.False(AskWithBuffer(harness, QueryBytes(Www, RecordType.A, flags: 0)).Kept);
