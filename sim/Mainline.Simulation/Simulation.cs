@@ -3,10 +3,10 @@
 //
 // Two threads, one run. A datagram takes at least a millisecond and a timer is set at least a millisecond ahead, so
 // nothing that happens at virtual time T can change another host's events at T: only its own. The hosts are dealt
-// into two partitions, each with its own agenda, and the events of one millisecond can run on two threads, one
-// partition each. What they schedule is held back until both are done, then merged into the agendas in the order of
-// the events that scheduled it and numbered from the one counter, which is exactly the order one thread would have
-// numbered it in. So a run on two threads is the run on one, bit for bit (a test compares the reports). Scenario
+// into partitions, each with its own agenda, and the events of one millisecond can run on two threads, each taking
+// the next partition left (a partition's events stay in order on one thread). What they schedule is held back until
+// both are done, then merged into the agendas in the order of the events that scheduled it and numbered from the one
+// counter, which is exactly the order one thread would have numbered it in. So a run on two threads is the run on one, bit for bit (a test compares the reports). Scenario
 // actions (joins, departures, puts, gets) touch everything and run alone, between the events before and after them.
 using System.Net;
 using System.Runtime.ExceptionServices;
@@ -96,13 +96,16 @@ internal sealed class TrafficCounters
 /// <summary>A deterministic discrete-event simulation of hosts on a modelled network.</summary>
 internal sealed class Simulation
 {
-    private const int PartitionCount = 2;
+    /// <summary>Partitions of the hosts. More than the two threads, so that each thread takes the next partition
+    /// that is left when it is done with one, and a window's halves end at about the same time.</summary>
+    internal const int PartitionCount = 8;
 
-    private readonly Partition[] _partitions = [new(), new()];
+    private readonly Partition[] _partitions = [.. Enumerable.Range(0, PartitionCount).Select(_ => new Partition())];
+    private readonly int[] _merged = new int[PartitionCount];
     private readonly EventQueue<Action> _actions = new();
     private readonly Dictionary<uint, Host> _byAddress = [];
     private readonly SecondThread _second = new();
-    private readonly Action _runSecondPartition;
+    private readonly Action _runClaimedPartitions;
     private long _sequence;
     private long _now;
     private long _actionsRun;
@@ -112,6 +115,7 @@ internal sealed class Simulation
     private bool _parallel;
     private long _windowTime;
     private long _windowBound;
+    private int _claimed;
 
     public Simulation(ulong seed, NetworkOptions network)
     {
@@ -119,7 +123,7 @@ internal sealed class Simulation
         Model = new NetworkModel(network, seed);
         Addresses = new Addresses(SimRandom.For(seed, "addresses"));
         Ids = SimRandom.For(seed, "ids");
-        _runSecondPartition = () => RunPartition(_partitions[1], _windowTime, _windowBound);
+        _runClaimedPartitions = RunClaimedPartitions;
     }
 
     public ulong Seed { get; }
@@ -388,19 +392,25 @@ internal sealed class Simulation
     private void RunInOrder(long time, long bound)
     {
         // One thread: the events in the order they were scheduled, across the partitions.
-        var first = _partitions[0];
-        var second = _partitions[1];
         while (true)
         {
-            var inFirst = first.Agenda.TryPeek(out var a) && a.Time == time && a.Sequence < bound;
-            var inSecond = second.Agenda.TryPeek(out var b) && b.Time == time && b.Sequence < bound;
-            var partition = inFirst && (!inSecond || a.Sequence < b.Sequence) ? first : inSecond ? second : null;
-            if (partition is null || !partition.Agenda.TryDequeueAt(time, bound, out _, out var e))
+            Partition? next = null;
+            var first = bound;
+            foreach (var partition in _partitions)
+            {
+                if (partition.Agenda.TryPeek(out var key) && key.Time == time && key.Sequence < first)
+                {
+                    next = partition;
+                    first = key.Sequence;
+                }
+            }
+
+            if (next is null || !next.Agenda.TryDequeueAt(time, bound, out _, out var e))
             {
                 return;
             }
 
-            Run(partition, e);
+            Run(next, e);
         }
     }
 
@@ -411,10 +421,11 @@ internal sealed class Simulation
         _parallel = true;
         try
         {
-            _second.Start(_runSecondPartition);
+            _claimed = 0;
+            _second.Start(_runClaimedPartitions);
             try
             {
-                RunPartition(_partitions[0], time, bound);
+                RunClaimedPartitions();
             }
             finally
             {
@@ -430,13 +441,18 @@ internal sealed class Simulation
         MergeScheduled();
     }
 
-    /// <summary>Runs one partition's events of the window; what they schedule waits in the partition's output.</summary>
-    private void RunPartition(Partition partition, long time, long bound)
+    /// <summary>Runs the window's events of the partitions this thread claims first, one after another.</summary>
+    private void RunClaimedPartitions()
     {
-        while (partition.Agenda.TryDequeueAt(time, bound, out var key, out var e))
+        int index;
+        while ((index = Interlocked.Increment(ref _claimed) - 1) < PartitionCount)
         {
-            partition.Source = key.Sequence;
-            Run(partition, e);
+            var partition = _partitions[index];
+            while (partition.Agenda.TryDequeueAt(_windowTime, _windowBound, out var key, out var e))
+            {
+                partition.Source = key.Sequence;
+                Run(partition, e);
+            }
         }
     }
 
@@ -444,17 +460,35 @@ internal sealed class Simulation
     /// output is in that order already) and puts it on the agendas: the numbers one thread would have given.</summary>
     private void MergeScheduled()
     {
-        var a = _partitions[0].Output;
-        var b = _partitions[1].Output;
-        int i = 0, j = 0;
-        while (i < a.Count || j < b.Count)
+        var taken = _merged;
+        Array.Clear(taken);
+        while (true)
         {
-            var next = j >= b.Count || (i < a.Count && a[i].Source < b[j].Source) ? a[i++] : b[j++];
+            var from = -1;
+            var source = long.MaxValue;
+            for (var p = 0; p < PartitionCount; p++)
+            {
+                var output = _partitions[p].Output;
+                if (taken[p] < output.Count && output[taken[p]].Source < source)
+                {
+                    from = p;
+                    source = output[taken[p]].Source;
+                }
+            }
+
+            if (from < 0)
+            {
+                break;
+            }
+
+            var next = _partitions[from].Output[taken[from]++];
             _partitions[next.Event.To.Partition].Agenda.Enqueue(new EventKey(next.Time, _sequence++), next.Event);
         }
 
-        a.Clear();
-        b.Clear();
+        foreach (var partition in _partitions)
+        {
+            partition.Output.Clear();
+        }
     }
 
     /// <summary>Schedules <paramref name="e"/>, asked for by an event of partition <paramref name="from"/>.</summary>
@@ -532,10 +566,10 @@ internal sealed class Simulation
     private readonly record struct Scheduled(long Source, long Time, SimEvent Event);
 
     /// <summary>
-    /// A thread of its own that runs one piece of work at a time while the caller runs the other half of the window.
-    /// Windows come thousands of times a virtual second, so both sides spin briefly before they sleep: a wake-up
-    /// through the kernel costs more than a small window's work. The thread ends after a quiet spell and starts again
-    /// when needed, so a simulation that is dropped leaves no thread behind.
+    /// A thread of its own that runs one piece of work at a time while the caller takes its share of the window.
+    /// Windows come thousands of times a virtual second, so both sides spin up to a millisecond before they sleep: a
+    /// wake-up through the kernel costs more than a small window's work. The thread ends after a quiet spell and starts
+    /// again when needed, so a simulation that is dropped leaves no thread behind.
     /// </summary>
     private sealed class SecondThread
     {
