@@ -4,10 +4,11 @@
 // Two threads, one run. A datagram takes at least a millisecond and a timer is set at least a millisecond ahead, so
 // nothing that happens at virtual time T can change another host's events at T: only its own. The hosts are dealt
 // into partitions, each with its own agenda, and the events of one millisecond can run on two threads, each taking
-// the next partition left (a partition's events stay in order on one thread). What they schedule is held back until
-// both are done, then merged into the agendas in the order of the events that scheduled it and numbered from the one
-// counter, which is exactly the order one thread would have numbered it in. So a run on two threads is the run on one, bit for bit (a test compares the reports). Scenario
-// actions (joins, departures, puts, gets) touch everything and run alone, between the events before and after them.
+// partitions from its end of the list until they meet (a partition's events stay in order on one thread). What they
+// schedule is held back until both are done, then merged into the agendas in the order of the events that scheduled
+// it and numbered from the one counter, which is exactly the order one thread would have numbered it in. So a run on
+// two threads is the run on one, bit for bit (a test compares the reports). Scenario actions (joins, departures, puts,
+// gets) touch everything and run alone, between the events before and after them.
 using System.Net;
 using System.Runtime.ExceptionServices;
 
@@ -96,8 +97,8 @@ internal sealed class TrafficCounters
 /// <summary>A deterministic discrete-event simulation of hosts on a modelled network.</summary>
 internal sealed class Simulation
 {
-    /// <summary>Partitions of the hosts. More than the two threads, so that each thread takes the next partition
-    /// that is left when it is done with one, and a window's halves end at about the same time.</summary>
+    /// <summary>Partitions of the hosts. More than the two threads, so that a thread done with its share takes what is
+    /// left of the other's, and a window's halves end at about the same time.</summary>
     internal const int PartitionCount = 8;
 
     private readonly Partition[] _partitions = [.. Enumerable.Range(0, PartitionCount).Select(_ => new Partition())];
@@ -105,7 +106,7 @@ internal sealed class Simulation
     private readonly EventQueue<Action> _actions = new();
     private readonly Dictionary<uint, Host> _byAddress = [];
     private readonly SecondThread _second = new();
-    private readonly Action _runClaimedPartitions;
+    private readonly Action _runFromTheTop;
     private long _sequence;
     private long _now;
     private long _actionsRun;
@@ -115,7 +116,10 @@ internal sealed class Simulation
     private bool _parallel;
     private long _windowTime;
     private long _windowBound;
-    private int _claimed;
+    // The partitions not yet taken in this window: the first thread takes them from the bottom, the second from the
+    // top, so each runs the same partitions window after window (its hosts' data stays in its core's caches) until
+    // the two meet. Packed as (next from the bottom) << 32 | (end from the top), taken with one compare-exchange.
+    private long _untaken;
 
     public Simulation(ulong seed, NetworkOptions network)
     {
@@ -123,7 +127,7 @@ internal sealed class Simulation
         Model = new NetworkModel(network, seed);
         Addresses = new Addresses(SimRandom.For(seed, "addresses"));
         Ids = SimRandom.For(seed, "ids");
-        _runClaimedPartitions = RunClaimedPartitions;
+        _runFromTheTop = () => RunTaken(fromBottom: false);
     }
 
     public ulong Seed { get; }
@@ -421,11 +425,11 @@ internal sealed class Simulation
         _parallel = true;
         try
         {
-            _claimed = 0;
-            _second.Start(_runClaimedPartitions);
+            _untaken = PartitionCount;
+            _second.Start(_runFromTheTop);
             try
             {
-                RunClaimedPartitions();
+                RunTaken(fromBottom: true);
             }
             finally
             {
@@ -441,17 +445,38 @@ internal sealed class Simulation
         MergeScheduled();
     }
 
-    /// <summary>Runs the window's events of the partitions this thread claims first, one after another.</summary>
-    private void RunClaimedPartitions()
+    /// <summary>Runs the window's events of the partitions this thread takes first, one after another.</summary>
+    private void RunTaken(bool fromBottom)
     {
-        int index;
-        while ((index = Interlocked.Increment(ref _claimed) - 1) < PartitionCount)
+        while (TryTake(fromBottom, out var index))
         {
             var partition = _partitions[index];
             while (partition.Agenda.TryDequeueAt(_windowTime, _windowBound, out var key, out var e))
             {
                 partition.Source = key.Sequence;
                 Run(partition, e);
+            }
+        }
+    }
+
+    /// <summary>Takes the lowest (or highest) partition nobody has taken in this window.</summary>
+    private bool TryTake(bool fromBottom, out int index)
+    {
+        while (true)
+        {
+            var untaken = Volatile.Read(ref _untaken);
+            int bottom = (int)(untaken >> 32), top = (int)untaken;
+            if (bottom >= top)
+            {
+                index = -1;
+                return false;
+            }
+
+            index = fromBottom ? bottom : top - 1;
+            var rest = fromBottom ? ((long)(bottom + 1) << 32) | (uint)top : ((long)bottom << 32) | (uint)(top - 1);
+            if (Interlocked.CompareExchange(ref _untaken, rest, untaken) == untaken)
+            {
+                return true;
             }
         }
     }
