@@ -200,8 +200,9 @@ internal sealed partial class PkarrPacketSource
 
     private PacketLookup AnswerOf(Held? held, Timestamp now) => held?.Kind switch
     {
-        HeldKind.Packet when held.Servable(AgeOf(held.LastSeen, now), _options.ServeStaleTtl) => held.Found(AgeOf(held.LastSeen, now)),
-        HeldKind.Packet => PacketLookup.Failed,
+        HeldKind.Packet => AgeOf(held.LastSeen, now) is var age && held.Servable(age, _options.ServeStaleTtl)
+            ? held.Found(age)
+            : PacketLookup.Failed,
         HeldKind.NotFound => PacketLookup.NotFound,
         _ => PacketLookup.Failed,
     };

@@ -129,19 +129,22 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
         refresh = false;
         switch (held?.Kind)
         {
-            case HeldKind.Packet when !held.Servable(AgeOf(held.LastSeen, now), _options.ServeStaleTtl):
-                // Too stale to vouch for: only a lookup that sees the packet again can answer, and none starts while
-                // the key backs off.
-                answer = PacketLookup.Failed;
-                if (now < held.RefreshAt)
-                {
-                    _metrics.PacketCache("miss");
-                    return true;
-                }
-
-                return false;
             case HeldKind.Packet:
                 uint age = AgeOf(held.LastSeen, now);
+                if (!held.Servable(age, _options.ServeStaleTtl))
+                {
+                    // Too stale to vouch for: only a lookup that sees the packet again can answer, and none starts
+                    // while the key backs off.
+                    answer = PacketLookup.Failed;
+                    if (now < held.RefreshAt)
+                    {
+                        _metrics.PacketCache("miss");
+                        return true;
+                    }
+
+                    return false;
+                }
+
                 bool fresh = age < held.Ttl;
                 refresh = !fresh && now >= held.RefreshAt;
                 _metrics.PacketCache(fresh ? "fresh" : "stale");

@@ -376,7 +376,7 @@ internal sealed partial class DnsQueryHandler
             if (!bytes.SequenceEqual(other))
             {
                 exact = false;
-                if (!EqualsIgnoreCase(bytes, other))
+                if (!Labels.EqualsIgnoreCase(bytes, other))
                 {
                     return false;
                 }
@@ -402,26 +402,6 @@ internal sealed partial class DnsQueryHandler
         }
 
         return wire;
-    }
-
-    /// <summary>Whether <paramref name="left"/> and <paramref name="right"/> are equal once A–Z fold to a–z (RFC 4343:
-    /// no other byte folds).</summary>
-    private static bool EqualsIgnoreCase(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
-    {
-        if (left.Length != right.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < left.Length; i++)
-        {
-            if (left[i] != right[i] && DnsNames.Lower(left[i]) != DnsNames.Lower(right[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static bool HasLetter(ReadOnlySpan<byte> bytes)
@@ -541,7 +521,7 @@ internal sealed partial class DnsQueryHandler
             return nameLength > 0 && nameLength == NameLength
                 && rest[..Name].SequenceEqual(Query.AsSpan(0, Name))
                 && rest[end..].SequenceEqual(Query.AsSpan(end))
-                && EqualsIgnoreCase(rest[Name..end], Query.AsSpan(Name, nameLength));
+                && Labels.EqualsIgnoreCase(rest[Name..end], Query.AsSpan(Name, nameLength));
         }
     }
 }
