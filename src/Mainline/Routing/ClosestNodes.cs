@@ -29,15 +29,20 @@ internal sealed class Candidate(DhtNode node, byte[]? token, long tokenTime)
 
 /// <summary>A sorted, de-duplicated list of nodes around a target.</summary>
 /// <remarks>The reference keeps every node ever reported; only the first 20 drive visiting and the size
-/// estimate, so a lookup list may be capped (we use 500): a hostile reply full of ids then costs little.</remarks>
+/// estimate, so a lookup list may be capped (we use 500): a hostile reply full of ids then costs little.
+/// Every lookup builds two of these and inserts every node each reply lists, so the list keeps no hash tables: an
+/// id is found by its distance to the target (unique to the id) and the per-IP rule of §4.3 checks a sorted list
+/// of the IPv4 addresses, reading the nodes themselves only when the address is already there.</remarks>
 internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 {
     private readonly List<Candidate> _nodes = [];
 
     // The sort key of _nodes[i], computed once per node: a lookup inserts every node each reply lists.
     private readonly List<DistanceKey> _keys = [];
-    private readonly HashSet<NodeId> _ids = [];
-    private readonly IpIndex _perIp = new();
+
+    // The plain IPv4 addresses of the nodes, sorted, one per node; _others counts the nodes at any other address.
+    private readonly List<uint> _ipv4 = [];
+    private int _others;
 
     public NodeId Target { get; } = target;
 
@@ -45,37 +50,35 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
 
     public int Count => _nodes.Count;
 
-    public bool Contains(NodeId id) => _ids.Contains(id);
+    /// <summary>Whether the list holds <paramref name="id"/>: its distance to the target, ranked secure or not.</summary>
+    public bool Contains(NodeId id) =>
+        IndexOf(DistanceKey.Of(Target, id, secure: true)) >= 0 || IndexOf(DistanceKey.Of(Target, id, secure: false)) >= 0;
 
     public bool Add(DhtNode node, byte[]? token = null, long tokenTime = 0) => Add(new Candidate(node, token, tokenTime));
 
     public bool Add(Candidate candidate)
     {
         var node = candidate.Node;
-        if (_ids.Contains(node.Id) || _perIp.Violates(node, candidate.Secure))
+        var key = DistanceKey.Of(Target, node.Id, candidate.RanksSecure);
+        var index = IndexOf(key);
+        if (index >= 0 || IndexOf(key with { NotSecure = !key.NotSecure }) >= 0)
         {
-            return false;
+            return false; // the id is here already
         }
 
-        var key = DistanceKey.Of(Target, node.Id, candidate.RanksSecure);
-        var index = CollectionsMarshal.AsSpan(_keys).BinarySearch(key);
-        index = index < 0 ? ~index : index;
-        if (index >= capacity)
+        index = ~index;
+        var ip = IpKey.Of(node.EndPoint.Address);
+        if (index >= capacity || ViolatesPerIp(ip, node.Id, candidate.Secure))
         {
             return false;
         }
 
         _nodes.Insert(index, candidate);
         _keys.Insert(index, key);
-        _ids.Add(node.Id);
-        _perIp.Add(node, candidate.Secure);
+        AddIp(ip);
         if (_nodes.Count > capacity)
         {
-            var last = _nodes[^1];
-            _nodes.RemoveAt(_nodes.Count - 1);
-            _keys.RemoveAt(_keys.Count - 1);
-            _ids.Remove(last.Node.Id);
-            _perIp.Remove(last.Node, last.Secure);
+            RemoveAtIndex(_nodes.Count - 1);
         }
 
         return true;
@@ -89,12 +92,61 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
             var c = _nodes[i];
             if (c.Node.EndPoint.Equals(endPoint) && c.Node.Id != except)
             {
-                _nodes.RemoveAt(i);
-                _keys.RemoveAt(i);
-                _ids.Remove(c.Node.Id);
-                _perIp.Remove(c.Node, c.Secure);
+                RemoveAtIndex(i);
             }
         }
+    }
+
+    private int IndexOf(DistanceKey key) => CollectionsMarshal.AsSpan(_keys).BinarySearch(key);
+
+    private void RemoveAtIndex(int index)
+    {
+        var ip = IpKey.Of(_nodes[index].Node.EndPoint.Address);
+        _nodes.RemoveAt(index);
+        _keys.RemoveAt(index);
+        if (ip.Other is not null)
+        {
+            _others--;
+        }
+        else if (CollectionsMarshal.AsSpan(_ipv4).BinarySearch(ip.IPv4) is >= 0 and var at)
+        {
+            _ipv4.RemoveAt(at);
+        }
+    }
+
+    private void AddIp(IpKey ip)
+    {
+        if (ip.Other is not null)
+        {
+            _others++;
+            return;
+        }
+
+        var at = CollectionsMarshal.AsSpan(_ipv4).BinarySearch(ip.IPv4);
+        _ipv4.Insert(at < 0 ? ~at : at, ip.IPv4);
+    }
+
+    /// <summary>The per-IP rule (as <see cref="IpIndex.Violates(IpKey, NodeId, bool)"/>): another node at the IP
+    /// refuses a node that is not secure; a node that is not secure there refuses any; a secure one there refuses a
+    /// secure node with the same first 21 id bits.</summary>
+    private bool ViolatesPerIp(IpKey ip, NodeId id, bool secure)
+    {
+        var maybeThere = ip.Other is null ? CollectionsMarshal.AsSpan(_ipv4).BinarySearch(ip.IPv4) >= 0 : _others > 0;
+        if (!maybeThere)
+        {
+            return false;
+        }
+
+        // Rare outside a testnet (where every node is at 127.0.0.1): read the nodes at the IP.
+        foreach (var c in _nodes)
+        {
+            if (IpKey.Of(c.Node.EndPoint.Address) == ip && (!secure || !c.Secure || c.Node.Id.Prefix21 == id.Prefix21))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The "edk" store set of §9.1.</summary>

@@ -160,7 +160,7 @@ internal sealed class IpIndex
             }
 
             _more ??= [];
-            var at = _more.FindIndex(e => e.Prefix == prefix);
+            var at = IndexIn(_more, prefix);
             var count = (at < 0 ? 0 : _more[at].Count) + delta;
             if (at >= 0 && count == 0)
             {
@@ -174,6 +174,20 @@ internal sealed class IpIndex
             {
                 _more.Add((prefix, count));
             }
+        }
+
+        // A loop rather than FindIndex with a lambda: capturing the prefix would allocate on every call.
+        private static int IndexIn(List<(int Prefix, int Count)> more, int prefix)
+        {
+            for (var i = 0; i < more.Count; i++)
+            {
+                if (more[i].Prefix == prefix)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
         }
     }
 }

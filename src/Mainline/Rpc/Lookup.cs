@@ -210,7 +210,8 @@ internal sealed class Lookup
         // Most nodes a reply lists are candidates already (every responder near the target lists the same few), so
         // the id is checked before a node is built from its compact form.
         var compact = nodes as CompactNodes;
-        var usable = new List<DhtNode>(nodes.Count);
+        var usable = t_usable ??= [];
+        usable.Clear();
         for (var i = 0; i < nodes.Count; i++)
         {
             var id = compact?.IdAt(i) ?? nodes[i].Id;
@@ -236,7 +237,13 @@ internal sealed class Lookup
         {
             Candidates.Add(new Candidate(node, null, 0) { Hop = hop });
         }
+
+        usable.Clear(); // the thread's list keeps no node alive
     }
+
+    // AddListed's working list, the thread's (a node's lookups run on its one thread, and AddListed does not nest).
+    [ThreadStatic]
+    private static List<DhtNode>? t_usable;
 
     /// <summary>Whether a node listed by a peer may join the candidates: not at an endpoint that timed out, nor
     /// at one that replied under another id.</summary>

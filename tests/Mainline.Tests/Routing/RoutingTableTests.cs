@@ -1,4 +1,5 @@
 using System.Net;
+using CsCheck;
 using Mainline.Routing;
 using Mainline.Rpc;
 
@@ -308,6 +309,83 @@ public sealed class RoutingTableTests
 public sealed class ClosestNodesTests
 {
     private static IPAddress Private(int i) => new([10, (byte)(i >> 8), (byte)i, 1]);
+
+    // Few addresses (public, private, an IPv4-mapped IPv6 one) and few ids, secure at their address or not, so that
+    // random sequences keep meeting the same id, the same IP and the same 21-bit prefix.
+    private static readonly IPAddress[] Addresses =
+        [IPAddress.Parse("8.8.8.1"), IPAddress.Parse("8.8.8.2"), IPAddress.Parse("9.9.9.9"), Private(1), IPAddress.Parse("::ffff:8.8.8.1")];
+
+    private static readonly Gen<DhtNode> GenNode = Gen.Select(Gen.Int[0, Addresses.Length - 1], Gen.Int[0, 2], Gen.Bool, Gen.Byte[0, 7]).Select((a, port, secure, r) =>
+    {
+        var address = Addresses[a];
+        var random = new byte[NodeId.Size];
+        random[19] = r; // the 3 bits BEP 42 takes from the random byte: the secure id's 21-bit prefix
+        random[1] = (byte)(r * 16);
+        var id = secure ? NodeId.CreateSecure(address, random) : new NodeId(random);
+        return new DhtNode(id, new IPEndPoint(address, 6881 + port));
+    });
+
+    [Fact]
+    public void Adds_and_removes_exactly_as_a_list_kept_by_scanning()
+    {
+        // The model: sorted by rank and distance, an id once, the per-IP rule checked against every node, capped.
+        Gen.Select(GenNode, Gen.Int[0, 3]).Array[1, 80].Sample(ops =>
+        {
+            var target = new NodeId(new byte[NodeId.Size]);
+            var list = new ClosestNodes(target, capacity: 8);
+            var model = new List<Candidate>();
+            foreach (var (node, op) in ops)
+            {
+                if (op == 0)
+                {
+                    list.RemoveAt(node.EndPoint, except: null);
+                    model.RemoveAll(c => c.Node.EndPoint.Equals(node.EndPoint));
+                }
+                else
+                {
+                    var candidate = new Candidate(node, null, 0);
+                    var key = DistanceKey.Of(target, node.Id, candidate.RanksSecure);
+                    var index = model.Count(c => DistanceKey.Of(target, c.Node.Id, c.RanksSecure).CompareTo(key) < 0);
+                    var refused = model.Any(c => c.Node.Id == node.Id)
+                        || model.Any(c => c.Node.EndPoint.Address.Equals(node.EndPoint.Address)
+                            && (!candidate.Secure || !c.Secure || c.Node.Prefix21 == node.Prefix21))
+                        || index >= 8;
+                    Assert.Equal(!refused, list.Add(candidate));
+                    if (!refused)
+                    {
+                        model.Insert(index, candidate);
+                        if (model.Count > 8)
+                        {
+                            model.RemoveAt(8);
+                        }
+                    }
+                }
+
+                Assert.Equal(model.Select(c => c.Node), list.Nodes.Select(c => c.Node));
+                Assert.True(model.All(c => list.Contains(c.Node.Id)));
+                Assert.Equal(model.Any(c => c.Node.Id == node.Id), list.Contains(node.Id));
+            }
+        }, iter: 3000);
+    }
+
+    [Fact]
+    public void A_node_removed_or_pushed_out_frees_its_ip()
+    {
+        var target = new NodeId(new byte[NodeId.Size]);
+        var list = new ClosestNodes(target, capacity: 1);
+        var ip = IPAddress.Parse("8.8.8.8");
+        var far = new DhtNode(new NodeId([0xFF, .. new byte[NodeId.Size - 1]]), new IPEndPoint(ip, 1));
+        var near = new DhtNode(new NodeId([0x01, .. new byte[NodeId.Size - 1]]), new IPEndPoint(IPAddress.Parse("8.8.4.4"), 1));
+        var again = new DhtNode(new NodeId([0xFE, .. new byte[NodeId.Size - 1]]), new IPEndPoint(ip, 2));
+        Assert.True(list.Add(far));
+        Assert.False(list.Add(again)); // one non-secure node per IP
+        Assert.True(list.Add(near)); // pushes the far one out of the capped list
+        Assert.False(list.Contains(far.Id));
+        list.RemoveAt(near.EndPoint, except: null);
+        Assert.Equal(0, list.Count);
+        Assert.True(list.Add(again)); // 8.8.8.8 is free again
+        Assert.True(list.Contains(again.Id));
+    }
 
     [Fact]
     public void Dedups_ids_and_orders()
