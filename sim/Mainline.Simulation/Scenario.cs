@@ -412,7 +412,8 @@ internal sealed class Scenario
         $"{phase}: t={Simulation.Now / 1000.0:F1} s, {Simulation.HostCount} hosts, {Simulation.EventsProcessed} events, "
         + $"{Simulation.EventsProcessed / _wall.Elapsed.TotalSeconds:F0} events/s, wall {_wall.Elapsed.TotalSeconds:F1} s, "
         + $"heap {GC.GetTotalMemory(false) / 1048576} MiB, "
-        + $"{GC.GetTotalAllocatedBytes() / Math.Max(1, Simulation.EventsProcessed)} B allocated per event";
+        + $"{GC.GetTotalAllocatedBytes() / Math.Max(1, Simulation.EventsProcessed)} B allocated per event, "
+        + $"GC paused {GC.GetTotalPauseDuration().TotalSeconds:F1} s, generations 0/1/2 collected {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} times";
 
     /// <summary>The report of what ran so far.</summary>
     public SimulationReport Report()
