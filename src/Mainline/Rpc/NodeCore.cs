@@ -172,6 +172,9 @@ internal sealed partial class NodeCore
     /// <summary>Requests in flight.</summary>
     public int PendingCount => _pending.Count;
 
+    /// <summary>Requests the pending table has room for without growing (tests).</summary>
+    internal int PendingCapacity => _pending.EnsureCapacity(0);
+
     /// <summary>Datagrams waiting for the driver.</summary>
     public int OutgoingCount => _outgoing.Count;
 
@@ -307,6 +310,12 @@ internal sealed partial class NodeCore
         if (now - _lastPurge >= _purgeMs)
         {
             _lastPurge = now;
+
+            // The request tables keep the size of their busiest moment (a join's lookups, a burst of gets) while the
+            // node mostly idles after it: each purge pass gives back what the requests in flight no longer use.
+            _pending.TrimExcess();
+            _expiries.TrimExcess();
+            _softExpiries.TrimExcess();
             foreach (var node in _table.Purge(now))
             {
                 Send(new PingQuery(Id), node.EndPoint, null, false, null);

@@ -48,6 +48,30 @@ public sealed class AdaptiveLookupTests
         core.StartLookup(new LookupKey(target, LookupKind.FindNode, null), null, seeds);
 
     [Fact]
+    public void A_purge_pass_gives_back_the_room_of_a_burst_of_requests()
+    {
+        var core = Core(parallelism: 0);
+        var peers = Enumerable.Range(0, 200).Select(i => Peer(i)).ToArray();
+        for (var l = 0; l < 10; l++)
+        {
+            FindNode(core, NodeId.Random(), peers);
+        }
+
+        Assert.True(core.PendingCount >= 100, $"{core.PendingCount} requests in flight");
+        var burst = core.PendingCapacity;
+        for (var now = 1_000; now <= 120_000 && core.PendingCount > 0; now += 1_000)
+        {
+            core.Tick(now); // nobody answers: every request times out, every lookup ends
+        }
+
+        Assert.Equal(0, core.PendingCount);
+        Assert.Equal(burst, core.PendingCapacity); // no purge pass yet
+
+        core.Tick(5 * 60_000 + 1);
+        Assert.True(core.PendingCapacity < 10, $"room for {core.PendingCapacity} requests after the purge pass");
+    }
+
+    [Fact]
     public void The_estimator_follows_rfc_6298()
     {
         var rtt = new RttEstimator();
