@@ -191,8 +191,8 @@ public sealed class AdaptiveLookupTests
         core.Table.Measured(fast.Id, fast.EndPoint, 60);
         core.Table.Measured(faster.Id, faster.EndPoint, 10);
         core.Table.Measured(faster.Id, IPEndPoint.Parse("127.0.0.9:6881"), 5000); // not where it is held: ignored
-        Assert.Equal(60, core.Table.Find(fast.Id)!.RttMs);
-        Assert.Equal(10, core.Table.Find(faster.Id)!.RttMs);
+        Assert.Equal(60, core.Table.Find(fast.Id)!.Value.RttMs);
+        Assert.Equal(10, core.Table.Find(faster.Id)!.Value.RttMs);
 
         var unknown = Peer(3);
         var lookup = FindNode(core, NodeId.Random(), unknown); // the table's two nodes are seeds as well

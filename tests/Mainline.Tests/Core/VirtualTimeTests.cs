@@ -129,7 +129,7 @@ public sealed class VirtualTimeTests
 
         // Every 5 minutes a purge pings the nodes not heard from lately; the live one answers at once.
         net.AdvanceTo(5 * Minute + 1);
-        Assert.Equal(0, node.Table.Find(live.Id)!.MissedPings);
+        Assert.Equal(0, node.Table.Find(live.Id)!.Value.MissedPings);
         net.AdvanceTo(10 * Minute + 1);
         Assert.NotNull(node.Table.Find(silentNode.Id)); // one missed ping so far
         net.AdvanceTo(15 * Minute + 1);

@@ -63,12 +63,12 @@ public sealed class RoutingTableTests
         Assert.False(table.WouldAdd(holder, 0)); // held: a refresh, not a new entry
         Assert.False(table.WouldAdd(claimant, 0));
         Assert.False(table.Add(claimant, 0));
-        Assert.Equal(Local(1), table.Find(id)!.Node.EndPoint);
+        Assert.Equal(Local(1), table.Find(id)!.Value.Node.EndPoint);
 
         Assert.False(table.Replace(new DhtNode(id, Local(3)), claimant, 0)); // not the current holder
         Assert.False(table.Replace(holder, new DhtNode(NodeId.Random(), Local(2)), 0)); // not the same id
         Assert.True(table.Replace(holder, claimant, 5));
-        Assert.Equal(Local(2), table.Find(id)!.Node.EndPoint);
+        Assert.Equal(Local(2), table.Find(id)!.Value.Node.EndPoint);
         Assert.Equal(1, table.Count);
         Assert.False(table.Replace(holder, claimant, 6)); // the holder is gone already
     }
