@@ -87,6 +87,17 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
     /// <summary>Removes the nodes at <paramref name="endPoint"/>, but the one with id <paramref name="except"/>.</summary>
     public void RemoveAt(IPEndPoint endPoint, NodeId? except)
     {
+        // Every reply runs this for its responder, which is nearly always the one node at its IP: the sorted addresses
+        // and the responder's own place in the list show that without reading every node.
+        if (IpKey.TryPlainIPv4(endPoint.Address, out var ipv4))
+        {
+            var nodesAtIp = CountAt(ipv4);
+            if (nodesAtIp == 0 || (nodesAtIp == 1 && except is { } id && IsAt(id, endPoint)))
+            {
+                return;
+            }
+        }
+
         for (var i = _nodes.Count - 1; i >= 0; i--)
         {
             var c = _nodes[i];
@@ -98,6 +109,44 @@ internal sealed class ClosestNodes(NodeId target, int capacity = int.MaxValue)
     }
 
     private int IndexOf(DistanceKey key) => CollectionsMarshal.AsSpan(_keys).BinarySearch(key);
+
+    /// <summary>How many nodes of the list are at the plain IPv4 address <paramref name="ipv4"/>.</summary>
+    private int CountAt(uint ipv4)
+    {
+        var sorted = CollectionsMarshal.AsSpan(_ipv4);
+        var at = sorted.BinarySearch(ipv4);
+        if (at < 0)
+        {
+            return 0;
+        }
+
+        int first = at, last = at;
+        while (first > 0 && sorted[first - 1] == ipv4)
+        {
+            first--;
+        }
+
+        while (last < sorted.Length - 1 && sorted[last + 1] == ipv4)
+        {
+            last++;
+        }
+
+        return last - first + 1;
+    }
+
+    /// <summary>Whether the list holds <paramref name="id"/> at <paramref name="endPoint"/>.</summary>
+    private bool IsAt(NodeId id, IPEndPoint endPoint)
+    {
+        foreach (var secure in (ReadOnlySpan<bool>)[true, false])
+        {
+            if (IndexOf(DistanceKey.Of(Target, id, secure)) is >= 0 and var index)
+            {
+                return _nodes[index].Node.EndPoint.Equals(endPoint);
+            }
+        }
+
+        return false;
+    }
 
     private void RemoveAtIndex(int index)
     {

@@ -329,17 +329,19 @@ public sealed class ClosestNodesTests
     public void Adds_and_removes_exactly_as_a_list_kept_by_scanning()
     {
         // The model: sorted by rank and distance, an id once, the per-IP rule checked against every node, capped.
-        Gen.Select(GenNode, Gen.Int[0, 3]).Array[1, 80].Sample(ops =>
+        Gen.Select(GenNode, Gen.Int[0, 4]).Array[1, 80].Sample(ops =>
         {
             var target = new NodeId(new byte[NodeId.Size]);
             var list = new ClosestNodes(target, capacity: 8);
             var model = new List<Candidate>();
             foreach (var (node, op) in ops)
             {
-                if (op == 0)
+                if (op <= 1)
                 {
-                    list.RemoveAt(node.EndPoint, except: null);
-                    model.RemoveAll(c => c.Node.EndPoint.Equals(node.EndPoint));
+                    // A timeout (no exception) or a reply from the node (its own id stays).
+                    NodeId? except = op == 0 ? null : node.Id;
+                    list.RemoveAt(node.EndPoint, except);
+                    model.RemoveAll(c => c.Node.EndPoint.Equals(node.EndPoint) && c.Node.Id != except);
                 }
                 else
                 {
