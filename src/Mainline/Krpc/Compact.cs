@@ -43,26 +43,34 @@ internal static class Compact
 
     /// <summary>Reads a <c>nodes</c> string (entries with port 0 left out); null when its length is not a multiple
     /// of 26.</summary>
-    public static CompactNodes? TryReadNodes(ReadOnlySpan<byte> b)
+    /// <remarks>When every entry is kept (nearly always), the nodes point into <paramref name="b"/> instead of a copy:
+    /// a lookup reads the nodes of every reply once, while the datagram is being handled.</remarks>
+    public static CompactNodes? TryReadNodes(ReadOnlyMemory<byte> b)
     {
-        if (b.Length % NodeSize != 0)
+        var span = b.Span;
+        if (span.Length % NodeSize != 0)
         {
             return null;
         }
 
         var kept = 0;
-        for (var i = 0; i < b.Length; i += NodeSize)
+        for (var i = 0; i < span.Length; i += NodeSize)
         {
-            kept += PortAt(b, i) != 0 ? 1 : 0;
+            kept += PortAt(span, i) != 0 ? 1 : 0;
+        }
+
+        if (kept * NodeSize == span.Length)
+        {
+            return new CompactNodes(b);
         }
 
         var bytes = new byte[kept * NodeSize];
         var at = 0;
-        for (var i = 0; i < b.Length; i += NodeSize)
+        for (var i = 0; i < span.Length; i += NodeSize)
         {
-            if (PortAt(b, i) != 0)
+            if (PortAt(span, i) != 0)
             {
-                b.Slice(i, NodeSize).CopyTo(bytes.AsSpan(at));
+                span.Slice(i, NodeSize).CopyTo(bytes.AsSpan(at));
                 at += NodeSize;
             }
         }
@@ -102,10 +110,11 @@ internal static class Compact
 /// </summary>
 internal sealed class CompactNodes : IReadOnlyList<DhtNode>
 {
-    private readonly byte[] _bytes;
+    private readonly ReadOnlyMemory<byte> _bytes;
 
-    /// <summary>Wraps <paramref name="bytes"/> (26 · n bytes, not copied).</summary>
-    public CompactNodes(byte[] bytes)
+    /// <summary>Wraps <paramref name="bytes"/> (26 · n bytes, not copied: the caller keeps them unchanged while the
+    /// nodes are in use).</summary>
+    public CompactNodes(ReadOnlyMemory<byte> bytes)
     {
         if (bytes.Length % Compact.NodeSize != 0)
         {
@@ -115,9 +124,9 @@ internal sealed class CompactNodes : IReadOnlyList<DhtNode>
         _bytes = bytes;
     }
 
-    public static CompactNodes Empty { get; } = new([]);
+    public static CompactNodes Empty { get; } = new(ReadOnlyMemory<byte>.Empty);
 
-    public ReadOnlySpan<byte> Bytes => _bytes;
+    public ReadOnlySpan<byte> Bytes => _bytes.Span;
 
     public int Count => _bytes.Length / Compact.NodeSize;
 
@@ -132,7 +141,7 @@ internal sealed class CompactNodes : IReadOnlyList<DhtNode>
     }
 
     /// <summary>The first <paramref name="count"/> nodes (all when there are no more).</summary>
-    public CompactNodes Take(int count) => count >= Count ? this : new(_bytes.AsSpan(0, Math.Max(0, count) * Compact.NodeSize).ToArray());
+    public CompactNodes Take(int count) => count >= Count ? this : new(_bytes[..(Math.Max(0, count) * Compact.NodeSize)].ToArray());
 
     public IEnumerator<DhtNode> GetEnumerator()
     {
@@ -148,6 +157,6 @@ internal sealed class CompactNodes : IReadOnlyList<DhtNode>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        return _bytes.AsSpan(index * Compact.NodeSize, Compact.NodeSize);
+        return _bytes.Span.Slice(index * Compact.NodeSize, Compact.NodeSize);
     }
 }

@@ -62,7 +62,7 @@ internal static class KrpcCodec
                 break;
 
             case MessageKind.Response:
-                if (!root.R.IsDictionary || !TryReadResponse(m, Fields.Read(m, root.R), out response))
+                if (!root.R.IsDictionary || !TryReadResponse(datagram, Fields.Read(m, root.R), out response))
                 {
                     return DecodeStatus.Drop;
                 }
@@ -199,9 +199,10 @@ internal static class KrpcCodec
         return DecodeStatus.Ok;
     }
 
-    private static bool TryReadResponse(ReadOnlySpan<byte> m, in Fields r, out Response? response)
+    private static bool TryReadResponse(ReadOnlyMemory<byte> datagram, in Fields r, out Response? response)
     {
         response = null;
+        var m = datagram.Span;
         if (!TryId(m, r.Id, out var id))
         {
             return false;
@@ -225,7 +226,7 @@ internal static class KrpcCodec
         response = new Response
         {
             Id = id,
-            Nodes = r.Nodes.IsBytes ? Compact.TryReadNodes(r.Nodes.Content(m)) : null,
+            Nodes = r.Nodes.IsBytes ? Compact.TryReadNodes(datagram[r.Nodes.ContentStart..r.Nodes.End]) : null,
             Values = values,
             Token = r.Token.IsBytes ? r.Token.Content(m).ToArray() : null,
             EncodedValue = r.V.Present ? r.V.Raw(m).ToArray() : null,

@@ -447,6 +447,20 @@ internal sealed class RoutingTable
             return CompactNodes.Empty;
         }
 
+        var nodes = new byte[count * Compact.NodeSize];
+        return new CompactNodes(nodes.AsMemory(0, WriteClosest(target, nodes)));
+    }
+
+    /// <summary>Writes the closest nodes to <paramref name="target"/> (as <see cref="Closest"/>, as many as fit) into
+    /// <paramref name="destination"/>, in compact form; returns the bytes written.</summary>
+    public int WriteClosest(NodeId target, Span<byte> destination)
+    {
+        var count = destination.Length / Compact.NodeSize;
+        if (count <= 0)
+        {
+            return 0;
+        }
+
         // Every reply to a find_node or get runs this: the working list is the thread's, reused (no call nests).
         var best = t_best ??= [];
         best.Clear();
@@ -467,14 +481,14 @@ internal sealed class RoutingTable
             }
         }
 
-        var nodes = new byte[best.Count * Compact.NodeSize];
         for (var i = 0; i < best.Count; i++)
         {
-            CollectionsMarshal.AsSpan(_buckets[best[i].Depth])[best[i].Index].WriteCompact(nodes.AsSpan(i * Compact.NodeSize));
+            CollectionsMarshal.AsSpan(_buckets[best[i].Depth])[best[i].Index].WriteCompact(destination[(i * Compact.NodeSize)..]);
         }
 
+        var written = best.Count * Compact.NodeSize;
         best.Clear(); // holds no entry past the call
-        return new CompactNodes(nodes);
+        return written;
 
         static bool Full(List<(DistanceKey Key, int Depth, int Index)> best, int count) => best.Count == count && !best[^1].Key.NotSecure;
     }

@@ -188,14 +188,16 @@ internal sealed partial class NodeCore
         StartLookup(new LookupKey(newId, LookupKind.FindNode, null), null, extraSeeds: oldNodes);
     }
 
-    internal (Response? Response, KrpcError? Error) Answer(Query query, IPEndPoint from, long now)
+    /// <summary>The reply to <paramref name="query"/>. Its nodes sit in the thread's buffer (see
+    /// <see cref="ReplyNodes"/>): the caller encodes it before answering another query.</summary>
+    private (Response? Response, KrpcError? Error) Answer(Query query, IPEndPoint from, long now)
     {
         switch (query)
         {
             case PingQuery:
                 return (new Response { Id = Id }, null);
             case FindNodeQuery f:
-                return (new Response { Id = Id, Nodes = _table.Closest(f.Target) }, null);
+                return (new Response { Id = Id, Nodes = ReplyNodes(f.Target) }, null);
             case GetPeersQuery g:
                 {
                     var peers = _storage.GetPeers(g.InfoHash, now);
@@ -203,7 +205,7 @@ internal sealed partial class NodeCore
                     {
                         Id = Id,
                         Token = _tokens.Create(from.Address, g.InfoHash),
-                        Nodes = _table.Closest(g.InfoHash),
+                        Nodes = ReplyNodes(g.InfoHash),
                         Values = peers.Count > 0 ? peers : null,
                     }, null);
                 }
@@ -237,6 +239,18 @@ internal sealed partial class NodeCore
         }
     }
 
+    /// <summary>The closest nodes to <paramref name="target"/> for a reply, written into the thread's buffer: a
+    /// reply is encoded as soon as it is built, so the nodes of a find_node or get reply need no array of their own.</summary>
+    private CompactNodes ReplyNodes(NodeId target)
+    {
+        var buffer = t_replyNodes ??= new byte[Limits.K * Compact.NodeSize];
+        return new CompactNodes(buffer.AsMemory(0, _table.WriteClosest(target, buffer)));
+    }
+
+    // ReplyNodes' buffer, the thread's (a core answers one query at a time, and Answer does not nest).
+    [ThreadStatic]
+    private static byte[]? t_replyNodes;
+
     private (Response?, KrpcError?) Stored(KrpcError? error) => error is null ? (new Response { Id = Id }, null) : (null, error);
 
     private static KrpcError BadToken() => KrpcError.Create(ErrorCodes.Protocol, "Bad token");
@@ -244,7 +258,7 @@ internal sealed partial class NodeCore
     private Response AnswerGet(GetQuery get, IPEndPoint from, long now)
     {
         var token = _tokens.Create(from.Address, get.Target);
-        var nodes = _table.Closest(get.Target);
+        var nodes = ReplyNodes(get.Target);
         if (get.Seq is null && _storage.GetImmutable(get.Target, now) is { } immutable)
         {
             return new Response { Id = Id, Token = token, Nodes = NodesBeside(nodes, immutable.Length), EncodedValue = immutable };

@@ -224,7 +224,8 @@ internal sealed partial class NodeCore
             return;
         }
 
-        // The decoded message copies what it keeps, so a driver may reuse the buffer for its next datagram.
+        // The decoded message may point into the datagram (a reply's nodes) but does not outlive this call, so a
+        // driver may reuse the buffer for its next datagram.
         Guarded(static (core, d) => core.OnDatagram(d.Data, d.From), (Data: datagram, From: from));
     }
 

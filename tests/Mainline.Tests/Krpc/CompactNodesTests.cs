@@ -27,9 +27,26 @@ public sealed class CompactNodesTests
         Assert.Equal(b, nodes.IdAt(1));
         Assert.Equal(new IPEndPoint(IPAddress.Parse("198.51.100.9"), 1), nodes.EndPointAt(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => nodes[2]);
-        Assert.Null(Compact.TryReadNodes(wire.AsSpan(0, wire.Length - 1)));
-        Assert.Empty(Compact.TryReadNodes([])!);
+        Assert.Null(Compact.TryReadNodes(wire.AsMemory(0, wire.Length - 1)));
+        Assert.Empty(Compact.TryReadNodes(ReadOnlyMemory<byte>.Empty)!);
         Assert.Throws<ArgumentException>(() => new CompactNodes(new byte[Compact.NodeSize + 1]));
+    }
+
+    [Fact]
+    public void Nodes_that_are_all_kept_are_read_in_place_and_the_others_are_copied()
+    {
+        byte[] whole = [.. Node(NodeId.Random(), "203.0.113.1", 6881), .. Node(NodeId.Random(), "203.0.113.2", 6882)];
+        byte[] withPortZero = [.. whole, .. Node(NodeId.Random(), "203.0.113.3", 0)];
+
+        var inPlace = Compact.TryReadNodes(whole)!;
+        var copied = Compact.TryReadNodes(withPortZero)!;
+        whole[0] ^= 0xFF;
+        withPortZero[0] ^= 0xFF;
+
+        // A reply's nodes are read while its datagram is handled: no copy of the datagram's bytes.
+        Assert.Equal(whole[..NodeId.Size], inPlace.IdAt(0).Bytes.ToArray());
+        Assert.Equal(2, copied.Count);
+        Assert.NotEqual(withPortZero[..NodeId.Size], copied.IdAt(0).Bytes.ToArray());
     }
 
     [Fact]
