@@ -2,6 +2,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Mainline.Krpc;
 
@@ -43,8 +44,8 @@ internal static class Compact
 
     /// <summary>Reads a <c>nodes</c> string (entries with port 0 left out); null when its length is not a multiple
     /// of 26.</summary>
-    /// <remarks>When every entry is kept (nearly always), the nodes point into <paramref name="b"/> instead of a copy:
-    /// a lookup reads the nodes of every reply once, while the datagram is being handled.</remarks>
+    /// <remarks>When every entry is kept (nearly always) and <paramref name="b"/> is an array's, the nodes point into
+    /// it instead of a copy: a lookup reads the nodes of every reply once, while the datagram is being handled.</remarks>
     public static CompactNodes? TryReadNodes(ReadOnlyMemory<byte> b)
     {
         var span = b.Span;
@@ -59,9 +60,9 @@ internal static class Compact
             kept += PortAt(span, i) != 0 ? 1 : 0;
         }
 
-        if (kept * NodeSize == span.Length)
+        if (kept * NodeSize == span.Length && MemoryMarshal.TryGetArray(b, out var segment))
         {
-            return new CompactNodes(b);
+            return new CompactNodes(segment);
         }
 
         var bytes = new byte[kept * NodeSize];
@@ -110,25 +111,25 @@ internal static class Compact
 /// </summary>
 internal sealed class CompactNodes : IReadOnlyList<DhtNode>
 {
-    private readonly ReadOnlyMemory<byte> _bytes;
+    private readonly ArraySegment<byte> _bytes;
 
     /// <summary>Wraps <paramref name="bytes"/> (26 · n bytes, not copied: the caller keeps them unchanged while the
     /// nodes are in use).</summary>
-    public CompactNodes(ReadOnlyMemory<byte> bytes)
+    public CompactNodes(ArraySegment<byte> bytes)
     {
-        if (bytes.Length % Compact.NodeSize != 0)
+        if (bytes.Count % Compact.NodeSize != 0)
         {
-            throw new ArgumentException($"Compact nodes are {Compact.NodeSize} bytes each; got {bytes.Length} bytes.", nameof(bytes));
+            throw new ArgumentException($"Compact nodes are {Compact.NodeSize} bytes each; got {bytes.Count} bytes.", nameof(bytes));
         }
 
         _bytes = bytes;
     }
 
-    public static CompactNodes Empty { get; } = new(ReadOnlyMemory<byte>.Empty);
+    public static CompactNodes Empty { get; } = new(ArraySegment<byte>.Empty);
 
-    public ReadOnlySpan<byte> Bytes => _bytes.Span;
+    public ReadOnlySpan<byte> Bytes => _bytes;
 
-    public int Count => _bytes.Length / Compact.NodeSize;
+    public int Count => _bytes.Count / Compact.NodeSize;
 
     public DhtNode this[int index] => new(IdAt(index), EndPointAt(index));
 
@@ -157,6 +158,6 @@ internal sealed class CompactNodes : IReadOnlyList<DhtNode>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        return _bytes.Span.Slice(index * Compact.NodeSize, Compact.NodeSize);
+        return _bytes.AsSpan(index * Compact.NodeSize, Compact.NodeSize);
     }
 }

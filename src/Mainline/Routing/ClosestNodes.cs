@@ -17,7 +17,7 @@ internal sealed class Candidate(DhtNode node, byte[]? token, long tokenTime)
     public bool Secure { get; } = node.IsSecure;
 
     /// <summary>Secure by a BEP 42 proof: a valid id at an address that is not exempt.</summary>
-    public bool RanksSecure { get; } = node.IsSecure && !NodeId.IsExempt(node.EndPoint.Address);
+    public bool RanksSecure => Secure && !NodeId.IsExempt(Node.EndPoint.Address);
 
     public byte[]? Token { get; } = token;
 

@@ -231,9 +231,11 @@ internal sealed class RoutingTable
         return Add(replacement, now);
     }
 
+    // The bucket is read first: in a well-formed overlay most buckets are full, and every query a server answers asks
+    // (NodeCore.ProbeQuerySender), so the per-IP rule and the BEP 42 check run only for a node that could enter.
     private bool HasRoom(List<RoutingEntry> bucket, DhtNode node, long now) =>
-        !_perIp.Violates(node, node.IsSecure)
-        && (bucket.Count < Limits.K || bucket[0].IsStale(now) || bucket[0].MissedPings >= 2);
+        (bucket.Count < Limits.K || bucket[0].IsStale(now) || bucket[0].MissedPings >= 2)
+        && !_perIp.Violates(node, node.IsSecure);
 
     /// <summary>Marks a reply from <paramref name="id"/> at <paramref name="from"/>: refreshes a known entry.</summary>
     public void Seen(NodeId id, IPEndPoint from, long now)
@@ -448,7 +450,7 @@ internal sealed class RoutingTable
         }
 
         var nodes = new byte[count * Compact.NodeSize];
-        return new CompactNodes(nodes.AsMemory(0, WriteClosest(target, nodes)));
+        return new CompactNodes(new ArraySegment<byte>(nodes, 0, WriteClosest(target, nodes)));
     }
 
     /// <summary>Writes the closest nodes to <paramref name="target"/> (as <see cref="Closest"/>, as many as fit) into

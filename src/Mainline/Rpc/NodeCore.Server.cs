@@ -244,7 +244,7 @@ internal sealed partial class NodeCore
     private CompactNodes ReplyNodes(NodeId target)
     {
         var buffer = t_replyNodes ??= new byte[Limits.K * Compact.NodeSize];
-        return new CompactNodes(buffer.AsMemory(0, _table.WriteClosest(target, buffer)));
+        return new CompactNodes(new ArraySegment<byte>(buffer, 0, _table.WriteClosest(target, buffer)));
     }
 
     // ReplyNodes' buffer, the thread's (a core answers one query at a time, and Answer does not nest).
