@@ -7,6 +7,11 @@ internal sealed class Lru<TKey, TValue>(int capacity)
     private readonly Dictionary<TKey, LinkedListNode<KeyValuePair<TKey, TValue>>> _map = [];
     private readonly LinkedList<KeyValuePair<TKey, TValue>> _order = new();
 
+    // Nodes of entries that left, kept for the next ones: a table that forgets entries as fast as it meets new ones (a
+    // rate limiter's, in a busy overlay) then allocates no node per entry.
+    private readonly Stack<LinkedListNode<KeyValuePair<TKey, TValue>>> _spare = [];
+    private const int MaxSpare = 8;
+
     public int Capacity { get; } = capacity;
 
     /// <summary>Called with every value that leaves the map (eviction, replacement, removal).</summary>
@@ -51,14 +56,20 @@ internal sealed class Lru<TKey, TValue>(int capacity)
             _order.Remove(node);
             Removed?.Invoke(node.Value.Value);
         }
-        else if (_map.Count >= Capacity && _order.Last is { } last)
+        else
         {
-            _order.RemoveLast();
-            _map.Remove(last.Value.Key);
-            Removed?.Invoke(last.Value.Value);
+            if (_map.Count >= Capacity && _order.Last is { } last)
+            {
+                _order.RemoveLast();
+                _map.Remove(last.Value.Key);
+                Removed?.Invoke(last.Value.Value);
+                Spare(last);
+            }
+
+            node = _spare.TryPop(out var spare) ? spare : new LinkedListNode<KeyValuePair<TKey, TValue>>(default);
         }
 
-        node = new LinkedListNode<KeyValuePair<TKey, TValue>>(new(key, value));
+        node.Value = new(key, value);
         _order.AddFirst(node);
         _map[key] = node;
     }
@@ -69,6 +80,7 @@ internal sealed class Lru<TKey, TValue>(int capacity)
         {
             _order.Remove(node);
             Removed?.Invoke(node.Value.Value);
+            Spare(node);
             return true;
         }
 
@@ -84,6 +96,7 @@ internal sealed class Lru<TKey, TValue>(int capacity)
             _order.RemoveLast();
             _map.Remove(last.Value.Key);
             Removed?.Invoke(last.Value.Value);
+            Spare(last);
         }
     }
 
@@ -99,9 +112,20 @@ internal sealed class Lru<TKey, TValue>(int capacity)
                 _order.Remove(node);
                 _map.Remove(node.Value.Key);
                 Removed?.Invoke(node.Value.Value);
+                Spare(node);
             }
 
             node = next;
+        }
+    }
+
+    /// <summary>Keeps the node of an entry that left for a later one (holding neither its key nor its value).</summary>
+    private void Spare(LinkedListNode<KeyValuePair<TKey, TValue>> node)
+    {
+        if (_spare.Count < MaxSpare)
+        {
+            node.Value = default;
+            _spare.Push(node);
         }
     }
 }

@@ -24,6 +24,14 @@ internal sealed class TokenBucket(double perSecond, double burst, long nowMs)
     private double _tokens = burst;
     private long _at = nowMs;
 
+    /// <summary>Fills the bucket as new at <paramref name="nowMs"/>, for another source.</summary>
+    public TokenBucket Refill(long nowMs)
+    {
+        _tokens = _burst;
+        _at = nowMs;
+        return this;
+    }
+
     /// <summary>True when the bucket has refilled by <paramref name="nowMs"/>: forgetting it then forgives nothing.</summary>
     public bool IsFull(long nowMs) => _tokens + (Math.Max(0, nowMs - _at) * perSecond / 1000.0) >= _burst;
 
@@ -63,9 +71,15 @@ internal sealed class RateLimiter
     private readonly double _perIp;
     private readonly double _ipBurst;
     private readonly double _perSubnet;
-    private readonly Lru<IPAddress, TokenBucket> _ips = new(MaxTracked);
-    private readonly Lru<int, TokenBucket> _subnets = new(MaxTracked);
+    private readonly Lru<IPAddress, TokenBucket> _ips;
+    private readonly Lru<int, TokenBucket> _subnets;
     private readonly TokenBucket? _replyBytes;
+
+    // Buckets of forgotten sources, each table's, refilled for new ones: a node of a well-formed overlay forgets a
+    // source about as often as it meets one, so it then allocates no bucket per source.
+    private readonly Stack<TokenBucket> _spareIpBuckets = [];
+    private readonly Stack<TokenBucket> _spareSubnetBuckets = [];
+    private const int MaxSpareBuckets = 8;
 
     /// <summary>Source IPs tracked now (tests).</summary>
     internal int TrackedIps => _ips.Count;
@@ -75,6 +89,8 @@ internal sealed class RateLimiter
         _perIp = options.RateLimitPerIp;
         _ipBurst = options.RateLimitBurst;
         _perSubnet = options.RateLimitPerSubnet;
+        _ips = new(MaxTracked) { Removed = b => Spare(_spareIpBuckets, b) };
+        _subnets = new(MaxTracked) { Removed = b => Spare(_spareSubnetBuckets, b) };
         var bytes = options.ReplyBytesPerSecond;
         _replyBytes = bytes > 0 ? new TokenBucket(bytes, bytes, 0) : null;
     }
@@ -83,19 +99,20 @@ internal sealed class RateLimiter
     /// have a token (each limit is off at rate 0).</summary>
     public bool Allow(IPAddress address, long nowMs)
     {
-        if (_perIp > 0 && !Take(_ips, address, _perIp, _ipBurst, nowMs))
+        if (_perIp > 0 && !Take(_ips, _spareIpBuckets, address, _perIp, _ipBurst, nowMs))
         {
             return false;
         }
 
         return _perSubnet <= 0 || Endpoints.Network24(address) is not { } subnet
-            || Take(_subnets, subnet, _perSubnet, _perSubnet * SubnetBurstSeconds, nowMs);
+            || Take(_subnets, _spareSubnetBuckets, subnet, _perSubnet, _perSubnet * SubnetBurstSeconds, nowMs);
     }
 
     /// <summary>True when a reply of <paramref name="bytes"/> fits the global budget now (and spends it).</summary>
     public bool AllowReply(int bytes, long nowMs) => _replyBytes?.TryTake(bytes, nowMs) ?? true;
 
-    private static bool Take<TKey>(Lru<TKey, TokenBucket> table, TKey key, double perSecond, double burst, long nowMs)
+    private static bool Take<TKey>(
+        Lru<TKey, TokenBucket> table, Stack<TokenBucket> spare, TKey key, double perSecond, double burst, long nowMs)
         where TKey : notnull
     {
         table.RemoveOldestWhile(static (b, now) => b.IsFull(now), nowMs, 2);
@@ -106,10 +123,18 @@ internal sealed class RateLimiter
                 return false;
             }
 
-            bucket = new TokenBucket(perSecond, burst, nowMs);
+            bucket = spare.TryPop(out var forgotten) ? forgotten.Refill(nowMs) : new TokenBucket(perSecond, burst, nowMs);
             table.Set(key, bucket); // replaces the source idle longest when the table is full
         }
 
         return bucket.TryTake(1, nowMs);
+    }
+
+    private static void Spare(Stack<TokenBucket> spare, TokenBucket bucket)
+    {
+        if (spare.Count < MaxSpareBuckets)
+        {
+            spare.Push(bucket);
+        }
     }
 }

@@ -47,4 +47,31 @@ public sealed class RateLimiterTests
 
         Assert.False(limiter.Allow(Source(0), 3000));
     }
+
+    [Fact]
+    public void A_new_source_gets_a_whole_burst_from_a_bucket_another_source_left()
+    {
+        var options = new DhtOptions { RateLimitPerSubnet = 0 };
+        var limiter = new RateLimiter(options);
+        var burst = (int)options.RateLimitBurst;
+        for (var i = 0; i < 10; i++)
+        {
+            while (limiter.Allow(Source(i), 0))
+            {
+            }
+        }
+
+        // Refilled by 3 s: each new source forgets two of them and takes one of their buckets.
+        for (var i = 10; i < 15; i++)
+        {
+            for (var q = 0; q < burst; q++)
+            {
+                Assert.True(limiter.Allow(Source(i), 3000));
+            }
+
+            Assert.False(limiter.Allow(Source(i), 3000));
+        }
+
+        Assert.Equal(5, limiter.TrackedIps);
+    }
 }
