@@ -1,13 +1,12 @@
 // The per-IP rule of shared spec §4.3 as an index: a node is refused when a node with the same IP exists and
 // either of them is not BEP 42-secure, or both share the first 21 id bits. Net effect: one non-secure node
-// per IP, or up to eight secure ones (one per r & 7). O(1) per check instead of a scan of every node.
+// per IP, or up to eight secure ones (one per r & 7).
 //
 // Callers pass whether the node is secure: they keep that flag with their entries, so that a check never
 // recomputes it (a CRC32-C of the address).
 //
-// Every routing table and every lookup list keeps one, and nearly every IP holds one node: an IP's counts are a
-// value in the dictionary, with its first prefix inline; only an IP with secure nodes under several prefixes gets a
-// list for the others.
+// Every routing table keeps one for its life, and nearly every IP holds one node: a node is one number in a sorted
+// list (8 bytes, no object), and a check is a binary search that reads the nodes at the IP, one but on a testnet.
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -47,147 +46,110 @@ internal readonly record struct IpKey(uint IPv4, IPAddress? Other)
 
 internal sealed class IpIndex
 {
-    private readonly Dictionary<IpKey, PerIp> _byIp = [];
+    // The rule part of a node that is not secure: one such node per IP, whatever its id.
+    private const uint NotSecure = 0x8000_0000;
+
+    // One number per node at a plain IPv4 address: the address in the high 32 bits, then the node's rule part (the
+    // 21-bit prefix of a secure node, or NotSecure). Sorted, so that the nodes at an IP lie side by side.
+    private readonly List<ulong> _ipv4 = [];
+
+    // The nodes at any other address (IPv6, IPv4-mapped: rare, as this DHT is IPv4), scanned.
+    private readonly List<(IPAddress Address, uint Rule)> _others = [];
 
     public bool Violates(DhtNode node, bool secure) => Violates(IpKey.Of(node.EndPoint.Address), node.Id, secure);
 
     public bool Violates(IpKey ip, NodeId id, bool secure)
     {
-        if (!_byIp.TryGetValue(ip, out var entry))
+        if (ip.Other is { } other)
         {
+            foreach (var (address, rule) in _others)
+            {
+                if (address.Equals(other) && Conflicts(rule, id, secure))
+                {
+                    return true;
+                }
+            }
+
             return false;
         }
 
-        return entry.Total > 0 && (!secure || entry.NonSecure > 0 || entry.Count(id.Prefix21) > 0);
+        var sorted = CollectionsMarshal.AsSpan(_ipv4);
+        for (var i = FirstAt(sorted, ip.IPv4); i < sorted.Length && (uint)(sorted[i] >> 32) == ip.IPv4; i++)
+        {
+            if (Conflicts((uint)sorted[i], id, secure))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public void Add(DhtNode node, bool secure) => Add(IpKey.Of(node.EndPoint.Address), node.Id, secure);
 
     public void Add(IpKey ip, NodeId id, bool secure)
     {
-        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_byIp, ip, out _);
-        entry.Total++;
-        if (secure)
+        if (ip.Other is { } other)
         {
-            entry.Change(id.Prefix21, +1);
+            _others.Add((other, Rule(id, secure)));
+            return;
         }
-        else
-        {
-            entry.NonSecure++;
-        }
+
+        var key = Key(ip.IPv4, id, secure);
+        var at = CollectionsMarshal.AsSpan(_ipv4).BinarySearch(key);
+        _ipv4.Insert(at < 0 ? ~at : at, key);
     }
 
     public void Remove(DhtNode node, bool secure) => Remove(IpKey.Of(node.EndPoint.Address), node.Id, secure);
 
+    /// <summary>Removes one node at <paramref name="ip"/> with the rule part of (<paramref name="id"/>,
+    /// <paramref name="secure"/>); nothing when there is none.</summary>
     public void Remove(IpKey ip, NodeId id, bool secure)
     {
-        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_byIp, ip);
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
+        if (ip.Other is { } other)
         {
+            var rule = Rule(id, secure);
+            var found = _others.FindIndex(o => o.Rule == rule && o.Address.Equals(other));
+            if (found >= 0)
+            {
+                _others.RemoveAt(found);
+            }
+
             return;
         }
 
-        if (secure)
+        if (CollectionsMarshal.AsSpan(_ipv4).BinarySearch(Key(ip.IPv4, id, secure)) is >= 0 and var at)
         {
-            var prefix = id.Prefix21;
-            if (entry.Count(prefix) == 0)
-            {
-                return;
-            }
-
-            entry.Change(prefix, -1);
-        }
-        else
-        {
-            if (entry.NonSecure <= 0)
-            {
-                return;
-            }
-
-            entry.NonSecure--;
-        }
-
-        if (--entry.Total <= 0)
-        {
-            _byIp.Remove(ip);
+            _ipv4.RemoveAt(at);
         }
     }
 
-    /// <summary>One IP's nodes: how many, how many not secure, and how many secure ones under each 21-bit prefix.</summary>
-    private struct PerIp
+    private static uint Rule(NodeId id, bool secure) => secure ? (uint)id.Prefix21 : NotSecure;
+
+    private static ulong Key(uint ipv4, NodeId id, bool secure) => ((ulong)ipv4 << 32) | Rule(id, secure);
+
+    /// <summary>Another node with rule part <paramref name="held"/> at the IP refuses this one: either is not secure, or
+    /// both share the prefix.</summary>
+    private static bool Conflicts(uint held, NodeId id, bool secure) => !secure || held == NotSecure || held == (uint)id.Prefix21;
+
+    /// <summary>The index of the first node at <paramref name="ipv4"/> or after it.</summary>
+    private static int FirstAt(ReadOnlySpan<ulong> sorted, uint ipv4)
     {
-        public int Total;
-        public int NonSecure;
-        private int _firstPrefix;
-        private int _firstCount;
-        private List<(int Prefix, int Count)>? _more;
-
-        public readonly int Count(int prefix)
+        var key = (ulong)ipv4 << 32;
+        int low = 0, high = sorted.Length;
+        while (low < high)
         {
-            if (_firstCount > 0 && _firstPrefix == prefix)
+            var mid = (low + high) >>> 1;
+            if (sorted[mid] < key)
             {
-                return _firstCount;
+                low = mid + 1;
             }
-
-            if (_more is not null)
+            else
             {
-                foreach (var (p, n) in _more)
-                {
-                    if (p == prefix)
-                    {
-                        return n;
-                    }
-                }
-            }
-
-            return 0;
-        }
-
-        public void Change(int prefix, int delta)
-        {
-            // The inline prefix is empty only when no list exists: an emptied inline prefix takes one from the list.
-            if (_firstCount == 0 || _firstPrefix == prefix)
-            {
-                _firstPrefix = prefix;
-                _firstCount += delta;
-                if (_firstCount == 0 && _more is { Count: > 0 })
-                {
-                    (_firstPrefix, _firstCount) = _more[^1];
-                    _more.RemoveAt(_more.Count - 1);
-                }
-
-                return;
-            }
-
-            _more ??= [];
-            var at = IndexIn(_more, prefix);
-            var count = (at < 0 ? 0 : _more[at].Count) + delta;
-            if (at >= 0 && count == 0)
-            {
-                _more.RemoveAt(at);
-            }
-            else if (at >= 0)
-            {
-                _more[at] = (prefix, count);
-            }
-            else if (count > 0)
-            {
-                _more.Add((prefix, count));
+                high = mid;
             }
         }
 
-        // A loop rather than FindIndex with a lambda: capturing the prefix would allocate on every call.
-        private static int IndexIn(List<(int Prefix, int Count)> more, int prefix)
-        {
-            for (var i = 0; i < more.Count; i++)
-            {
-                if (more[i].Prefix == prefix)
-                {
-                    return i;
-                }
-            }
-
-            return -1;
-        }
+        return low;
     }
 }

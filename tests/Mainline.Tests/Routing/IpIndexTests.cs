@@ -6,14 +6,16 @@ namespace Mainline.Tests.Routing;
 
 public sealed class IpIndexTests
 {
-    // A node with one of three IPs and one of four 21-bit prefixes (the first three id bytes), so that sequences
-    // often hit the same IP and prefix.
-    private static readonly Gen<DhtNode> GenNode = Gen.Select(Gen.Int[0, 2], Gen.Int[0, 3], Gen.Byte).Select((ip, prefix, rest) =>
+    // A node with one of three IPv4 addresses or two others (IPv6, IPv4-mapped) and one of four 21-bit prefixes (the
+    // first three id bytes), so that sequences often hit the same IP and prefix.
+    private static readonly string[] Ips = ["8.8.8.1", "8.8.8.2", "8.8.8.3", "2001:db8::1", "::ffff:8.8.8.1"];
+
+    private static readonly Gen<DhtNode> GenNode = Gen.Select(Gen.Int[0, Ips.Length - 1], Gen.Int[0, 3], Gen.Byte).Select((ip, prefix, rest) =>
     {
         var id = new byte[NodeId.Size];
         id[0] = (byte)(prefix * 64);
         id[19] = rest;
-        return new DhtNode(new NodeId(id), new IPEndPoint(IPAddress.Parse($"8.8.8.{ip + 1}"), 6881));
+        return new DhtNode(new NodeId(id), new IPEndPoint(IPAddress.Parse(Ips[ip]), 6881));
     });
 
     [Fact]
