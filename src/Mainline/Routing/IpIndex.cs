@@ -6,7 +6,7 @@
 // recomputes it (a CRC32-C of the address).
 //
 // Every routing table keeps one for its life, and nearly every IP holds one node: a node is one number in a sorted
-// list (8 bytes, no object), and a check is a binary search that reads the nodes at the IP, one but on a testnet.
+// list (8 bytes, no object), and a check is a binary search that reads the nodes at the IP (one, but on a testnet).
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
