@@ -16,7 +16,7 @@
 #   bash bench/dns/run.sh                         # N=100, 3 rounds of 10-s runs, 4 clients; latency at 20000 q/s
 #                                                 # in 30 slices of 2 s per target
 #   bash bench/dns/run.sh --write                 # the same, and rewrite the results in docs/benchmarks-dns.md
-#   NAMES=1000 SECONDS_PER_RUN=20 REPEAT=5 RATE=10000 SLICES=60 bash bench/dns/run.sh
+#   NAMES=1000 SECONDS_PER_RUN=20 REPEAT=5 RATE=10000 SLICES=60 TTL=300 bash bench/dns/run.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -29,6 +29,11 @@ outstanding="${OUTSTANDING:-200}"
 rate="${RATE:-20000}"
 slices="${SLICES:-30}"
 slice_seconds="${SLICE_SECONDS:-2}"
+# The records' TTL, the same for both servers: longer than a run, so that every answer measured comes from a fresh
+# cache entry. With a TTL shorter than the run, the Pkarr packets turn stale mid-run and each one's first query after
+# that starts a background DHT refresh (and each forwarded answer expires and goes back to unbound): the run then
+# measures refreshes against unbound's local data, which never expires.
+ttl="${TTL:-3600}"
 write=0
 [ "${1:-}" = "--write" ] && write=1
 
@@ -71,11 +76,11 @@ for i in $(seq 0 $((names - 1))); do
   address="10.77.$((i / 250)).$((i % 250 + 1))"
   key="$("$cli" keygen --out "$work/keys/$i.key" 2>/dev/null)"
   key="${key#pk:}"
-  printf '@ 300 IN A %s\n' "$address" >"$work/keys/$i.zone"
+  printf '@ %s IN A %s\n' "$ttl" "$address" >"$work/keys/$i.zone"
   printf '%s A\n' "$key" >>"$work/pkarr.txt"
   printf 'n%s.bench.test A\n' "$i" >>"$work/icann.txt"
   # unbound serves the very same names (the keys, as single-label names) and the ICANN names, with the same data.
-  printf '  local-data: "%s. 300 IN A %s"\n  local-data: "n%s.bench.test. 300 IN A %s"\n' "$key" "$address" "$i" "$address" >>"$work/local-data.conf"
+  printf '  local-data: "%s. %s IN A %s"\n  local-data: "n%s.bench.test. %s IN A %s"\n' "$key" "$ttl" "$address" "$i" "$ttl" "$address" >>"$work/local-data.conf"
 done
 seq 0 $((names - 1)) | xargs -P 8 -I{} sh -c 'cli="$0"; work="$1"; shift
   "$cli" publish --secret "$work/keys/{}.key" --zone "$work/keys/{}.zone" --no-relays --no-cache --timeout 60 "$@" \
@@ -175,10 +180,10 @@ done
 
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (uncommitted changes in src)')"
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), .NET $(dotnet --version), $(unbound -V | head -1 | sed "s/^Version/unbound/"), dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}')"
-table="$(python3 - "$results" "$machine" "$commit" "$stamp" "$names" "$seconds" "$clients" "$outstanding" "$rate" "$repeat" "$slices" "$slice_seconds" <<'EOF'
+table="$(python3 - "$results" "$machine" "$commit" "$stamp" "$names" "$seconds" "$clients" "$outstanding" "$rate" "$repeat" "$slices" "$slice_seconds" "$ttl" <<'EOF'
 import statistics
 import sys
-path, machine, commit, stamp, names, seconds, clients, outstanding, rate, repeat, slices, slice_seconds = sys.argv[1:]
+path, machine, commit, stamp, names, seconds, clients, outstanding, rate, repeat, slices, slice_seconds, ttl = sys.argv[1:]
 runs, latency = {}, {}
 for line in open(path):
     kind, label, *fields = line.split()
@@ -199,7 +204,7 @@ ceiling = {"pkarr-cached": "unbound-keys", "forwarded-cached": "unbound-icann"}
 names_of = {"unbound-keys": "unbound, local-data (the key names)", "pkarr-cached": "pkarr dns, Pkarr names (packet cache)",
             "unbound-icann": "unbound, local-data (ICANN names)", "forwarded-cached": "pkarr dns, forwarded names (answer cache)"}
 print(f"Run {stamp} at commit {commit}; {machine}.")
-print(f"{names} names; throughput: `dnsperf -l {seconds} -c {clients} -q {outstanding}`, {repeat} rounds, targets interleaved, median round shown; "
+print(f"{names} names (records' TTL {ttl} s); throughput: `dnsperf -l {seconds} -c {clients} -q {outstanding}`, {repeat} rounds, targets interleaved, median round shown; "
       f"latency: `dnsperf -l {slice_seconds} -c {clients} -Q {rate} -v` in {slices} slices per target, targets taking turns, percentiles over every reply.")
 print()
 print("| target | qps | qps over the rounds | vs unbound | avg latency (ms) | completed | p50 / p99 / p99.9 at %s q/s (ms) | p99 vs unbound | replies | NOERROR |" % rate)
