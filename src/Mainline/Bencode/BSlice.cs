@@ -24,6 +24,9 @@ internal readonly record struct BSlice(BKind Kind, int Start, int End, int Conte
     /// <summary>A string's content (only for <see cref="BKind.Bytes"/>).</summary>
     public ReadOnlySpan<byte> Content(ReadOnlySpan<byte> input) => input[ContentStart..End];
 
+    /// <summary>A string's content as a slice of <paramref name="input"/>, for what is read in place beyond a span.</summary>
+    public ReadOnlyMemory<byte> Content(ReadOnlyMemory<byte> input) => input[ContentStart..End];
+
     /// <summary>The value's bytes exactly as they are in the input.</summary>
     public ReadOnlySpan<byte> Raw(ReadOnlySpan<byte> input) => input[Start..End];
 }

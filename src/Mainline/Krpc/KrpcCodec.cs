@@ -226,7 +226,7 @@ internal static class KrpcCodec
         response = new Response
         {
             Id = id,
-            Nodes = r.Nodes.IsBytes ? Compact.TryReadNodes(datagram[r.Nodes.ContentStart..r.Nodes.End]) : null,
+            Nodes = r.Nodes.IsBytes ? Compact.TryReadNodes(r.Nodes.Content(datagram)) : null,
             Values = values,
             Token = r.Token.IsBytes ? r.Token.Content(m).ToArray() : null,
             EncodedValue = r.V.Present ? r.V.Raw(m).ToArray() : null,
