@@ -47,8 +47,12 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _evicting = new();
     private long _bytes;
-    private long _uses;
     private int _running;
+
+    // Counts the entries created: a use notes it in the entry, so eviction's least recently used order has the grain
+    // of insertions (uses between two insertions are not ordered among themselves, which eviction does not need).
+    // A shared counter bumped on every hit would bounce its cache line between the receive loops on each query.
+    private long _epoch;
 
     // resolve: the network (host passes (k, ct) => client.ResolveAsync(k, ResolvePolicy.NetworkOnly, ct)).
     public PkarrPacketSource(Func<PublicKey, CancellationToken, Task<ResolveResult>> resolve, PacketSourceOptions options,
@@ -101,7 +105,7 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
         var now = Timestamp.WallClock(_time);
         if (_entries.TryGetValue(key, out var entry))
         {
-            entry.LastUse = Interlocked.Increment(ref _uses);
+            Touch(entry);
             if (TryAnswer(entry.Held, now, out var answer, out bool refresh))
             {
                 if (refresh)
@@ -271,11 +275,12 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
     {
         if (_entries.TryGetValue(key, out var entry))
         {
-            entry.LastUse = Interlocked.Increment(ref _uses);
+            Touch(entry);
             return entry;
         }
 
-        var created = new Entry(key) { LastUse = Interlocked.Increment(ref _uses) };
+        // Uses from now on rank above the new entry.
+        var created = new Entry(key) { LastUse = Interlocked.Increment(ref _epoch) - 1 };
         entry = _entries.GetOrAdd(key, created);
         if (ReferenceEquals(entry, created))
         {
@@ -283,6 +288,17 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
         }
 
         return entry;
+    }
+
+    /// <summary>Notes a use of <paramref name="entry"/> for eviction; writes only when the epoch moved, so a hot entry's
+    /// cache line stays shared between the receive loops.</summary>
+    private void Touch(Entry entry)
+    {
+        long epoch = Volatile.Read(ref _epoch);
+        if (entry.LastUse != epoch)
+        {
+            entry.LastUse = epoch;
+        }
     }
 
     /// <summary>Under <c>lock (entry)</c>: takes the entry out of the table for good.</summary>
@@ -419,7 +435,8 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
         /// <summary>The weight counted in the table's total for this entry.</summary>
         public long Weight = EntryOverhead;
 
-        /// <summary>Use order for eviction (higher: more recent); written without a lock, approximate by design.</summary>
+        /// <summary>The epoch of the last use, for eviction (higher: more recent); written without a lock, approximate by
+        /// design.</summary>
         public long LastUse;
     }
 
