@@ -14,8 +14,8 @@
 // failures are never remembered as "not found" and back off per key. A lookup is charged to the lookup limit of the
 // client whose query starts it; a query that joins a running lookup causes no traffic and is not charged. The table
 // is bounded by CacheBytes (packet bytes + a fixed overhead per entry), least recently used first; a key evicted and
-// looked up again has no memory of what was served before. The hot path (a fresh or stale hit) takes no lock and
-// allocates nothing while the packet's age in seconds does not change.
+// looked up again has no memory of what was served before. The hot path (a fresh or stale hit) takes no lock, writes
+// nothing shared while no entry is added, and allocates nothing while the packet's age in seconds does not change.
 //
 // The resolve delegate is the network only (the host passes NetworkOnly to a client without a cache): a second
 // cache underneath would serve its own stale copy as if just seen, pkdns's "updates appear one cycle late".
