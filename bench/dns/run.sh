@@ -8,17 +8,18 @@
 # Latency: SLICES slices of SLICE_SECONDS per target at a fixed rate every target sustains (-Q RATE -v), the targets
 # taking turns slice by slice (the order rotating), and p50/p99/p99.9 over every reply of a target's slices. This
 # VM's stalls last a second or more and move a 10-s run's p99 tenfold; short alternating slices spread them over
-# the targets alike, so the pooled percentiles compare the servers rather than the moments they ran at. Each slice's
-# own percentiles go to slices.txt in the logs; the table adds the median of the slices' p99 and in how many slices
-# ours was at or below unbound's (the two ran back to back), which a stall in one slice cannot decide.
+# the targets alike. Each slice's own percentiles go to slices.txt in the logs, and a second table pairs each slice's
+# p99 with unbound's of the same round: the geometric mean of the ratios with its 95% confidence interval, and in how
+# many slices the target was at or below unbound. A second unbound with the same config (the twin) runs in the
+# slices too, as the control: unbound against itself shows how far two equal servers part here.
 # The Pkarr names are N keys published with `pkarr publish` on a private `pkarr testnet` on 127.0.0.1; nothing leaves
 # the machine. Results: the console, bench/dns/logs/<UTC time>/ (ignored) and, with --write, the results block of
 # docs/benchmarks-dns.md. Needs dnsperf, unbound, dig (scripts/setup.sh installs them) and the .NET SDK.
 #
 #   bash bench/dns/run.sh                         # N=100, 3 rounds of 10-s runs, 4 clients; latency at 20000 q/s
-#                                                 # in 30 slices of 2 s per target
+#                                                 # in 60 slices of 2 s per target (about 20 minutes in all)
 #   bash bench/dns/run.sh --write                 # the same, and rewrite the results in docs/benchmarks-dns.md
-#   NAMES=1000 SECONDS_PER_RUN=20 REPEAT=5 RATE=10000 SLICES=60 TTL=300 bash bench/dns/run.sh
+#   NAMES=1000 SECONDS_PER_RUN=20 REPEAT=5 RATE=10000 SLICES=100 TTL=300 bash bench/dns/run.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -29,7 +30,7 @@ repeat="${REPEAT:-3}"
 clients="${CLIENTS:-4}"
 outstanding="${OUTSTANDING:-200}"
 rate="${RATE:-20000}"
-slices="${SLICES:-30}"
+slices="${SLICES:-60}"
 slice_seconds="${SLICE_SECONDS:-2}"
 # The records' TTL, the same for both servers: longer than a run, so that every answer measured comes from a fresh
 # cache entry. With a TTL shorter than the run, the Pkarr packets turn stale mid-run and each one's first query after
@@ -91,17 +92,18 @@ if [ -s "$work/publish.failed" ]; then
   log "publishing failed for $(wc -l <"$work/publish.failed") keys"; cat "$work/publish.err" >&2; exit 1
 fi
 
-unbound_port="$(free_port)"
-cat >"$work/unbound.conf" <<EOF
+# Writes the config of an unbound on 127.0.0.1:$1 serving the local data, as $work/$2.conf.
+unbound_conf() {
+  cat >"$work/$2.conf" <<EOF
 server:
-  interface: 127.0.0.1@$unbound_port
-  port: $unbound_port
+  interface: 127.0.0.1@$1
+  port: $1
   do-ip6: no
   do-daemonize: no
   chroot: ""
   username: ""
   directory: "$work"
-  pidfile: "$work/unbound.pid"
+  pidfile: "$work/$2.pid"
   logfile: ""
   use-syslog: no
   verbosity: 0
@@ -114,10 +116,20 @@ $(cat "$work/local-data.conf")
 remote-control:
   control-enable: no
 EOF
-log "starting unbound on 127.0.0.1:$unbound_port"
-unbound -d -c "$work/unbound.conf" >"$logs/unbound.log" 2>&1 &
-pids+=($!)
-wait_dns "$unbound_port" n0.bench.test
+}
+# The twin, a second unbound with the same config, is the control of the latency slices: unbound against itself shows
+# how far two equal servers' p99s part on this machine, the yardstick for ours against unbound.
+unbound_port="$(free_port)"
+twin_port="$(free_port)"
+while [ "$twin_port" = "$unbound_port" ]; do twin_port="$(free_port)"; done
+for instance in unbound:"$unbound_port" unbound-twin:"$twin_port"; do
+  name="${instance%%:*}"; port="${instance#*:}"
+  unbound_conf "$port" "$name"
+  log "starting $name on 127.0.0.1:$port"
+  unbound -d -c "$work/$name.conf" >"$logs/$name.log" 2>&1 &
+  pids+=($!)
+  wait_dns "$port" n0.bench.test
+done
 
 dns_port="$(free_port)"
 cat >"$work/pkarr-dns.toml" <<EOF
@@ -154,9 +166,10 @@ percentiles() {
 
 results="$logs/results.txt"
 : >"$results"
-labels=(unbound-keys pkarr-cached unbound-icann forwarded-cached)
-ports=("$unbound_port" "$dns_port" "$unbound_port" "$dns_port")
-files=("$work/pkarr.txt" "$work/pkarr.txt" "$work/icann.txt" "$work/icann.txt")
+# The first four targets run in the throughput rounds; the twin's two (the control) run in the latency slices only.
+labels=(unbound-keys pkarr-cached unbound-icann forwarded-cached twin-keys twin-icann)
+ports=("$unbound_port" "$dns_port" "$unbound_port" "$dns_port" "$twin_port" "$twin_port")
+files=("$work/pkarr.txt" "$work/pkarr.txt" "$work/icann.txt" "$work/icann.txt" "$work/pkarr.txt" "$work/icann.txt")
 for round in $(seq "$repeat"); do
   for t in 0 1 2 3; do
     out="$logs/${labels[t]}.$round.throughput.txt"
@@ -166,13 +179,14 @@ for round in $(seq "$repeat"); do
   done
 done
 
-log "latency: $slices slices of $slice_seconds s per target at $rate q/s, the targets taking turns"
-for t in 0 1 2 3; do : >"$work/${labels[t]}.latency.txt"; done
+targets=${#labels[@]}
+log "latency: $slices slices of $slice_seconds s per target at $rate q/s, the $targets targets taking turns"
+for t in $(seq 0 $((targets - 1))); do : >"$work/${labels[t]}.latency.txt"; done
 slice_stats="$logs/slices.txt"   # "slice target p50_ms p99_ms p999_ms replies", one line per slice and target
 : >"$slice_stats"
 for slice in $(seq "$slices"); do
-  for i in 0 1 2 3; do
-    t=$(( (i + slice) % 4 ))   # the order rotates, so no target always runs right after another
+  for i in $(seq 0 $((targets - 1))); do
+    t=$(( (i + slice) % targets ))   # the order rotates, so no target always runs right after another
     dnsperf -s 127.0.0.1 -p "${ports[t]}" -d "${files[t]}" -l "$slice_seconds" -c "$clients" -Q "$rate" -v \
       2>/dev/null | grep '^> ' >"$work/slice.txt" || true
     cat "$work/slice.txt" >>"$work/${labels[t]}.latency.txt"
@@ -182,13 +196,14 @@ for slice in $(seq "$slices"); do
   done
   [ $((slice % 10)) -eq 0 ] && log "latency: $slice of $slices slices"
 done
-for t in 0 1 2 3; do
+for t in $(seq 0 $((targets - 1))); do
   echo "latency ${labels[t]} $(percentiles "$work/${labels[t]}.latency.txt") $(grep -c '^> ' "$work/${labels[t]}.latency.txt")" | tee -a "$results"
 done
 
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (uncommitted changes in src)')"
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), .NET $(dotnet --version), $(unbound -V | head -1 | sed "s/^Version/unbound/"), dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}')"
 table="$(python3 - "$results" "$machine" "$commit" "$stamp" "$names" "$seconds" "$clients" "$outstanding" "$rate" "$repeat" "$slices" "$slice_seconds" "$ttl" "$slice_stats" <<'EOF'
+import math
 import statistics
 import sys
 path, machine, commit, stamp, names, seconds, clients, outstanding, rate, repeat, slices, slice_seconds, ttl, slice_path = sys.argv[1:]
@@ -208,38 +223,53 @@ for label, rounds in runs.items():
     row.update(latency[label])
     row["range"] = f"{min(r['qps'] for r in rounds):.0f}–{max(r['qps'] for r in rounds):.0f}"
     rows[label] = row
-# Each slice's p99 by target: a stall of the VM lands in a few slices and sets the pooled p99 of whichever targets ran
-# then; the median over the slices is the p99 of a typical 2-s stretch, and the paired count says in how many slices
-# (ours and unbound's run one after the other) ours was at or below unbound's.
-per_slice = {}
-for line in open(slice_path):
-    slice_no, label, _p50, p99, _p999, _n = line.split()
-    per_slice.setdefault(label, {})[int(slice_no)] = float(p99)
-ceiling = {"pkarr-cached": "unbound-keys", "forwarded-cached": "unbound-icann"}
+ceiling = {"pkarr-cached": "unbound-keys", "forwarded-cached": "unbound-icann", "twin-keys": "unbound-keys", "twin-icann": "unbound-icann"}
 names_of = {"unbound-keys": "unbound, local-data (the key names)", "pkarr-cached": "pkarr dns, Pkarr names (packet cache)",
-            "unbound-icann": "unbound, local-data (ICANN names)", "forwarded-cached": "pkarr dns, forwarded names (answer cache)"}
+            "unbound-icann": "unbound, local-data (ICANN names)", "forwarded-cached": "pkarr dns, forwarded names (answer cache)",
+            "twin-keys": "unbound's twin (the key names)", "twin-icann": "unbound's twin (ICANN names)"}
 print(f"Run {stamp} at commit {commit}; {machine}.")
 print(f"{names} names (records' TTL {ttl} s); throughput: `dnsperf -l {seconds} -c {clients} -q {outstanding}`, {repeat} rounds, targets interleaved, median round shown; "
-      f"latency: `dnsperf -l {slice_seconds} -c {clients} -Q {rate} -v` in {slices} slices per target, targets taking turns, percentiles over every reply.")
+      f"latency: `dnsperf -l {slice_seconds} -c {clients} -Q {rate} -v` in {slices} slices per target, targets taking turns.")
 print()
-print("| target | qps | qps over the rounds | vs unbound | avg latency (ms) | completed | p50 / p99 / p99.9 at %s q/s (ms) | p99 vs unbound | median slice p99 (ms) | vs unbound | slices ≤ unbound's p99 | replies | NOERROR |" % rate)
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| target | qps | qps over the rounds | vs unbound | avg latency (ms) | completed | p50 / p99 / p99.9 at %s q/s, every reply (ms) | p99 vs unbound | replies | NOERROR |" % rate)
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for label in ["unbound-keys", "pkarr-cached", "unbound-icann", "forwarded-cached"]:
     r = rows[label]
     base = rows.get(ceiling.get(label, ""), None)
     ratio = f"{r['qps'] / base['qps']:.2f}x" if base else "1.00x"
     p99 = f"{r['p99'] / base['p99']:.2f}x" if base and base['p99'] > 0 else "1.00x"
-    mine = per_slice.get(label, {})
-    median = statistics.median(mine.values()) if mine else 0.0
-    theirs = per_slice.get(ceiling.get(label, ""), {})
-    if theirs and mine:
-        base_median = statistics.median(theirs.values())
-        slice_ratio = f"{median / base_median:.2f}x" if base_median > 0 else "-"
-        paired = [n for n in mine if n in theirs]
-        at_or_below = f"{sum(mine[n] <= theirs[n] for n in paired)} of {len(paired)}"
-    else:
-        slice_ratio, at_or_below = "1.00x", "-"
-    print(f"| {names_of[label]} | {r['qps']:.0f} | {r['range']} | {ratio} | {r['avg']:.3f} | {r['completed']}% | {r['p50']:.3f} / {r['p99']:.3f} / {r['p999']:.3f} | {p99} | {median:.3f} | {slice_ratio} | {at_or_below} | {r['replies']} | {r['ok']}% |")
+    print(f"| {names_of[label]} | {r['qps']:.0f} | {r['range']} | {ratio} | {r['avg']:.3f} | {r['completed']}% | {r['p50']:.3f} / {r['p99']:.3f} / {r['p999']:.3f} | {p99} | {r['replies']} | {r['ok']}% |")
+
+# Each slice's p99, paired with unbound's of the same round: a stall of the VM lands in a few slices and sets the
+# pooled p99 of whichever targets ran then, while the paired ratios compare servers that met the same moments. Their
+# geometric mean comes with a 95% confidence interval (Student's t on the log ratios); the twin's row is the control,
+# what the same figures say of unbound against itself.
+per_slice = {}
+for line in open(slice_path):
+    slice_no, label, _p50, p99, _p999, _n = line.split()
+    per_slice.setdefault(label, {})[int(slice_no)] = float(p99)
+
+def t_quantile(df):
+    # The 97.5th percentile of Student's t (Cornish-Fisher expansion about the normal's; within 0.1% from df 10 on).
+    z = statistics.NormalDist().inv_cdf(0.975)
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+print()
+print(f"p99 slice by slice ({slices} slices of {slice_seconds} s per target), each paired with unbound's of the same round:")
+print()
+print("| target | median slice p99, target / unbound (ms) | paired p99 ratio, geometric mean [95% CI] | slices ≤ unbound's p99 |")
+print("|---|---:|---:|---:|")
+for label in ["pkarr-cached", "twin-keys", "forwarded-cached", "twin-icann"]:
+    mine, theirs = per_slice.get(label, {}), per_slice.get(ceiling[label], {})
+    paired = [n for n in sorted(mine) if n in theirs and mine[n] > 0 and theirs[n] > 0]
+    if len(paired) < 3:
+        print(f"| {names_of[label]} | - | - | - |")
+        continue
+    logs = [math.log(mine[n] / theirs[n]) for n in paired]
+    mean, half = statistics.fmean(logs), t_quantile(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    medians = f"{statistics.median(mine[n] for n in paired):.3f} / {statistics.median(theirs[n] for n in paired):.3f}"
+    ratio = f"{math.exp(mean):.2f}x [{math.exp(mean - half):.2f}–{math.exp(mean + half):.2f}]"
+    print(f"| {names_of[label]} | {medians} | {ratio} | {sum(mine[n] <= theirs[n] for n in paired)} of {len(paired)} |")
 EOF
 )"
 printf '\n%s\n' "$table" | tee "$logs/table.md"
