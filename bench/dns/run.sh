@@ -17,7 +17,7 @@
 # docs/benchmarks-dns.md. Needs dnsperf, unbound, dig (scripts/setup.sh installs them) and the .NET SDK.
 #
 #   bash bench/dns/run.sh                         # N=100, 3 rounds of 10-s runs, 4 clients; latency at 20000 q/s
-#                                                 # in 60 slices of 2 s per target (about 20 minutes in all)
+#                                                 # in 60 slices of 2 s per target (about 12 minutes in all here)
 #   bash bench/dns/run.sh --write                 # the same, and rewrite the results in docs/benchmarks-dns.md
 #   NAMES=1000 SECONDS_PER_RUN=20 REPEAT=5 RATE=10000 SLICES=100 TTL=300 bash bench/dns/run.sh
 set -euo pipefail
