@@ -250,7 +250,7 @@ for line in open(slice_path):
     per_slice.setdefault(label, {})[int(slice_no)] = float(p99)
 
 def t_quantile(df):
-    # The 97.5th percentile of Student's t (Cornish-Fisher expansion about the normal's; within 0.1% from df 10 on).
+    # The 97.5th percentile of Student's t (Cornish-Fisher expansion about the normal's; within 0.2% from df 10 on).
     z = statistics.NormalDist().inv_cdf(0.975)
     return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
