@@ -1,10 +1,9 @@
 // The UDP side: blocking receive loops on threads of their own, each on its socket (see DnsListener). Every datagram
-// is copied out of the receive buffer (the handler may keep reading it after the loop has moved on) and handed to the
-// handler; an answer that is ready at once is sent from the loop's thread, out of the loop's send buffer when the
-// handler wrote it there (a cached answer: no allocation), and one that waits (a network lookup, an upstream) is sent
-// by its own task.
+// is handed to the handler in the receive buffer (the handler reads it only during the call); an answer that is ready
+// at once is sent from the loop's thread, out of the loop's send buffer when the handler wrote it there (a cached
+// answer: no allocation, no copy, no shared write), and one that waits (a network lookup, an upstream) is sent by its
+// own task.
 
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Pkarr.DnsServer.Query;
@@ -108,35 +107,34 @@ internal sealed partial class DnsListener
     /// <summary>Starts answering <paramref name="datagram"/>; returns the response when it is ready at once (the common
     /// case: cached packets, refusals), possibly in <paramref name="sendBuffer"/>, else empty (nothing to send, or a task
     /// sends it later).</summary>
+    /// <remarks>The handler reads the query only during the call (it copies what it goes on with), so the datagram is
+    /// handed over in the receive buffer. Only a query that goes on waiting takes a place in the in-flight budget: one
+    /// answered at once holds nothing once the call returns, and counting it would have both loops write one shared
+    /// counter twice per query. The budget is read before the call and taken after it, so the loops may overrun it by
+    /// one query each.</remarks>
     private ReadOnlyMemory<byte> AnswerUdp(ReadOnlyMemory<byte> datagram, byte[] sendBuffer, Socket udp, IPAddress client,
         SocketAddress sender)
     {
-        if (!TryBeginQuery(client))
+        if (!HasRoom(client))
         {
             return ReadOnlyMemory<byte>.Empty;
         }
 
-        byte[] query = ArrayPool<byte>.Shared.Rent(datagram.Length);
-        datagram.Span.CopyTo(query);
-        var pending = StartUdpQuery(query.AsMemory(0, datagram.Length), sendBuffer, new QueryContext(client, DnsTransport.Udp),
-            _stopping.Token);
+        var pending = StartUdpQuery(datagram, sendBuffer, new QueryContext(client, DnsTransport.Udp), _stopping.Token);
         if (!pending.IsCompleted)
         {
             // The loop refills its sender address with the next datagram: the task keeps a copy.
-            _ = CompleteUdpAsync(pending, query, udp, Copy(sender));
+            Interlocked.Increment(ref _inFlight);
+            _ = CompleteUdpAsync(pending, udp, Copy(sender));
             return ReadOnlyMemory<byte>.Empty;
         }
 
-        var response = ResultOf(pending);
-        ArrayPool<byte>.Shared.Return(query);
-        EndQuery();
-        return response;
+        return ResultOf(pending);
     }
 
-    private async Task CompleteUdpAsync(ValueTask<ReadOnlyMemory<byte>> pending, byte[] query, Socket udp, SocketAddress sender)
+    private async Task CompleteUdpAsync(ValueTask<ReadOnlyMemory<byte>> pending, Socket udp, SocketAddress sender)
     {
         var response = await AwaitQueryAsync(pending).ConfigureAwait(false);
-        ArrayPool<byte>.Shared.Return(query);
         // The place is given back before sending, so a client that has its answer finds the budget free again.
         EndQuery();
         if (!response.IsEmpty)

@@ -138,12 +138,25 @@ internal sealed partial class DnsListener : IAsyncDisposable
         }
 
         EndQuery();
+        return Overloaded(client);
+    }
+
+    /// <summary>Whether the in-flight budget has a place left, read without taking it (UDP takes one only for a query
+    /// that goes on waiting); a full budget drops the query, as <see cref="TryBeginQuery"/> does.</summary>
+    private bool HasRoom(IPAddress client)
+    {
+        return Volatile.Read(ref _inFlight) < _options.MaxQueriesInFlight || Overloaded(client);
+    }
+
+    /// <summary>Counts and logs a query dropped for a full budget; false.</summary>
+    private bool Overloaded(IPAddress client)
+    {
         Metrics.Dropped("overload");
         ListenerLog.Overloaded(_logger, client, _options.MaxQueriesInFlight);
         return false;
     }
 
-    /// <summary>Gives back a place of <see cref="TryBeginQuery"/>.</summary>
+    /// <summary>Gives back a place of <see cref="TryBeginQuery"/> (or one a UDP query took).</summary>
     internal void EndQuery()
     {
         if (Interlocked.Decrement(ref _inFlight) == 0 && _stopping.IsCancellationRequested)

@@ -4,6 +4,9 @@
 
 using System.Buffers.Binary;
 using Pkarr.Dns;
+using Pkarr.DnsServer.Answering;
+using Pkarr.DnsServer.Forwarding;
+using Pkarr.DnsServer.Packets;
 
 namespace Pkarr.DnsServer.Query;
 
@@ -56,6 +59,27 @@ internal sealed partial class DnsQueryHandler
         /// <summary>The EDNS DO bit (RFC 3225), echoed in our OPT.</summary>
         public bool DnssecOk { get; set; }
     }
+
+    /// <summary>Where the asynchronous part of the pipeline takes over from the synchronous front.</summary>
+    private enum ResumedStep
+    {
+        /// <summary>From the parse (steps 3–8): no kept response answers the query.</summary>
+        Pipeline,
+
+        /// <summary>REFUSED by the query rate limit; the query is still parsed for the response's question.</summary>
+        Refused,
+
+        /// <summary>From the packet source's answer for a kept Pkarr response's key, which changed since.</summary>
+        Packet,
+
+        /// <summary>From the forwarder's answer to a kept forwarded response's question, which changed since.</summary>
+        Forwarded,
+    }
+
+    /// <summary>What the synchronous front hands on: the step, and the source's answer it asked for already (a
+    /// ValueTask is consumed once, and asking again would count the query twice in the source's metrics).</summary>
+    private readonly record struct Resumed(ResumedStep Step, PkarrNameMatch? Match, ValueTask<PacketLookup> Lookup,
+        ValueTask<ForwardResult> Forwarded);
 
     /// <summary>Parses <paramref name="bytes"/> (at least a header, QR = 0) into <paramref name="request"/>.</summary>
     private static Verdict Parse(ReadOnlySpan<byte> bytes, ref Request request)

@@ -113,31 +113,34 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
     }
 
     /// <inheritdoc/>
-    /// <remarks>A kept response (DnsQueryHandler.Ready.cs) is written before the first await, so
-    /// <paramref name="buffer"/> is only ever written while the caller is still in this call.</remarks>
-    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, Memory<byte> buffer,
+    /// <remarks>Not an async method: a query answered with a kept response (DnsQueryHandler.Ready.cs), the common case,
+    /// is answered here synchronously, without an async state machine, and <paramref name="buffer"/> is written only
+    /// then. Everything else goes on in <see cref="ContinueAsync"/> with a copy of the query, so
+    /// <paramref name="query"/> is read only during this call and a receive loop may hand over its receive buffer.</remarks>
+    public ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, Memory<byte> buffer,
         CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
         if (query.Length < HeaderLength)
         {
             _metrics.Dropped("short");
-            return ReadOnlyMemory<byte>.Empty;
+            return default;
         }
 
-        ushort rawFlags = BinaryPrimitives.ReadUInt16BigEndian(query.Span[2..]);
+        var bytes = query.Span;
+        ushort rawFlags = BinaryPrimitives.ReadUInt16BigEndian(bytes[2..]);
         if ((rawFlags & QrFlag) != 0)
         {
             _metrics.Dropped("response");
-            return ReadOnlyMemory<byte>.Empty;
+            return default;
         }
 
-        var request = new Request(BinaryPrimitives.ReadUInt16BigEndian(query.Span), (ushort)(rawFlags & ~ZFlag));
-        Outcome outcome;
+        var request = new Request(BinaryPrimitives.ReadUInt16BigEndian(bytes), (ushort)(rawFlags & ~ZFlag));
+        var resumed = default(Resumed);
         try
         {
             bool allowed = _limits.TryAcquireQuery(context.Client);
-            if (allowed && FindReady(query.Span, context.Transport, out bool exact) is { } kept)
+            if (allowed && FindReady(bytes, context.Transport, out bool exact) is { } kept)
             {
                 // The query is one answered before: the source is asked what the pipeline would ask it, and the kept
                 // response is sent when nothing changed; otherwise the pipeline goes on from that answer, with the
@@ -147,42 +150,77 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                 {
                     if (StillAnswers(kept, AskPacket(match, context, cancellationToken), out var lookup))
                     {
-                        return Reuse(kept, request.Id, query.Span, exact, buffer, context, started);
+                        return new ValueTask<ReadOnlyMemory<byte>>(Reuse(kept, request.Id, bytes, exact, buffer, context, started));
                     }
 
                     if (!exact)
                     {
-                        Reread(query.Span, ref request);
+                        Reread(bytes, ref request);
                         match = _matcher.Match(request.Question!.Name);
                     }
 
-                    outcome = await AnswerPkarrAsync(match, request, context, lookup, cancellationToken).ConfigureAwait(false);
+                    resumed = new Resumed(ResumedStep.Packet, match, lookup, default);
                 }
                 else
                 {
                     if (StillAnswers(kept, AskUpstream(request.Question!, request, cancellationToken), out var forwarded))
                     {
-                        return Reuse(kept, request.Id, query.Span, exact, buffer, context, started);
+                        return new ValueTask<ReadOnlyMemory<byte>>(Reuse(kept, request.Id, bytes, exact, buffer, context, started));
                     }
 
                     if (!exact)
                     {
-                        Reread(query.Span, ref request);
+                        Reread(bytes, ref request);
                     }
 
-                    outcome = await AnswerForwardedAsync(request, context, forwarded, cancellationToken).ConfigureAwait(false);
+                    resumed = new Resumed(ResumedStep.Forwarded, null, default, forwarded);
                 }
             }
             else
             {
-                var verdict = Parse(query.Span, ref request);
-                if (!allowed)
-                {
-                    _metrics.RateLimited("query");
-                    outcome = Outcome.Bare(Rcode.Refused, "refused");
-                }
-                else
-                {
+                resumed = new Resumed(allowed ? ResumedStep.Pipeline : ResumedStep.Refused, null, default, default);
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogAnswerFailed(_logger, request.Question?.Name, request.Question?.Type, exception);
+            return new ValueTask<ReadOnlyMemory<byte>>(Finish(bytes, context, request, Outcome.Bare(Rcode.ServerFailure, "error"), started));
+        }
+        catch (OperationCanceledException)
+        {
+            return ValueTask.FromCanceled<ReadOnlyMemory<byte>>(cancellationToken);
+        }
+
+        return ContinueAsync(query.ToArray(), context, request, resumed, started, cancellationToken);
+    }
+
+    /// <summary>The rest of the pipeline for a query <see cref="HandleAsync(ReadOnlyMemory{byte}, QueryContext,
+    /// Memory{byte}, CancellationToken)"/> could not answer with a kept response: from the answer it already asked
+    /// for (<paramref name="resumed"/>), or from the parse.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>> ContinueAsync(byte[] query, QueryContext context, Request request, Resumed resumed,
+        long started, CancellationToken cancellationToken)
+    {
+        Outcome outcome;
+        try
+        {
+            switch (resumed.Step)
+            {
+                case ResumedStep.Packet:
+                    outcome = await AnswerPkarrAsync(resumed.Match!, request, context, resumed.Lookup, cancellationToken)
+                        .ConfigureAwait(false);
+                    break;
+                case ResumedStep.Forwarded:
+                    outcome = await AnswerForwardedAsync(request, context, resumed.Forwarded, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    var verdict = Parse(query, ref request);
+                    if (resumed.Step == ResumedStep.Refused)
+                    {
+                        _metrics.RateLimited("query");
+                        outcome = Outcome.Bare(Rcode.Refused, "refused");
+                        break;
+                    }
+
                     outcome = verdict switch
                     {
                         Verdict.Query => await AnswerAsync(request, context, cancellationToken).ConfigureAwait(false),
@@ -190,7 +228,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                         Verdict.BadVersion => Outcome.Bare(Rcode.BadVersion, "formerr"),
                         _ => Outcome.Bare(Rcode.FormatError, "formerr"),
                     };
-                }
+                    break;
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -199,12 +237,19 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
             outcome = Outcome.Bare(Rcode.ServerFailure, "error");
         }
 
+        return Finish(query, context, request, outcome, started);
+    }
+
+    /// <summary>The response to <paramref name="outcome"/> (step 8), kept for the next such query when it may be, and
+    /// counted.</summary>
+    private byte[] Finish(ReadOnlySpan<byte> query, QueryContext context, in Request request, in Outcome outcome, long started)
+    {
         byte[] response;
         int rcode;
         try
         {
             response = Respond(request, outcome, context.Transport, out rcode);
-            KeepReady(query.Span, context.Transport, request, outcome, response, rcode);
+            KeepReady(query, context.Transport, request, outcome, response, rcode);
         }
         catch (Exception exception)
         {

@@ -41,9 +41,10 @@ internal interface IDnsQueryHandler
     /// does, returning the response's bytes (empty: nothing to send). A response ready at once may be written into
     /// <paramref name="buffer"/> (the caller's, reused for its next query) and returned as a slice of it; that happens
     /// only before this call returns, so a result that completes later never points into the buffer. A UDP receive
-    /// loop passes its send buffer, so a cached answer costs no allocation.
+    /// loop passes its send buffer, so a cached answer costs no allocation. <paramref name="query"/> too is read only
+    /// before this call returns (what goes on waiting works on a copy), so a receive loop hands over its receive buffer.
     /// </summary>
     async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> query, QueryContext context, Memory<byte> buffer,
         CancellationToken cancellationToken)
-        => await HandleAsync(query, context, cancellationToken).ConfigureAwait(false) ?? ReadOnlyMemory<byte>.Empty;
+        => await HandleAsync(query.ToArray(), context, cancellationToken).ConfigureAwait(false) ?? ReadOnlyMemory<byte>.Empty;
 }

@@ -97,6 +97,37 @@ public sealed class DnsQueryHandlerReadyTests
     }
 
     [Fact]
+    public async Task A_query_that_waits_is_answered_and_kept_from_its_own_bytes_when_the_caller_reuses_its_buffer()
+    {
+        // A receive loop hands over its receive buffer and refills it with the next datagram as soon as the call
+        // returns: what goes on waiting must work on a copy.
+        var harness = Harness();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Packets.Gate = gate;
+        byte[] query = QueryBytes(Www, RecordType.A, id: 0x0101);
+        byte[] received = new byte[512];
+        query.CopyTo(received, 0);
+        byte[] sendBuffer = new byte[65535];
+
+        var pending = harness.Handler.HandleAsync(received.AsMemory(0, query.Length), new QueryContext(QueryHarness.Client, DnsTransport.Udp),
+            sendBuffer, CancellationToken.None);
+        Assert.False(pending.IsCompleted);
+        byte[] next = QueryBytes("example.com", RecordType.TXT, id: 0x0202);
+        received.AsSpan().Fill(0xFF);
+        next.CopyTo(received, 0);
+        gate.SetResult();
+        byte[] response = (await pending).ToArray();
+
+        harness.Packets.Gate = null;
+        var expected = new QueryHarness();
+        expected.Packets.Publish(Signer, A(Www, "192.0.2.7"), Record(Www, new TxtData("hello")), A($"big.{K}", "192.0.2.8"));
+        Assert.Equal(expected.Raw(query, DnsTransport.Udp), response);
+        var (again, kept) = AskWithBuffer(harness, WithId(query, 0x0303));
+        Assert.True(kept);
+        Assert.Equal(WithId(response, 0x0303), again);
+    }
+
+    [Fact]
     public void The_source_is_asked_for_every_query_and_each_is_counted()
     {
         var harness = Harness();

@@ -23,6 +23,9 @@ internal sealed class FakePacketSource : IPacketSource
     /// <summary>When set, every lookup throws it (a bug in the source).</summary>
     public Exception? Throw { get; set; }
 
+    /// <summary>When set, every lookup waits for it before answering (a network lookup).</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
     public void Publish(Keypair signer, params ResourceRecord[] records)
         => _lookups[signer.PublicKey] = new PacketLookup(PacketStatus.Found, PacketZone.Create(Raw(signer, records)), 0);
 
@@ -37,7 +40,14 @@ internal sealed class FakePacketSource : IPacketSource
             throw Throw;
         }
 
-        return ValueTask.FromResult(_lookups.GetValueOrDefault(key, PacketLookup.NotFound));
+        var lookup = _lookups.GetValueOrDefault(key, PacketLookup.NotFound);
+        return Gate is { } gate ? AfterAsync(gate.Task, lookup) : ValueTask.FromResult(lookup);
+    }
+
+    private static async ValueTask<PacketLookup> AfterAsync(Task gate, PacketLookup lookup)
+    {
+        await gate;
+        return lookup;
     }
 }
 
