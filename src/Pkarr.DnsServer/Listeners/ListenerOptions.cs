@@ -19,8 +19,9 @@ internal sealed class ListenerOptions
     /// BIND and Unbound use a few seconds to tens of seconds).</summary>
     public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>UDP and TCP queries being answered at once; beyond, queries are dropped (counted as "overload").
-    /// Default 4096: a slow network lookup takes seconds, so this is what a busy server has waiting at once.</summary>
+    /// <summary>UDP and TCP queries being answered at once; beyond, queries are dropped (counted as "overload"). A UDP
+    /// query answered on the spot (a cached answer) does not count: it holds nothing once sent. Default 4096: a slow
+    /// network lookup takes seconds, so this is what a busy server has waiting at once.</summary>
     public int MaxQueriesInFlight { get; init; } = 4096;
 
     /// <summary>Queries of one TCP connection being answered at once (pipelining, RFC 7766 §6.2.1.1); beyond, the
