@@ -144,9 +144,7 @@ internal sealed partial class DnsListener : IAsyncDisposable
     /// <summary>Whether the in-flight budget has a place left, read without taking it (UDP takes one only for a query
     /// that goes on waiting); a full budget drops the query, as <see cref="TryBeginQuery"/> does.</summary>
     private bool HasRoom(IPAddress client)
-    {
-        return Volatile.Read(ref _inFlight) < _options.MaxQueriesInFlight || Overloaded(client);
-    }
+        => Volatile.Read(ref _inFlight) < _options.MaxQueriesInFlight || Overloaded(client);
 
     /// <summary>Counts and logs a query dropped for a full budget; false.</summary>
     private bool Overloaded(IPAddress client)
