@@ -6,9 +6,9 @@
 # Throughput: REPEAT rounds, the targets interleaved, each a run of dnsperf -l SECONDS -c CLIENTS -q OUTSTANDING (no
 # rate cap: qps and average latency); the table shows each target's median round.
 # Latency: SLICES slices of SLICE_SECONDS per target at a fixed rate every target sustains (-Q RATE -v), the targets
-# taking turns slice by slice (the order rotating), and p50/p99/p99.9 over every reply of a target's slices. This
-# VM's stalls last a second or more and move a 10-s run's p99 tenfold; short alternating slices spread them over
-# the targets alike. Each slice's own percentiles go to slices.txt in the logs, and a second table pairs each slice's
+# taking turns slice by slice (in a random order each round), and p50/p99/p99.9 over every reply of a target's
+# slices. This VM's stalls last a second or more and move a 10-s run's p99 tenfold; short alternating slices spread
+# them over the targets alike. Each slice's own percentiles go to slices.txt in the logs, and a second table pairs each slice's
 # p99 with unbound's of the same round: the geometric mean of the ratios with its 95% confidence interval, and in how
 # many slices the target was at or below unbound. A second unbound with the same config (the twin) runs in the
 # slices too, as the control: unbound against itself shows how far two equal servers part here.
@@ -184,9 +184,15 @@ log "latency: $slices slices of $slice_seconds s per target at $rate q/s, the $t
 for t in $(seq 0 $((targets - 1))); do : >"$work/${labels[t]}.latency.txt"; done
 slice_stats="$logs/slices.txt"   # "slice target p50_ms p99_ms p999_ms replies", one line per slice and target
 : >"$slice_stats"
+# Each round runs the targets in a new random order (seeded, so a rerun has the same orders). A server's p99 in a slice
+# depends on how long it sat idle before (longer idle, colder caches: ours suffers more than unbound's) and on what ran
+# just before; a fixed cyclic order gives each target the same predecessor and the same idle time in every round.
+mapfile -t orders < <(python3 -c 'import random, sys
+r = random.Random(13)
+for _ in range(int(sys.argv[1])):
+    order = list(range(int(sys.argv[2]))); r.shuffle(order); print(" ".join(map(str, order)))' "$slices" "$targets")
 for slice in $(seq "$slices"); do
-  for i in $(seq 0 $((targets - 1))); do
-    t=$(( (i + slice) % targets ))   # the order rotates, so no target always runs right after another
+  for t in ${orders[slice - 1]}; do
     dnsperf -s 127.0.0.1 -p "${ports[t]}" -d "${files[t]}" -l "$slice_seconds" -c "$clients" -Q "$rate" -v \
       2>/dev/null | grep '^> ' >"$work/slice.txt" || true
     cat "$work/slice.txt" >>"$work/${labels[t]}.latency.txt"
@@ -229,7 +235,7 @@ names_of = {"unbound-keys": "unbound, local-data (the key names)", "pkarr-cached
             "twin-keys": "unbound's twin (the key names)", "twin-icann": "unbound's twin (ICANN names)"}
 print(f"Run {stamp} at commit {commit}; {machine}.")
 print(f"{names} names (records' TTL {ttl} s); throughput: `dnsperf -l {seconds} -c {clients} -q {outstanding}`, {repeat} rounds, targets interleaved, median round shown; "
-      f"latency: `dnsperf -l {slice_seconds} -c {clients} -Q {rate} -v` in {slices} slices per target, targets taking turns.")
+      f"latency: `dnsperf -l {slice_seconds} -c {clients} -Q {rate} -v` in {slices} slices per target, targets taking turns in a random order.")
 print()
 print("| target | qps | qps over the rounds | vs unbound | avg latency (ms) | completed | p50 / p99 / p99.9 at %s q/s, every reply (ms) | p99 vs unbound | replies | NOERROR |" % rate)
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
