@@ -10,6 +10,9 @@ internal sealed class MetricsRecorder : IDisposable
     private readonly MeterListener _listener = new();
     private readonly List<(string Instrument, double Value, Dictionary<string, string?> Tags)> _measurements = [];
 
+    // What the observable instruments (counters whose totals the metrics keep themselves) reported when last asked.
+    private readonly List<(string Instrument, double Value, Dictionary<string, string?> Tags)> _observed = [];
+
     public MetricsRecorder(DnsMetrics metrics)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -25,10 +28,11 @@ internal sealed class MetricsRecorder : IDisposable
     }
 
     /// <summary>The sum of the measurements of <paramref name="instrument"/> whose tags include all of <paramref name="tags"/>
-    /// ("key=value").</summary>
+    /// ("key=value"); for an observable counter, of its totals now.</summary>
     public double Sum(string instrument, params string[] tags) => Matching(instrument, tags).Sum(m => m.Value);
 
-    /// <summary>How many measurements of <paramref name="instrument"/> carry all of <paramref name="tags"/>.</summary>
+    /// <summary>How many measurements of <paramref name="instrument"/> carry all of <paramref name="tags"/>; for an
+    /// observable counter, how many of its tag sets.</summary>
     public int Count(string instrument, params string[] tags) => Matching(instrument, tags).Count();
 
     public void Dispose() => _listener.Dispose();
@@ -37,7 +41,9 @@ internal sealed class MetricsRecorder : IDisposable
     {
         lock (_measurements)
         {
-            return _measurements
+            _observed.Clear();
+            _listener.RecordObservableInstruments();
+            return _measurements.Concat(_observed)
                 .Where(m => m.Instrument == instrument && tags.All(t => m.Tags.GetValueOrDefault(t[..t.IndexOf('=')]) == t[(t.IndexOf('=') + 1)..]))
                 .ToList();
         }
@@ -53,7 +59,7 @@ internal sealed class MetricsRecorder : IDisposable
 
         lock (_measurements)
         {
-            _measurements.Add((instrument.Name, value, byKey));
+            (instrument.IsObservable ? _observed : _measurements).Add((instrument.Name, value, byKey));
         }
     }
 }

@@ -27,11 +27,11 @@ internal sealed partial class UpstreamForwarder
         var key = new ForwardKey(question.Name, question.Type, question.Class, flags, server);
         if (_cache is not null && _cache.TryGet(key, out var cached))
         {
-            _metrics.ForwardCache("hit");
+            _metrics.ForwardCache(hit: true);
             return cached;
         }
 
-        _metrics.ForwardCache("miss");
+        _metrics.ForwardCache(hit: false);
         if (_disposed.IsCancellationRequested)
         {
             return ForwardResult.Failed;

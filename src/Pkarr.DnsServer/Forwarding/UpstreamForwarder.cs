@@ -97,11 +97,11 @@ internal sealed partial class UpstreamForwarder : IDnsForwarder, IDisposable
         var key = new ForwardKey(question.Name, question.Type, question.Class, flags);
         if (_cache is not null && _cache.TryGet(key, out var cached))
         {
-            _metrics.ForwardCache("hit");
+            _metrics.ForwardCache(hit: true);
             return ValueTask.FromResult(cached);
         }
 
-        _metrics.ForwardCache("miss");
+        _metrics.ForwardCache(hit: false);
         if (_upstreams.Length == 0 || _disposed.IsCancellationRequested)
         {
             return ValueTask.FromResult(ForwardResult.Failed);

@@ -1,40 +1,63 @@
 // The DNS server's instruments (System.Diagnostics.Metrics, meter "Pkarr.DnsServer"), exported at /metrics on the
 // DoH listener in the Prometheus text format, as the relay's. Every part of the server counts through this one class,
-// so names, units and tag values stay consistent.
+// so names, units and tag values stay consistent. The counts that every query makes (queries, packet and forward cache
+// results) are kept in StripedCounts and reported by observable counters; the rest are ordinary instruments.
 
 using System.Diagnostics.Metrics;
 using Pkarr.DnsServer.Query;
 
 namespace Pkarr.DnsServer.Metrics;
 
+/// <summary>What <see cref="DnsMetrics.PacketCache"/> counts: how the packet source answered.</summary>
+internal enum PacketCacheResult : byte
+{
+    /// <summary>A packet or "not found" within its freshness.</summary>
+    Fresh,
+
+    /// <summary>A packet past its freshness, served while a refresh runs.</summary>
+    Stale,
+
+    /// <summary>Nothing usable held: a lookup, or a failure still backing off.</summary>
+    Miss,
+}
+
 internal sealed class DnsMetrics : IDisposable
 {
     public const string MeterName = "Pkarr.DnsServer";
 
+    private static readonly string[] Transports = ["udp", "tcp", "https"];
+    private static readonly string[] Kinds = ["pkarr", "forwarded", "invalid", "refused", "formerr", "notimp", "error"];
+    private static readonly string[] PacketCacheResults = ["fresh", "stale", "miss"];
+    private static readonly string[] ForwardCacheResults = ["hit", "miss"];
+
+    // RCODEs 0–16 (16 is BADVERS, the largest the server sends: upstream answers carry their 4-bit RCODE) and "other".
+    private const int Rcodes = 18;
+
     private readonly Meter _meter = new(MeterName, typeof(DnsMetrics).Assembly.GetName().Version?.ToString());
-    private readonly Counter<long> _queries;
+    private readonly StripedCounts _queries = new(Transports.Length * Kinds.Length * Rcodes);
+    private readonly StripedCounts _packetCache = new(PacketCacheResults.Length);
+    private readonly StripedCounts _forwardCache = new(ForwardCacheResults.Length);
     private readonly Counter<long> _rateLimited;
     private readonly Counter<long> _lookups;
-    private readonly Counter<long> _packetCache;
-    private readonly Counter<long> _forwardCache;
     private readonly Counter<long> _upstream;
     private readonly Counter<long> _dropped;
     private readonly Histogram<double> _duration;
 
     public DnsMetrics()
     {
-        _queries = _meter.CreateCounter<long>("pkarr.dns.queries", "{query}",
-            "Queries answered, by transport (udp, tcp, https), kind (pkarr, forwarded, invalid) and rcode");
+        _meter.CreateObservableCounter("pkarr.dns.queries", ObserveQueries, "{query}",
+            "Queries answered, by transport (udp, tcp, https), kind (pkarr, forwarded, invalid, refused, formerr, notimp, "
+            + "error) and rcode");
         _duration = _meter.CreateHistogram<double>("pkarr.dns.query.duration", "s",
             "Time from a query's arrival to its response, by transport and kind");
         _rateLimited = _meter.CreateCounter<long>("pkarr.dns.rate_limited", "{query}",
             "Queries refused by a rate limit (limit=query, lookup)");
         _lookups = _meter.CreateCounter<long>("pkarr.dns.lookups", "{lookup}",
             "Network lookups of keys, by outcome (found, not_found, failed, timeout)");
-        _packetCache = _meter.CreateCounter<long>("pkarr.dns.packet_cache", "{lookup}",
-            "Packet requests by result (fresh, stale, miss)");
-        _forwardCache = _meter.CreateCounter<long>("pkarr.dns.forward_cache", "{lookup}",
-            "Forwarded questions by cache result (hit, miss)");
+        _meter.CreateObservableCounter("pkarr.dns.packet_cache", () => Observe(_packetCache, "result", PacketCacheResults),
+            "{lookup}", "Packet requests by result (fresh, stale, miss)");
+        _meter.CreateObservableCounter("pkarr.dns.forward_cache", () => Observe(_forwardCache, "result", ForwardCacheResults),
+            "{lookup}", "Forwarded questions by cache result (hit, miss)");
         _upstream = _meter.CreateCounter<long>("pkarr.dns.upstream", "{query}",
             "Upstream queries by outcome (answered, timeout, truncated, mismatched, failed)");
         _dropped = _meter.CreateCounter<long>("pkarr.dns.dropped", "{message}",
@@ -45,12 +68,13 @@ internal sealed class DnsMetrics : IDisposable
     internal Meter Meter => _meter;
 
     /// <summary>A query was answered.</summary>
-    public void Query(DnsTransport transport, string kind, int rcode, TimeSpan elapsed)
+    public void Query(DnsTransport transport, QueryKind kind, int rcode, TimeSpan elapsed)
     {
-        var transportTag = new KeyValuePair<string, object?>("transport", TransportName(transport));
-        var kindTag = new KeyValuePair<string, object?>("kind", kind);
-        _queries.Add(1, transportTag, kindTag, new KeyValuePair<string, object?>("rcode", RcodeName(rcode)));
-        _duration.Record(elapsed.TotalSeconds, transportTag, kindTag);
+        int rcodeCell = rcode is >= 0 and < Rcodes - 1 ? rcode : Rcodes - 1;
+        _queries.Increment((((int)transport * Kinds.Length) + (int)kind) * Rcodes + rcodeCell);
+        _duration.Record(elapsed.TotalSeconds,
+            new KeyValuePair<string, object?>("transport", Transports[(int)transport]),
+            new KeyValuePair<string, object?>("kind", Kinds[(int)kind]));
     }
 
     /// <summary>A query was refused by a limit: "query" or "lookup".</summary>
@@ -59,11 +83,11 @@ internal sealed class DnsMetrics : IDisposable
     /// <summary>A network lookup ended: "found", "not_found", "failed" or "timeout".</summary>
     public void Lookup(string outcome) => _lookups.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
-    /// <summary>A packet was asked for: "fresh", "stale" or "miss".</summary>
-    public void PacketCache(string result) => _packetCache.Add(1, new KeyValuePair<string, object?>("result", result));
+    /// <summary>A packet was asked for.</summary>
+    public void PacketCache(PacketCacheResult result) => _packetCache.Increment((int)result);
 
-    /// <summary>A forwarded question was looked up in the cache: "hit" or "miss".</summary>
-    public void ForwardCache(string result) => _forwardCache.Add(1, new KeyValuePair<string, object?>("result", result));
+    /// <summary>A forwarded question was looked up in the cache.</summary>
+    public void ForwardCache(bool hit) => _forwardCache.Increment(hit ? 0 : 1);
 
     /// <summary>An upstream query ended: "answered", "timeout", "truncated", "mismatched" or "failed".</summary>
     public void Upstream(string outcome) => _upstream.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
@@ -73,12 +97,37 @@ internal sealed class DnsMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private static string TransportName(DnsTransport transport) => transport switch
+    /// <summary>The query counts, one measurement per tag set counted at least once.</summary>
+    private IEnumerable<Measurement<long>> ObserveQueries()
     {
-        DnsTransport.Udp => "udp",
-        DnsTransport.Tcp => "tcp",
-        _ => "https",
-    };
+        for (int cell = 0; cell < _queries.Count; cell++)
+        {
+            long total = _queries.Total(cell);
+            if (total > 0)
+            {
+                int rcode = cell % Rcodes;
+                int kind = cell / Rcodes % Kinds.Length;
+                int transport = cell / Rcodes / Kinds.Length;
+                yield return new Measurement<long>(total,
+                    new KeyValuePair<string, object?>("transport", Transports[transport]),
+                    new KeyValuePair<string, object?>("kind", Kinds[kind]),
+                    new KeyValuePair<string, object?>("rcode", RcodeName(rcode)));
+            }
+        }
+    }
+
+    /// <summary>The counts of <paramref name="counts"/>, tagged <paramref name="tag"/> = the counter's name.</summary>
+    private static IEnumerable<Measurement<long>> Observe(StripedCounts counts, string tag, string[] names)
+    {
+        for (int cell = 0; cell < counts.Count; cell++)
+        {
+            long total = counts.Total(cell);
+            if (total > 0)
+            {
+                yield return new Measurement<long>(total, new KeyValuePair<string, object?>(tag, names[cell]));
+            }
+        }
+    }
 
     private static string RcodeName(int rcode) => rcode switch
     {
@@ -89,6 +138,7 @@ internal sealed class DnsMetrics : IDisposable
         4 => "NOTIMP",
         5 => "REFUSED",
         16 => "BADVERS",
+        Rcodes - 1 => "other",
         _ => rcode.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -142,7 +142,7 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
                     answer = PacketLookup.Failed;
                     if (now < held.RefreshAt)
                     {
-                        _metrics.PacketCache("miss");
+                        _metrics.PacketCache(PacketCacheResult.Miss);
                         return true;
                     }
 
@@ -151,15 +151,15 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
 
                 bool fresh = age < held.Ttl;
                 refresh = !fresh && now >= held.RefreshAt;
-                _metrics.PacketCache(fresh ? "fresh" : "stale");
+                _metrics.PacketCache(fresh ? PacketCacheResult.Fresh : PacketCacheResult.Stale);
                 answer = held.Found(age);
                 return true;
             case HeldKind.NotFound when now < held.RefreshAt:
-                _metrics.PacketCache("fresh");
+                _metrics.PacketCache(PacketCacheResult.Fresh);
                 answer = PacketLookup.NotFound;
                 return true;
             case HeldKind.Failed when now < held.RefreshAt:
-                _metrics.PacketCache("miss");
+                _metrics.PacketCache(PacketCacheResult.Miss);
                 answer = PacketLookup.Failed;
                 return true;
             default:
@@ -209,7 +209,7 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
                             Remove(entry);
                         }
 
-                        _metrics.PacketCache("miss");
+                        _metrics.PacketCache(PacketCacheResult.Miss);
                         return refusal;
                     }
 
@@ -240,7 +240,7 @@ internal sealed partial class PkarrPacketSource : IPacketSource, IDisposable
             return PacketLookup.Failed;
         }
 
-        _metrics.PacketCache("miss");
+        _metrics.PacketCache(PacketCacheResult.Miss);
         try
         {
             return await flight.Done.Task.WaitAsync(_options.LookupTimeout, _time, cancellationToken).ConfigureAwait(false);

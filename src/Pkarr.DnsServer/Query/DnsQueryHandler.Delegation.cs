@@ -31,6 +31,7 @@ using System.Net;
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
 using Pkarr.DnsServer.Forwarding;
+using Pkarr.DnsServer.Metrics;
 using Pkarr.DnsServer.Packets;
 
 namespace Pkarr.DnsServer.Query;
@@ -79,7 +80,7 @@ internal sealed partial class DnsQueryHandler
         var match = _matcher.Match(atCut.Name);
         if (match.Kind != PkarrNameKind.Pkarr || NsOwner(referral.Authorities) is not { } cut)
         {
-            return Outcome.Bare(Rcode.ServerFailure, "pkarr");
+            return Outcome.Bare(Rcode.ServerFailure, QueryKind.Pkarr);
         }
 
         var suffix = match.Suffix;
@@ -92,14 +93,14 @@ internal sealed partial class DnsQueryHandler
         {
             if (++recursion.Steps > _options.MaxRecursionDepth)
             {
-                return Outcome.Bare(Rcode.ServerFailure, "pkarr");
+                return Outcome.Bare(Rcode.ServerFailure, QueryKind.Pkarr);
             }
 
             var servers = new Servers(this, authorities, glue, request, context, recursion, seen, cancellationToken);
             var response = await AskAnyAsync(servers, asked, cutLabels, request, recursion, cancellationToken).ConfigureAwait(false);
             if (response is null)
             {
-                return Outcome.Bare(Rcode.ServerFailure, "pkarr");
+                return Outcome.Bare(Rcode.ServerFailure, QueryKind.Pkarr);
             }
 
             if (IsReferral(response) && NsOwner(response.Authorities) is { } deeper)
@@ -112,7 +113,7 @@ internal sealed partial class DnsQueryHandler
             }
 
             var answers = WithSuffix(response.Answers, suffix);
-            return new Outcome(response.Flags & 0xF, "pkarr")
+            return new Outcome(response.Flags & 0xF, QueryKind.Pkarr)
             {
                 Authoritative = referral.Authoritative,
                 Answers = referral.Answers.Count == 0 ? answers : [.. referral.Answers, .. answers],
@@ -399,7 +400,7 @@ internal sealed partial class DnsQueryHandler
         {
             PkarrNameKind.Pkarr => await LookupOrDelegateAsync(match, question, request, context, recursion, cancellationToken).ConfigureAwait(false),
             PkarrNameKind.NotPkarr when _forwarder.HasUpstreams => await ForwardAsync(question, request, cancellationToken).ConfigureAwait(false),
-            _ => Outcome.Bare(Rcode.NameError, "pkarr"),
+            _ => Outcome.Bare(Rcode.NameError, QueryKind.Pkarr),
         };
         if (outcome.Rcode != Rcode.NoError)
         {

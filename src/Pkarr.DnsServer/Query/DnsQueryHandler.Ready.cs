@@ -48,6 +48,7 @@ using System.Buffers.Binary;
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
 using Pkarr.DnsServer.Forwarding;
+using Pkarr.DnsServer.Metrics;
 using Pkarr.DnsServer.Packets;
 
 namespace Pkarr.DnsServer.Query;
@@ -432,7 +433,7 @@ internal sealed partial class DnsQueryHandler
 
     /// <summary>A kept response and what it was made from.</summary>
     private sealed class ReadyAnswer(DnsTransport transport, byte[] query, int nameLength, CaseCheck[]? caseChecks,
-        Request request, string kind, int rcode, PkarrNameMatch? match, object source, bool hasUpstreams, byte[] response)
+        Request request, QueryKind kind, int rcode, PkarrNameMatch? match, object source, bool hasUpstreams, byte[] response)
     {
         /// <summary>The transport the query came on (it decides the size rules).</summary>
         public DnsTransport Transport { get; } = transport;
@@ -450,7 +451,7 @@ internal sealed partial class DnsQueryHandler
         public Request Request { get; } = request;
 
         /// <summary>The metrics kind of the answer.</summary>
-        public string Kind { get; } = kind;
+        public QueryKind Kind { get; } = kind;
 
         /// <summary>The RCODE sent.</summary>
         public int Rcode { get; } = rcode;

@@ -14,6 +14,7 @@
 using System.Buffers;
 using Pkarr.Dns;
 using Pkarr.DnsServer.Answering;
+using Pkarr.DnsServer.Metrics;
 
 namespace Pkarr.DnsServer.Query;
 
@@ -27,12 +28,12 @@ internal sealed partial class DnsQueryHandler
 
     /// <summary>What a query's answer is, before it becomes a message.</summary>
     /// <param name="rcode">The (possibly extended) RCODE.</param>
-    /// <param name="kind">The metrics kind: pkarr, forwarded, invalid, refused, formerr, notimp or error.</param>
-    private readonly struct Outcome(int rcode, string kind)
+    /// <param name="kind">The metrics kind.</param>
+    private readonly struct Outcome(int rcode, QueryKind kind)
     {
         public int Rcode { get; } = rcode;
 
-        public string Kind { get; } = kind;
+        public QueryKind Kind { get; } = kind;
 
         public bool Authoritative { get; init; }
 
@@ -59,7 +60,7 @@ internal sealed partial class DnsQueryHandler
         /// <summary>The query name split around its key, with <see cref="Source"/> for a Pkarr answer.</summary>
         public PkarrNameMatch? Match { get; init; }
 
-        public static Outcome Bare(int rcode, string kind) => new(rcode, kind);
+        public static Outcome Bare(int rcode, QueryKind kind) => new(rcode, kind);
     }
 
     /// <summary>The response bytes, sized for <paramref name="transport"/>; <paramref name="rcode"/> is what was sent.</summary>

@@ -184,7 +184,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogAnswerFailed(_logger, request.Question?.Name, request.Question?.Type, exception);
-            return new ValueTask<ReadOnlyMemory<byte>>(Finish(bytes, context, request, Outcome.Bare(Rcode.ServerFailure, "error"), started));
+            return new ValueTask<ReadOnlyMemory<byte>>(Finish(bytes, context, request, Outcome.Bare(Rcode.ServerFailure, QueryKind.Error), started));
         }
         catch (OperationCanceledException)
         {
@@ -217,16 +217,16 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                     if (resumed.Step == ResumedStep.Refused)
                     {
                         _metrics.RateLimited("query");
-                        outcome = Outcome.Bare(Rcode.Refused, "refused");
+                        outcome = Outcome.Bare(Rcode.Refused, QueryKind.Refused);
                         break;
                     }
 
                     outcome = verdict switch
                     {
                         Verdict.Query => await AnswerAsync(request, context, cancellationToken).ConfigureAwait(false),
-                        Verdict.NotImplemented => Outcome.Bare(Rcode.NotImplemented, "notimp"),
-                        Verdict.BadVersion => Outcome.Bare(Rcode.BadVersion, "formerr"),
-                        _ => Outcome.Bare(Rcode.FormatError, "formerr"),
+                        Verdict.NotImplemented => Outcome.Bare(Rcode.NotImplemented, QueryKind.Notimp),
+                        Verdict.BadVersion => Outcome.Bare(Rcode.BadVersion, QueryKind.Formerr),
+                        _ => Outcome.Bare(Rcode.FormatError, QueryKind.Formerr),
                     };
                     break;
             }
@@ -234,7 +234,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogAnswerFailed(_logger, request.Question?.Name, request.Question?.Type, exception);
-            outcome = Outcome.Bare(Rcode.ServerFailure, "error");
+            outcome = Outcome.Bare(Rcode.ServerFailure, QueryKind.Error);
         }
 
         return Finish(query, context, request, outcome, started);
@@ -272,12 +272,12 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         if (question.Class is not (DnsClass.IN or DnsClass.ANY) || type is Axfr or Ixfr
             || (type == Any && _options.AnyQueries == AnyQueryMode.Refused))
         {
-            return Outcome.Bare(Rcode.Refused, "refused");
+            return Outcome.Bare(Rcode.Refused, QueryKind.Refused);
         }
 
         if (type != Any && PacketZone.IsMetaType(type))
         {
-            return Outcome.Bare(Rcode.NotImplemented, "notimp");
+            return Outcome.Bare(Rcode.NotImplemented, QueryKind.Notimp);
         }
 
         var match = _matcher.Match(question.Name);
@@ -288,11 +288,11 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                     .ConfigureAwait(false);
             case PkarrNameKind.InvalidKey:
                 // No SOA: there is no zone to vouch for, so resolvers keep this miss only briefly (RFC 2308 §5).
-                return Outcome.Bare(Rcode.NameError, "invalid");
+                return Outcome.Bare(Rcode.NameError, QueryKind.Invalid);
             default:
                 if (!_forwarder.HasUpstreams)
                 {
-                    return Outcome.Bare(Rcode.Refused, "refused");
+                    return Outcome.Bare(Rcode.Refused, QueryKind.Refused);
                 }
 
                 return await AnswerForwardedAsync(request, context, AskUpstream(question, request, cancellationToken), cancellationToken)
@@ -328,7 +328,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         {
             case PacketStatus.Found when lookup.Zone is { } zone:
                 var answer = _answerer.Answer(zone, match, question.Type, question.Class, lookup.AgeSeconds);
-                return new Outcome((int)answer.ResponseCode, "pkarr")
+                return new Outcome((int)answer.ResponseCode, QueryKind.Pkarr)
                 {
                     Authoritative = answer.Authoritative,
                     Answers = answer.Answers,
@@ -340,7 +340,7 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                     Source = lookup,
                 };
             case PacketStatus.NotFound:
-                return new Outcome(Rcode.NameError, "pkarr")
+                return new Outcome(Rcode.NameError, QueryKind.Pkarr)
                 {
                     Authoritative = true,
                     Authorities = _answerer.UnpublishedKeySoa(match) is { } soa ? [soa] : [],
@@ -349,10 +349,10 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
                 };
             case PacketStatus.RateLimited:
                 _metrics.RateLimited("lookup");
-                return Outcome.Bare(Rcode.Refused, "pkarr");
+                return Outcome.Bare(Rcode.Refused, QueryKind.Pkarr);
             default:
                 // A failed or timed-out lookup says nothing about the name: SERVFAIL, never NXDOMAIN (§9.5 Freshness).
-                return Outcome.Bare(Rcode.ServerFailure, "pkarr");
+                return Outcome.Bare(Rcode.ServerFailure, QueryKind.Pkarr);
         }
     }
 
@@ -366,12 +366,12 @@ internal sealed partial class DnsQueryHandler : IDnsQueryHandler
         var result = await asked.ConfigureAwait(false);
         if (result.Status != ForwardStatus.Answered || result.Response is not { } upstream)
         {
-            return Outcome.Bare(Rcode.ServerFailure, "forwarded");
+            return Outcome.Bare(Rcode.ServerFailure, QueryKind.Forwarded);
         }
 
         // AD only to a client that showed it understands it (RFC 6840 §5.7: AD or DO set in the query).
         bool authenticated = (upstream.Flags & AdFlag) != 0 && ((request.Flags & AdFlag) != 0 || request.DnssecOk);
-        return new Outcome(upstream.Flags & 0xF, "forwarded")
+        return new Outcome(upstream.Flags & 0xF, QueryKind.Forwarded)
         {
             AuthenticData = authenticated,
             Answers = upstream.Answers,
