@@ -97,34 +97,27 @@ internal sealed class DnsMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    /// <summary>The query counts, one measurement per tag set counted at least once.</summary>
-    private IEnumerable<Measurement<long>> ObserveQueries()
-    {
-        for (int cell = 0; cell < _queries.Count; cell++)
-        {
-            long total = _queries.Total(cell);
-            if (total > 0)
-            {
-                int rcode = cell % Rcodes;
-                int kind = cell / Rcodes % Kinds.Length;
-                int transport = cell / Rcodes / Kinds.Length;
-                yield return new Measurement<long>(total,
-                    new KeyValuePair<string, object?>("transport", Transports[transport]),
-                    new KeyValuePair<string, object?>("kind", Kinds[kind]),
-                    new KeyValuePair<string, object?>("rcode", RcodeName(rcode)));
-            }
-        }
-    }
+    /// <summary>The query counts: a counter's cell is (transport × kinds + kind) × rcodes + rcode.</summary>
+    private IEnumerable<Measurement<long>> ObserveQueries() => Observe(_queries, cell =>
+    [
+        new("transport", Transports[cell / Rcodes / Kinds.Length]),
+        new("kind", Kinds[cell / Rcodes % Kinds.Length]),
+        new("rcode", RcodeName(cell % Rcodes)),
+    ]);
 
-    /// <summary>The counts of <paramref name="counts"/>, tagged <paramref name="tag"/> = the counter's name.</summary>
+    /// <summary>The counts of <paramref name="counts"/> tagged <paramref name="tag"/> = the counter's name.</summary>
     private static IEnumerable<Measurement<long>> Observe(StripedCounts counts, string tag, string[] names)
+        => Observe(counts, cell => [new(tag, names[cell])]);
+
+    /// <summary>One measurement per counter of <paramref name="counts"/> counted at least once, with its tags.</summary>
+    private static IEnumerable<Measurement<long>> Observe(StripedCounts counts, Func<int, KeyValuePair<string, object?>[]> tagsOf)
     {
         for (int cell = 0; cell < counts.Count; cell++)
         {
             long total = counts.Total(cell);
             if (total > 0)
             {
-                yield return new Measurement<long>(total, new KeyValuePair<string, object?>(tag, names[cell]));
+                yield return new Measurement<long>(total, tagsOf(cell));
             }
         }
     }
